@@ -1,0 +1,77 @@
+import { Inject, Logger, Module, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
+import { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './core.module-definition';
+import { resolveCoreOptions, type RampartCoreOptions, type ResolvedCoreOptions } from './core.options';
+import { useRawMiddleware } from './raw-middleware';
+import { attachRequestContext } from './request-context';
+import { SecurityEvents } from './security-events';
+import { MemoryStore } from './store/memory.store';
+import { RedisStore } from './store/redis.store';
+import type { Store } from './store/store';
+
+async function createStore(options: ResolvedCoreOptions): Promise<Store> {
+  const logger = new Logger('RampartCore');
+  if (options.store.type === 'redis') {
+    const store = await RedisStore.create(options.store);
+    logger.log('Shared state: Redis');
+    return store;
+  }
+  logger.log('Shared state: in memory (this process only; configure Redis when running several instances)');
+  return new MemoryStore(options.store);
+}
+
+/**
+ * Request context (id, client identity), the shared {@link Store} and {@link SecurityEvents}.
+ * Global by default: import it once, in the root module.
+ *
+ * @publicApi
+ * @example
+ * RampartCoreModule.forRoot({ trustedProxies: ['loopback'], store: { type: 'redis', url: process.env.REDIS_URL } })
+ */
+@Module({
+  providers: [
+    {
+      provide: RAMPART_CORE_OPTIONS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: (raw: RampartCoreOptions) => resolveCoreOptions(raw),
+    },
+    { provide: RAMPART_STORE, inject: [RAMPART_CORE_OPTIONS], useFactory: createStore },
+    {
+      provide: SecurityEvents,
+      inject: [RAMPART_CORE_OPTIONS],
+      useFactory: (options: ResolvedCoreOptions) => {
+        const events = new SecurityEvents();
+        events.setLogging(options.logEvents);
+        return events;
+      },
+    },
+  ],
+  exports: [RAMPART_CORE_OPTIONS, RAMPART_STORE, SecurityEvents],
+})
+export class RampartCoreModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(@Inject(RAMPART_STORE) private readonly store: Store) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/**
+ * Gives every request its context (request id, client IP, protocol) and echoes `X-Request-Id`,
+ * ahead of body parsing and routing so that even a 404 or a parse error carries the id.
+ * Call it first, before the other `use*` functions and before `listen()`.
+ *
+ * @publicApi
+ * @example
+ * const app = await NestFactory.create(AppModule);
+ * useRequestContext(app);
+ */
+export function useRequestContext(app: INestApplication): void {
+  const options = app.get<ResolvedCoreOptions>(RAMPART_CORE_OPTIONS, { strict: false });
+  useRawMiddleware(app, (req, res, next) => {
+    attachRequestContext(req, res, options);
+    next();
+  });
+}

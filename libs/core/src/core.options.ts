@@ -1,0 +1,48 @@
+import { TrustedProxies, type ProxyHeader } from './client-identity';
+import { InvalidOptionsError } from './invalid-options.error';
+import type { MemoryStoreOptions } from './store/memory.store';
+import type { RedisStoreOptions } from './store/redis.store';
+
+/** Options of {@link RampartCoreModule}. @publicApi */
+export interface RampartCoreOptions {
+  /**
+   * Peers whose forwarding headers (`X-Forwarded-For`/`Forwarded`, `X-Forwarded-Proto`) are
+   * believed: IP addresses, CIDRs, or `loopback`, `private`, `linklocal`.
+   * @default [] (trust nobody: the client is the socket peer)
+   */
+  trustedProxies?: string[];
+  /** @default 'x-forwarded-for' */
+  proxyHeader?: ProxyHeader;
+  /**
+   * Where shared state lives. Memory is per process: with several instances, use Redis.
+   * @default { type: 'memory' }
+   */
+  store?: ({ type: 'memory' } & MemoryStoreOptions) | ({ type: 'redis' } & RedisStoreOptions);
+  /** Log every security event as one line of redacted JSON. @default true */
+  logEvents?: boolean;
+}
+
+export interface ResolvedCoreOptions {
+  readonly trustedProxies: TrustedProxies;
+  readonly proxyHeader: ProxyHeader;
+  readonly store: NonNullable<RampartCoreOptions['store']>;
+  readonly logEvents: boolean;
+}
+
+export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOptions {
+  const proxyHeader = raw.proxyHeader ?? 'x-forwarded-for';
+  if (proxyHeader !== 'x-forwarded-for' && proxyHeader !== 'forwarded') {
+    throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `proxyHeader must be 'x-forwarded-for' or 'forwarded'.`);
+  }
+  let trustedProxies: TrustedProxies;
+  try {
+    trustedProxies = new TrustedProxies(raw.trustedProxies ?? []);
+  } catch (error) {
+    throw new InvalidOptionsError('CORE_INVALID_OPTIONS', (error as Error).message);
+  }
+  const store = raw.store ?? { type: 'memory' };
+  if (store.type !== 'memory' && store.type !== 'redis') {
+    throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `store.type must be 'memory' or 'redis'.`);
+  }
+  return Object.freeze({ trustedProxies, proxyHeader, store, logEvents: raw.logEvents ?? true });
+}

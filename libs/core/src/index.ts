@@ -1,0 +1,25 @@
+export { RampartCoreModule, useRequestContext } from './core.module';
+export type { RampartCoreOptions, ResolvedCoreOptions } from './core.options';
+export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
+export { InjectStore } from './store/inject-store.decorator';
+export { InvalidOptionsError } from './invalid-options.error';
+export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
+export type { ProxyHeader } from './client-identity';
+export { getRequestContext, routeOf, REQUEST_ID_HEADER } from './request-context';
+export type { RequestContext } from './request-context';
+export { useRawMiddleware, rawRequest, rawResponse } from './raw-middleware';
+export type { RawMiddleware } from './raw-middleware';
+export { SecurityEvents, redact } from './security-events';
+export type {
+  SecurityEvent,
+  SecurityEventInput,
+  SecurityEventListener,
+  SecurityEventType,
+  SecuritySeverity,
+} from './security-events';
+export { defineStoreScript } from './store/store';
+export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
+export { MemoryStore } from './store/memory.store';
+export type { MemoryStoreOptions } from './store/memory.store';
+export { RedisStore, failFastRedisOptions } from './store/redis.store';
+export type { RedisStoreOptions } from './store/redis.store';

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { normalizeIp, resolveClientIp, TrustedProxies, type ProxyHeader } from './client-identity';
+import { rawRequest } from './raw-middleware';
+
+/** What Rampart knows about a request before any handler runs. */
+export interface RequestContext {
+  /** Accepted from `X-Request-Id` when it is a short safe token, otherwise generated. */
+  readonly id: string;
+  /** The client address, from the socket or from trusted proxies' forwarding headers. */
+  readonly clientIp: string;
+  /** `https` when the connection, or a trusted proxy in front of it, used TLS. */
+  readonly protocol: 'http' | 'https';
+  /** `Date.now()` when the request arrived. */
+  readonly startedAt: number;
+}
+
+export interface RequestContextOptions {
+  trustedProxies: TrustedProxies;
+  proxyHeader: ProxyHeader;
+}
+
+const CONTEXT = Symbol('rampart.requestContext');
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/**
+ * An incoming id is echoed in responses and written to logs, so only short tokens of a safe
+ * alphabet are kept: anything else could forge log lines or smuggle markup.
+ */
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function createRequestContext(req: IncomingMessage, options: RequestContextOptions): RequestContext {
+  const incomingId = firstHeader(req.headers[REQUEST_ID_HEADER]);
+  const peer = req.socket.remoteAddress;
+  const header = options.proxyHeader === 'forwarded' ? req.headers.forwarded : req.headers['x-forwarded-for'];
+  const clientIp = resolveClientIp(peer, header, options.trustedProxies, options.proxyHeader);
+  let protocol: 'http' | 'https' = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
+  const peerIp = normalizeIp(peer);
+  if (peerIp !== undefined && options.trustedProxies.has(peerIp)) {
+    const forwardedProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
+    if (forwardedProto === 'https' || forwardedProto === 'http') protocol = forwardedProto;
+  }
+  return {
+    id: incomingId !== undefined && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
+    clientIp,
+    protocol,
+    startedAt: Date.now(),
+  };
+}
+
+/** Attaches a context to the request and echoes its id on the response. */
+export function attachRequestContext(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: RequestContextOptions,
+): RequestContext {
+  const context = createRequestContext(req, options);
+  (req as WithContext)[CONTEXT] = context;
+  res.setHeader('X-Request-Id', context.id);
+  return context;
+}
+
+const UNTRUSTING: RequestContextOptions = { trustedProxies: new TrustedProxies(), proxyHeader: 'x-forwarded-for' };
+
+/**
+ * The context of a request (Express, Fastify or Node's own). When the request-context middleware
+ * did not run, one is made that trusts no proxy, so a missing setup never widens trust.
+ */
+export function getRequestContext(req: object): RequestContext {
+  const raw = rawRequest(req) as WithContext;
+  return (raw[CONTEXT] ??= createRequestContext(raw, UNTRUSTING));
+}
+
+/**
+ * `METHOD /route/:template` of a request on either platform, for logs and events. Templates, not
+ * concrete paths: ids in paths would make every request look distinct.
+ */
+export function routeOf(req: object): string {
+  const r = req as { method?: string; route?: { path?: unknown }; routeOptions?: { url?: unknown } };
+  const template = r.routeOptions?.url ?? r.route?.path;
+  return `${r.method ?? rawRequest(req).method ?? 'GET'} ${typeof template === 'string' ? template : '(no route)'}`;
+}

@@ -1,0 +1,162 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]`; ignored when `client` or `cluster` is given. */
+  url?: string;
+  /** Redis Cluster start-up nodes; every multi-key operation of Rampart uses `{hash tags}`. */
+  cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /** A client the application owns; Rampart never disconnects it. */
+  client?: Redis | Cluster;
+  /** @default 'rampart:' */
+  keyPrefix?: string;
+  /**
+   * A command that gets no answer within this time fails, so a hung Redis cannot hang requests.
+   * @default 500
+   */
+  commandTimeoutMs?: number;
+  /** @default 2000 */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * ioredis' defaults suit batch jobs, not request handling: commands issued while disconnected wait
+ * in an offline queue and are retried 20 times (a request then waits about 73 s and fails), and a
+ * server that accepts connections but never answers makes callers wait forever. Rampart fails fast
+ * and lets each lib apply its documented outage policy; reconnection goes on in the background.
+ */
+export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? 500,
+    connectTimeout: options.connectTimeoutMs ?? 2000,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    enableAutoPipelining: true,
+  };
+}
+
+type Scripted = Redis & Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+
+/** The Redis store: state shared by every instance, each operation one round trip. */
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  private readonly logger = new Logger('RampartRedisStore');
+  private readonly registered = new Set<string>();
+
+  constructor(
+    private readonly client: Redis | Cluster,
+    private readonly ownsClient: boolean,
+    private readonly prefix = 'rampart:',
+  ) {}
+
+  /** Creates a store from options, connecting its own client unless one is given. */
+  static async create(options: RedisStoreOptions): Promise<RedisStore> {
+    if (options.client) return new RedisStore(options.client, false, options.keyPrefix);
+    const { Redis: RedisClient, Cluster: ClusterClient } = await import('ioredis');
+    const clientOptions = failFastRedisOptions(options);
+    const client = options.cluster
+      ? new ClusterClient(options.cluster.nodes, {
+          ...options.cluster.options,
+          enableOfflineQueue: false,
+          clusterRetryStrategy: clientOptions.retryStrategy,
+          redisOptions: { ...clientOptions, ...options.cluster.options?.redisOptions },
+        })
+      : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
+    const store = new RedisStore(client, true, options.keyPrefix);
+    await store.connect(options.connectTimeoutMs ?? 2000);
+    return store;
+  }
+
+  private async connect(timeoutMs: number): Promise<void> {
+    // A hard error here would stop the application; an unreachable Redis at start-up is one more
+    // outage, handled by each lib's policy, and the client keeps reconnecting.
+    this.client.on('error', () => undefined);
+    try {
+      if (this.client.status === 'wait') await this.client.connect();
+      else await this.waitUntilReady(timeoutMs);
+    } catch (error) {
+      this.logger.warn(`Redis is not reachable yet (${(error as Error).message}); retrying in the background.`);
+    }
+  }
+
+  private waitUntilReady(timeoutMs: number): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+      this.client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The underlying client, for a lib that needs a Redis feature the Store does not expose. */
+  get redis(): Redis | Cluster {
+    return this.client;
+  }
+
+  key(key: string): string {
+    return this.prefix + key;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.client.get(this.key(key))) ?? undefined;
+  }
+
+  async set(key: string, value: string, { ttlMs, ifAbsent = false }: StoreSetOptions): Promise<boolean> {
+    assertTtl(ttlMs);
+    const reply = ifAbsent
+      ? await this.client.set(this.key(key), value, 'PX', ttlMs, 'NX')
+      : await this.client.set(this.key(key), value, 'PX', ttlMs);
+    return reply === 'OK';
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.client.del(this.key(key))) > 0;
+  }
+
+  async increment(key: string, { ttlMs, by = 1 }: StoreIncrementOptions): Promise<number> {
+    assertTtl(ttlMs);
+    return this.run(INCREMENT, [key], [by, ttlMs]);
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    return (await this.client.getdel(this.key(key))) ?? undefined;
+  }
+
+  async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {
+    if (!this.registered.has(script.name)) {
+      // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (after a restart or failover).
+      // No fixed numberOfKeys: callers pass the key count first, so one script serves any number of keys.
+      this.client.defineCommand(script.name, { lua: script.lua });
+      this.registered.add(script.name);
+    }
+    const command = (this.client as Scripted)[script.name];
+    if (!command) throw new Error(`Store script "${script.name}" could not be registered.`);
+    const reply = await command.call(this.client, keys.length, ...keys.map((k) => this.key(k)), ...args);
+    return script.parse(reply);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient && this.client.status !== 'end') await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** INCRBY that sets the TTL only on creation, in one atomic step (Redis only: MemoryStore has its own). */
+const INCREMENT: StoreScript<number> = {
+  name: 'rampartIncrement',
+  lua: `local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return v`,
+  local: () => {
+    throw new Error('rampartIncrement runs on Redis only');
+  },
+  parse: Number,
+};

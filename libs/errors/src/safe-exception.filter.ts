@@ -1,0 +1,104 @@
+import { Catch, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  getRequestContext,
+  rawRequest,
+  rawResponse,
+  routeOf,
+  SecurityEvents,
+  type SecurityEventType,
+  type SecuritySeverity,
+} from '@rampart/core';
+import { RAMPART_ERRORS_OPTIONS } from './errors.constants';
+import { resolveErrorsOptions, type ResolvedErrorsOptions } from './errors.options';
+import { toProblem, type Problem, type ProblemDocument } from './problem';
+import { SecurityError, type SecurityErrorCode } from './security-error';
+
+const EVENTS: Partial<Record<SecurityErrorCode, [SecurityEventType, SecuritySeverity]>> = {
+  UNAUTHORIZED: ['auth.failure', 'medium'],
+  FORBIDDEN: ['access.denied', 'medium'],
+  RATE_LIMITED: ['rate_limit.exceeded', 'low'],
+  VALIDATION_ERROR: ['validation.failed', 'low'],
+  THREAT_DETECTED: ['threat.detected', 'high'],
+  INTERNAL_ERROR: ['request.error', 'high'],
+};
+
+/**
+ * Answers every error — from handlers, guards, pipes, the body parser and the router — as an
+ * RFC 9457 `application/problem+json` document with a stable `code` and the request id. Nothing
+ * of an unexpected error (message, stack, SQL, paths, hosts) is sent, in any NODE_ENV: it is
+ * logged once, server-side, with the request id that the client can quote.
+ * @publicApi
+ */
+@Catch()
+export class SafeExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('SafeExceptionFilter');
+  private readonly options: ResolvedErrorsOptions;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Optional() private readonly events?: SecurityEvents,
+    @Optional() @Inject(RAMPART_ERRORS_OPTIONS) options?: ResolvedErrorsOptions,
+  ) {
+    this.options = options ?? resolveErrorsOptions();
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const http = host.switchToHttp();
+    const req = http.getRequest<object>();
+    const res = http.getResponse<object>();
+    const context = getRequestContext(req);
+    const problem = toProblem(exception);
+    if (problem.internal) this.logInternal(exception, req, context.id);
+    this.emitEvent(exception, problem, req, context);
+
+    const raw = rawResponse(res);
+    if (raw.headersSent) {
+      // Part of a response is out: a problem document cannot follow it, so cut the connection.
+      raw.destroy();
+      return;
+    }
+    const body: ProblemDocument = {
+      type: this.options.problemTypeBase + problem.code.toLowerCase().replaceAll('_', '-'),
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      code: problem.code,
+      requestId: context.id,
+      timestamp: new Date().toISOString(),
+      ...problem.extensions,
+    };
+    const adapter = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(problem.headers)) adapter.setHeader(res, name, value);
+    adapter.setHeader(res, 'Content-Type', 'application/problem+json; charset=utf-8');
+    adapter.setHeader(res, 'Cache-Control', 'no-store');
+    adapter.reply(res, body, problem.status);
+  }
+
+  private logInternal(exception: unknown, req: object, requestId: string): void {
+    const error = exception instanceof Error ? exception : new Error(String(exception));
+    const { method, url } = rawRequest(req);
+    this.logger.error(
+      JSON.stringify({ msg: 'Unhandled error', requestId, method, url, name: error.name, error: error.message }),
+      error.stack,
+    );
+  }
+
+  private emitEvent(exception: unknown, problem: Problem, req: object, context: { id: string; clientIp: string }): void {
+    const mapping = this.events && EVENTS[problem.code];
+    if (!mapping) return;
+    const [type, severity] = mapping;
+    const error = exception instanceof SecurityError ? exception : undefined;
+    this.events?.emit({
+      type,
+      severity,
+      requestId: context.id,
+      clientIp: context.clientIp,
+      route: routeOf(req),
+      reason: problem.reason ?? problem.code.toLowerCase(),
+      ...(error?.subject === undefined ? {} : { subject: error.subject }),
+      details: { status: problem.status, ...error?.eventDetails },
+    });
+  }
+}

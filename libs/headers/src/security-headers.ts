@@ -1,0 +1,107 @@
+import type { INestApplication } from '@nestjs/common';
+import { useRawMiddleware } from '@rampart/core';
+import helmet, { type HelmetOptions } from 'helmet';
+
+/** Options of the API security-header preset. @publicApi */
+export interface SecurityHeadersOptions {
+  /**
+   * Strict-Transport-Security. `preload` is opt-in: once a domain is on the browsers' preload list,
+   * leaving it takes months, so it must be a deliberate choice.
+   * @default { maxAge: 31536000, includeSubDomains: true, preload: false }
+   */
+  hsts?: { maxAge?: number; includeSubDomains?: boolean; preload?: boolean } | false;
+  /**
+   * Content-Security-Policy. An API serves data, not documents: nothing may load and nothing may
+   * frame it. Routes serving HTML relax it with `@SecurityHeaders()`.
+   * @default "default-src 'none'; frame-ancestors 'none'"
+   */
+  contentSecurityPolicy?: string;
+  /** Responses of an API are per caller and often personal: nothing may cache them. @default 'no-store' */
+  cacheControl?: string | false;
+  /** @default every powerful browser feature denied */
+  permissionsPolicy?: string;
+  /** @default 'same-origin' */
+  crossOriginResourcePolicy?: 'same-origin' | 'same-site' | 'cross-origin';
+}
+
+export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
+export const DEFAULT_PERMISSIONS_POLICY = [
+  'accelerometer',
+  'autoplay',
+  'camera',
+  'display-capture',
+  'encrypted-media',
+  'fullscreen',
+  'geolocation',
+  'gyroscope',
+  'magnetometer',
+  'microphone',
+  'midi',
+  'payment',
+  'picture-in-picture',
+  'publickey-credentials-get',
+  'screen-wake-lock',
+  'sync-xhr',
+  'usb',
+  'xr-spatial-tracking',
+]
+  .map((feature) => `${feature}=()`)
+  .join(', ');
+
+function parseCsp(policy: string): Record<string, string[]> {
+  const directives: Record<string, string[]> = {};
+  for (const part of policy.split(';')) {
+    const [name, ...values] = part.trim().split(/\s+/);
+    if (name) directives[name] = values;
+  }
+  return directives;
+}
+
+/** The helmet configuration of Rampart's API preset. @publicApi */
+export function helmetOptions(options: SecurityHeadersOptions = {}): HelmetOptions {
+  const hsts = options.hsts ?? {};
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: parseCsp(options.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY),
+    },
+    strictTransportSecurity:
+      hsts === false
+        ? false
+        : { maxAge: hsts.maxAge ?? 31_536_000, includeSubDomains: hsts.includeSubDomains ?? true, preload: hsts.preload ?? false },
+    crossOriginResourcePolicy: { policy: options.crossOriginResourcePolicy ?? 'same-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    xContentTypeOptions: true,
+    // "X-XSS-Protection: 0": the old "1; mode=block" switched on browsers' XSS auditors, which were
+    // removed because attackers could use them to leak data or disable page scripts (itself an XSS).
+    xXssProtection: true,
+    xPoweredBy: true,
+    xDnsPrefetchControl: { allow: false },
+    xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
+    xDownloadOptions: true,
+    originAgentCluster: true,
+  };
+}
+
+/**
+ * Sets Rampart's API security headers on every response — 2xx, 4xx, 5xx and unknown routes — on
+ * Express and Fastify alike. Call it right after `useRequestContext(app)`, before `listen()`.
+ * Do not also call Nest's `app.useSecurityHeaders()` or register helmet yourself: the headers
+ * would be set twice, with the last writer's values winning.
+ * @publicApi
+ * @example
+ * useSecurityHeaders(app, { hsts: { preload: true } });
+ */
+export function useSecurityHeaders(app: INestApplication, options: SecurityHeadersOptions = {}): void {
+  const setHelmetHeaders = helmet(helmetOptions(options));
+  const permissionsPolicy = options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY;
+  const cacheControl = options.cacheControl ?? 'no-store';
+  useRawMiddleware(app, (req, res, next) => {
+    res.setHeader('Permissions-Policy', permissionsPolicy);
+    if (cacheControl !== false) res.setHeader('Cache-Control', cacheControl);
+    setHelmetHeaders(req, res, next);
+  });
+}
