@@ -73,9 +73,10 @@ export class MemoryStore implements Store {
   }
 
   async take(key: string): Promise<string | undefined> {
-    const value = await this.get(key);
+    // Read and delete with no await between them: that is what makes it atomic.
+    const value = this.cache.get(key)?.value;
     this.cache.delete(key);
-    return value;
+    return value === undefined ? undefined : String(value);
   }
 
   async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {

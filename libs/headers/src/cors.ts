@@ -1,0 +1,61 @@
+import type { INestApplication } from '@nestjs/common';
+
+/** What `app.enableCors()` accepts, on Nest 11 and 12 alike. */
+export type CorsOptions = Exclude<Parameters<INestApplication['enableCors']>[0], undefined | ((...args: never[]) => unknown)>;
+
+/** Options of {@link strictCors}. @publicApi */
+export interface StrictCorsOptions {
+  /** Exact origins allowed to call the API from a browser, e.g. `https://app.example.com`. No wildcards. */
+  origins: readonly string[];
+  /** Whether browsers may send cookies and HTTP auth. @default false */
+  credentials?: boolean;
+  /** @default ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] */
+  methods?: readonly string[];
+  /** Request headers a browser may send. @default ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'] */
+  allowedHeaders?: readonly string[];
+  /** How long browsers may cache a preflight answer, in seconds. @default 600 */
+  maxAgeSeconds?: number;
+}
+
+/** Response headers a browser script may read: the request id and the rate-limit state. */
+const EXPOSED_HEADERS = ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
+
+/**
+ * A CORS policy with an explicit origin allowlist. A request from any other origin gets no CORS
+ * header at all, so the browser keeps the response from the calling page. Origins are compared
+ * exactly — prefix or regex matching is how `https://app.example.com.evil.net` gets in.
+ * @publicApi
+ * @example
+ * app.enableCors(strictCors({ origins: ['https://app.example.com'], credentials: true }));
+ */
+export function strictCors(options: StrictCorsOptions): CorsOptions {
+  const allowed = new Set<string>();
+  for (const origin of options.origins) {
+    // "*" with credentials would let every site act as the logged-in user; "null" is what
+    // sandboxed iframes and file: pages send, so allowing it allows anyone.
+    if (origin === '*' || origin === 'null') {
+      throw new TypeError(`strictCors: "${origin}" is not allowed; list the exact origins that may call the API`);
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new TypeError(`strictCors: "${origin}" is not an origin; write it as scheme://host[:port]`);
+    }
+    if (parsed.origin !== origin) {
+      throw new TypeError(`strictCors: "${origin}" is not an origin; did you mean "${parsed.origin}"?`);
+    }
+    allowed.add(origin);
+  }
+  return {
+    origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => {
+      callback(null, origin !== undefined && allowed.has(origin));
+    },
+    credentials: options.credentials ?? false,
+    methods: [...(options.methods ?? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])],
+    allowedHeaders: [...(options.allowedHeaders ?? ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'])],
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: options.maxAgeSeconds ?? 600,
+    optionsSuccessStatus: 204,
+  };
+}

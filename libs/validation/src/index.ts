@@ -1,0 +1,2 @@
+export { useBodyLimits } from './body-limits';
+export type { BodyLimitsOptions } from './body-limits';
