@@ -4,30 +4,31 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { useRequestContext } from '@rampart/core';
 import { strictCors, useHttpsRedirect, useSecurityHeaders } from '@rampart/headers';
 import { useBodyLimits } from '@rampart/validation';
+import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
 
 export type Platform = 'express' | 'fastify';
 
 /** Creates the sample API on either HTTP platform, configured as it runs in production. */
-export async function createApp(platform: Platform = 'express'): Promise<INestApplication> {
+export async function createApp(config: AppConfig, platform: Platform = 'express'): Promise<INestApplication> {
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), { bufferLogs: true })
-      : await NestFactory.create(AppModule, { bufferLogs: true });
-  configureApp(app);
+      ? await NestFactory.create(AppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true })
+      : await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+  configureApp(app, config);
   return app;
 }
 
 /**
- * The Rampart wiring, in order: request context first (so everything after has the request id and
- * client IP), then headers, the HTTPS redirect, body limits and CORS. Tests call this on apps
- * built with `@nestjs/testing`.
+ * The Rampart wiring, in order: request context first (so everything after it has the request id
+ * and client IP), then headers, the HTTPS redirect, body limits and CORS. The e2e tests call this
+ * on apps built with `@nestjs/testing`.
  */
-export function configureApp(app: INestApplication): void {
+export function configureApp(app: INestApplication, config: AppConfig): void {
   useRequestContext(app);
   useSecurityHeaders(app);
-  useHttpsRedirect(app, { enabled: process.env.HTTPS_REDIRECT === 'true', host: process.env.PUBLIC_HOST });
+  useHttpsRedirect(app, { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) });
   useBodyLimits(app, { maxBytes: 100 * 1024 });
-  app.enableCors(strictCors({ origins: (process.env.CORS_ORIGINS ?? 'http://localhost:5173').split(',').filter(Boolean) }));
+  app.enableCors(strictCors({ origins: config.corsOrigins }));
   app.enableShutdownHooks();
 }

@@ -1,22 +1,25 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
+import type { AppConfig } from './app.config';
 import { HealthController } from './health/health.controller';
 import { NotesModule } from './notes/notes.module';
 
-/**
- * The sample API. Shared state lives in memory unless `REDIS_URL` is set; the loopback proxy is
- * trusted so a local reverse proxy can forward the client address.
- */
-@Module({
-  imports: [
-    RampartCoreModule.forRoot({
-      trustedProxies: (process.env.TRUSTED_PROXIES ?? 'loopback').split(',').filter(Boolean),
-      store: process.env.REDIS_URL ? { type: 'redis', url: process.env.REDIS_URL } : { type: 'memory' },
-    }),
-    ErrorsModule.forRoot({}),
-    NotesModule,
-  ],
-  controllers: [HealthController],
-})
-export class AppModule {}
+/** The sample API: every Rampart module, wired as a production app would. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        RampartCoreModule.forRoot({
+          trustedProxies: config.trustedProxies,
+          store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
+        }),
+        ErrorsModule.forRoot({}),
+        NotesModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -107,8 +107,15 @@ function fromHttpException(error: HttpException): Problem {
     return problem(400, 'VALIDATION_ERROR', 'The request is invalid: see `errors` for each field.', { errors });
   }
   const code = codeForStatus(status);
-  const detail = !internal && typeof message === 'string' ? message : TITLES[code];
+  let detail = !internal && typeof message === 'string' ? message : TITLES[code];
+  // The router's "Cannot GET /path" would echo the client's input back; say the same thing plainly.
+  if (status === 404 && detail.startsWith('Cannot ')) detail = 'No route matches this method and path.';
   return { ...problem(status, code, detail), internal };
+}
+
+function fromPlatformError(status: number): Problem {
+  const code = codeForStatus(status);
+  return problem(status, code, PLATFORM_DETAILS[status] ?? TITLES[code]);
 }
 
 function problem(
@@ -135,11 +142,12 @@ export function toProblem(error: unknown): Problem {
       internal,
     };
   }
-  if (error instanceof HttpException) return fromHttpException(error);
-  const status = clientErrorStatus(error);
-  if (status !== undefined) {
-    const code = codeForStatus(status);
-    return problem(status, code, PLATFORM_DETAILS[status] ?? TITLES[code]);
+  if (error instanceof HttpException) {
+    // Nest wraps the body parser's errors in an HttpException that carries their message.
+    const wrapped = clientErrorStatus(error.cause);
+    return wrapped === undefined ? fromHttpException(error) : fromPlatformError(wrapped);
   }
+  const status = clientErrorStatus(error);
+  if (status !== undefined) return fromPlatformError(status);
   return { ...problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the requestId when reporting it.'), internal: true };
 }

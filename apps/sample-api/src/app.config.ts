@@ -1,0 +1,27 @@
+/** The sample API's settings, read once from the environment. */
+export interface AppConfig {
+  /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal). */
+  trustedProxies: string[];
+  /** Shared state in Redis when set; in memory otherwise. */
+  redisUrl: string | undefined;
+  /** Browser origins allowed by CORS. */
+  corsOrigins: string[];
+  /** Redirect plain HTTP to HTTPS (behind a TLS-terminating proxy). */
+  httpsRedirect: boolean;
+  /** Public host name used in redirects. */
+  publicHost: string | undefined;
+}
+
+function list(value: string | undefined, fallback: string[]): string[] {
+  return value === undefined ? fallback : value.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return {
+    trustedProxies: list(env.TRUSTED_PROXIES, ['loopback']),
+    redisUrl: env.REDIS_URL || undefined,
+    corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
+    httpsRedirect: env.HTTPS_REDIRECT === 'true',
+    publicHost: env.PUBLIC_HOST || undefined,
+  };
+}

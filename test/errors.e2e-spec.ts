@@ -1,0 +1,77 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+
+describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(platform);
+  });
+  afterAll(() => t.close());
+
+  it('answers an unknown route with a 404 problem that does not echo the path', async () => {
+    const res = await request(t.server).get('/no-such-route/<script>');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 404, code: 'NOT_FOUND', title: 'Not found', type: 'urn:rampart:problem:not-found' });
+    expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    expect(Date.parse(res.body.timestamp)).not.toBeNaN();
+    expect(res.text).not.toContain('script');
+  });
+
+  it('answers an unexpected error with a bare 500 and logs it, once, with the request id', async () => {
+    const res = await request(t.server).get('/test/crash');
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: 'INTERNAL_ERROR', status: 500 });
+    for (const secret of ['ECONNREFUSED', '10.0.0.5', '5432', 'hunter2', '/srv/app', 'db.ts', 'Error:', ' at ']) {
+      expect(res.text).not.toContain(secret);
+    }
+    const logged = t.logs.lines.filter((line) => line.includes('hunter2'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(res.body.requestId);
+  });
+
+  it('answers malformed JSON with 400 and none of the parser message', async () => {
+    const res = await request(t.server).post('/notes').set('Content-Type', 'application/json').send('{"title": secret-body');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('BAD_REQUEST');
+    expect(res.text).not.toContain('secret-body');
+    expect(res.text).not.toMatch(/position|Unexpected|token/i);
+  });
+
+  it('answers a 2 MB body with 413 before reading it', async () => {
+    const res = await request(t.server)
+      .post('/notes')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ title: 't', body: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a chunked body over the limit with 413 (no Content-Length to check up front)', async () => {
+    const req = request(t.server).post('/notes').set('Content-Type', 'application/json');
+    req.write(`{"title":"t","body":"${'x'.repeat(150 * 1024)}"}`);
+    const res = await req;
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a body of another media type with 415', async () => {
+    const res = await request(t.server).post('/notes').set('Content-Type', 'application/xml').send('<note/>');
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a validation failure with 400 and the failing fields', async () => {
+    const res = await request(t.server).post('/notes').send({ title: '' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_ERROR', errors: [{ field: 'title' }] });
+  });
+
+  it('accepts a well-formed request', async () => {
+    const created = await request(t.server).post('/notes').send({ title: 'Hello', body: 'world' });
+    expect(created.status).toBe(201);
+    const read = await request(t.server).get(`/notes/${created.body.id}`);
+    expect(read.body).toMatchObject({ title: 'Hello', body: 'world' });
+  });
+});

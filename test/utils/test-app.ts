@@ -1,0 +1,68 @@
+import { Controller, Get, Req, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { getRequestContext, type RequestContext } from '@rampart/core';
+import type { Server } from 'node:http';
+import { loadConfig, type AppConfig } from '../../apps/sample-api/src/app.config';
+import { configureApp, type Platform } from '../../apps/sample-api/src/app.factory';
+import { AppModule } from '../../apps/sample-api/src/app.module';
+
+/** Every e2e scenario runs on both HTTP platforms. */
+export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
+
+/** A logger that keeps what it is given, so tests can read what reached the server's log. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private keep(level: string, message: unknown, params: unknown[]): void {
+    this.lines.push([level, message, ...params].map(String).join(' '));
+  }
+  log(message: unknown, ...params: unknown[]): void {
+    this.keep('log', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.keep('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.keep('warn', message, params);
+  }
+}
+
+/** Routes only the tests mount: a handler that fails with secrets in its error, and a context probe. */
+@Controller('test')
+export class ProbeController {
+  @Get('crash')
+  crash(): never {
+    throw new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2 /srv/app/db.ts');
+  }
+
+  @Get('context')
+  context(@Req() req: object): RequestContext {
+    return getRequestContext(req);
+  }
+}
+
+export interface TestApp {
+  app: INestApplication;
+  server: Server;
+  logs: CapturingLogger;
+  close(): Promise<void>;
+}
+
+/** Boots the sample API, configured as `main.ts` does, on `platform`, for supertest. */
+export async function startApp(
+  platform: Platform,
+  overrides: Partial<AppConfig> = {},
+  controllers: Type[] = [ProbeController],
+): Promise<TestApp> {
+  const config = { ...loadConfig({}), ...overrides };
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], controllers }).compile();
+  const logs = new CapturingLogger();
+  const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
+    logger: logs,
+  });
+  configureApp(app, config);
+  await app.init();
+  if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  return { app, server: app.getHttpServer() as Server, logs, close: () => app.close() };
+}
