@@ -13,7 +13,12 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
     const res = await request(t.server).get('/no-such-route/<script>');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.body).toMatchObject({ status: 404, code: 'NOT_FOUND', title: 'Not found', type: 'urn:rampart:problem:not-found' });
+    expect(res.body).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+      title: 'Not found',
+      type: 'urn:rampart:problem:not-found',
+    });
     expect(res.body.requestId).toBe(res.headers['x-request-id']);
     expect(Date.parse(res.body.timestamp)).not.toBeNaN();
     expect(res.text).not.toContain('script');
@@ -32,7 +37,10 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
   });
 
   it('answers malformed JSON with 400 and none of the parser message', async () => {
-    const res = await request(t.server).post('/notes').set('Content-Type', 'application/json').send('{"title": secret-body');
+    const res = await request(t.server)
+      .post('/notes')
+      .set('Content-Type', 'application/json')
+      .send('{"title": secret-body');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('BAD_REQUEST');
     expect(res.text).not.toContain('secret-body');

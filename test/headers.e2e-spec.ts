@@ -28,7 +28,10 @@ class HeaderOverridesController {
 describe.each(PLATFORMS)('security headers (%s)', (platform) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp(platform, { corsOrigins: ['https://app.example.com'] }, [ProbeController, HeaderOverridesController]);
+    t = await startApp(platform, { corsOrigins: ['https://app.example.com'] }, [
+      ProbeController,
+      HeaderOverridesController,
+    ]);
   });
   afterAll(() => t.close());
 

@@ -13,7 +13,7 @@ if candidate > current then
 end
 return current`,
   local: (ctx, [key], [candidate, ttlMs]) => {
-    const current = ctx.get<number>(key!) ?? 0;
+    const current = Number(ctx.get(key!) ?? 0);
     if (Number(candidate) <= current) return current;
     ctx.set(key!, Number(candidate), Number(ttlMs));
     return Number(candidate);
@@ -65,7 +65,9 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
     });
 
     it('increments atomically under concurrency', async () => {
-      const results = await Promise.all(Array.from({ length: 200 }, () => store.increment('counter', { ttlMs: 10_000 })));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, () => store.increment('counter', { ttlMs: 10_000 })),
+      );
       expect(new Set(results).size).toBe(200);
       expect(Math.max(...results)).toBe(200);
       expect(await store.increment('counter', { ttlMs: 10_000, by: 5 })).toBe(205);

@@ -13,7 +13,12 @@ export interface AppConfig {
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {
-  return value === undefined ? fallback : value.split(',').map((item) => item.trim()).filter(Boolean);
+  return value === undefined
+    ? fallback
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -29,9 +29,13 @@ export interface ResolvedCoreOptions {
   readonly logEvents: boolean;
 }
 
+const PROXY_HEADERS: readonly string[] = ['x-forwarded-for', 'forwarded'];
+const STORE_TYPES: readonly string[] = ['memory', 'redis'];
+
 export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOptions {
   const proxyHeader = raw.proxyHeader ?? 'x-forwarded-for';
-  if (proxyHeader !== 'x-forwarded-for' && proxyHeader !== 'forwarded') {
+  // Options may come from JavaScript or a config file: check what the types promise.
+  if (!PROXY_HEADERS.includes(proxyHeader)) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `proxyHeader must be 'x-forwarded-for' or 'forwarded'.`);
   }
   let trustedProxies: TrustedProxies;
@@ -41,7 +45,7 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', (error as Error).message);
   }
   const store = raw.store ?? { type: 'memory' };
-  if (store.type !== 'memory' && store.type !== 'redis') {
+  if (!STORE_TYPES.includes(store.type)) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `store.type must be 'memory' or 'redis'.`);
   }
   return Object.freeze({ trustedProxies, proxyHeader, store, logEvents: raw.logEvents ?? true });

@@ -5,11 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * A connect-style middleware on Node's own request and response. It either calls `next` (with an
  * error to answer through the application's exception filter) or ends the response itself.
  */
-export type RawMiddleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (error?: unknown) => void,
-) => void;
+export type RawMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 interface FastifyLike {
   addHook(
@@ -35,7 +31,7 @@ export function useRawMiddleware(app: INestApplication, middleware: RawMiddlewar
   const adapter = app.getHttpAdapter();
   if (adapter.getType() === 'fastify') {
     (adapter.getInstance() as FastifyLike).addHook('onRequest', (request, reply, done) => {
-      let passed = false;
+      let passed = false as boolean;
       middleware(request.raw, reply.raw, (error) => {
         passed = true;
         done(error === undefined ? undefined : toError(error));

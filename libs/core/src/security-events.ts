@@ -45,7 +45,8 @@ export type SecurityEventInput = Omit<SecurityEvent, 'timestamp'>;
 export type SecurityEventListener = (event: Readonly<SecurityEvent>) => void;
 
 /** Keys whose values are never logged, whatever their shape. */
-const SECRET_KEY = /pass(word|phrase)?|secret|token|authorization|cookie|api[-_]?key|credential|code_verifier|^code$|signature|session/i;
+const SECRET_KEY =
+  /pass(word|phrase)?|secret|token|authorization|cookie|api[-_]?key|credential|code_verifier|^code$|signature|session/i;
 /** Values that look like a bearer credential (a JWT) are hidden even under an innocent key. */
 const JWT_LIKE = /^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\./;
 const MAX_STRING = 256;

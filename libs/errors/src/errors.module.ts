@@ -13,7 +13,11 @@ import { SafeExceptionFilter } from './safe-exception.filter';
  */
 @Module({
   providers: [
-    { provide: RAMPART_ERRORS_OPTIONS, inject: [MODULE_OPTIONS_TOKEN], useFactory: (raw: ErrorsModuleOptions) => resolveErrorsOptions(raw) },
+    {
+      provide: RAMPART_ERRORS_OPTIONS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: (raw: ErrorsModuleOptions) => resolveErrorsOptions(raw),
+    },
     { provide: APP_FILTER, useClass: SafeExceptionFilter },
   ],
 })

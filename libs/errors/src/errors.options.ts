@@ -17,7 +17,10 @@ export interface ResolvedErrorsOptions {
 export function resolveErrorsOptions(raw: ErrorsModuleOptions = {}): ResolvedErrorsOptions {
   const problemTypeBase = raw.problemTypeBase ?? 'urn:rampart:problem:';
   if (!/^[a-z][a-z0-9+.-]*:\S*$/i.test(problemTypeBase)) {
-    throw new InvalidOptionsError('ERRORS_INVALID_OPTIONS', 'problemTypeBase must be an absolute URI such as https://example.com/problems/.');
+    throw new InvalidOptionsError(
+      'ERRORS_INVALID_OPTIONS',
+      'problemTypeBase must be an absolute URI such as https://example.com/problems/.',
+    );
   }
   return Object.freeze({ problemTypeBase });
 }

@@ -99,7 +99,7 @@ function clientErrorStatus(error: unknown): number | undefined {
 function fromHttpException(error: HttpException): Problem {
   const status = error.getStatus();
   const response = error.getResponse();
-  const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+  const message = typeof response === 'object' ? (response as { message?: unknown }).message : response;
   const internal = status >= 500;
   if (!internal && Array.isArray(message)) {
     // Nest's own ValidationPipe: a list of messages without structured fields.
@@ -149,5 +149,8 @@ export function toProblem(error: unknown): Problem {
   }
   const status = clientErrorStatus(error);
   if (status !== undefined) return fromPlatformError(status);
-  return { ...problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the requestId when reporting it.'), internal: true };
+  return {
+    ...problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the requestId when reporting it.'),
+    internal: true,
+  };
 }

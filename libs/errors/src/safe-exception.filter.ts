@@ -85,12 +85,17 @@ export class SafeExceptionFilter implements ExceptionFilter {
     );
   }
 
-  private emitEvent(exception: unknown, problem: Problem, req: object, context: { id: string; clientIp: string }): void {
-    const mapping = this.events && EVENTS[problem.code];
-    if (!mapping) return;
+  private emitEvent(
+    exception: unknown,
+    problem: Problem,
+    req: object,
+    context: { id: string; clientIp: string },
+  ): void {
+    const mapping = EVENTS[problem.code];
+    if (!this.events || !mapping) return;
     const [type, severity] = mapping;
     const error = exception instanceof SecurityError ? exception : undefined;
-    this.events?.emit({
+    this.events.emit({
       type,
       severity,
       requestId: context.id,

@@ -126,7 +126,10 @@ export class PayloadTooLargeError extends SecurityError {
 
 /** @publicApi */
 export class UnsupportedMediaTypeError extends SecurityError {
-  constructor(message = 'The request body has a content type this endpoint does not accept.', options?: SecurityErrorOptions) {
+  constructor(
+    message = 'The request body has a content type this endpoint does not accept.',
+    options?: SecurityErrorOptions,
+  ) {
     super('UNSUPPORTED_MEDIA_TYPE', 415, message, options);
   }
 }

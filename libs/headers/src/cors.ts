@@ -1,7 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 
 /** What `app.enableCors()` accepts, on Nest 11 and 12 alike. */
-export type CorsOptions = Exclude<Parameters<INestApplication['enableCors']>[0], undefined | ((...args: never[]) => unknown)>;
+export type CorsOptions = Exclude<
+  Parameters<INestApplication['enableCors']>[0],
+  undefined | ((...args: never[]) => unknown)
+>;
 
 /** Options of {@link strictCors}. @publicApi */
 export interface StrictCorsOptions {

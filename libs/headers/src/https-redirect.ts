@@ -36,7 +36,11 @@ export function useHttpsRedirect(app: INestApplication, options: HttpsRedirectOp
   useRawMiddleware(app, (req, res, next) => {
     if (getRequestContext(req).protocol === 'https') return next();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return next(new ForbiddenError('This API is served over HTTPS only; send the request to its https:// address.', { reason: 'plain_http' }));
+      return next(
+        new ForbiddenError('This API is served over HTTPS only; send the request to its https:// address.', {
+          reason: 'plain_http',
+        }),
+      );
     }
     const requestHost = (req.headers.host ?? '').replace(/:\d+$/, '');
     const host = options.host ?? (SAFE_HOST.test(requestHost) ? requestHost : undefined);

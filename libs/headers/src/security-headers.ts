@@ -69,7 +69,11 @@ export function helmetOptions(options: SecurityHeadersOptions = {}): HelmetOptio
     strictTransportSecurity:
       hsts === false
         ? false
-        : { maxAge: hsts.maxAge ?? 31_536_000, includeSubDomains: hsts.includeSubDomains ?? true, preload: hsts.preload ?? false },
+        : {
+            maxAge: hsts.maxAge ?? 31_536_000,
+            includeSubDomains: hsts.includeSubDomains ?? true,
+            preload: hsts.preload ?? false,
+          },
     crossOriginResourcePolicy: { policy: options.crossOriginResourcePolicy ?? 'same-origin' },
     crossOriginOpenerPolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },

@@ -19,7 +19,10 @@ interface BodyParserApp {
 }
 
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
-  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  return (
+    headers['transfer-encoding'] !== undefined ||
+    (headers['content-length'] !== undefined && headers['content-length'] !== '0')
+  );
 }
 
 /**
@@ -47,12 +50,16 @@ export function useBodyLimits(app: INestApplication, options: BodyLimitsOptions 
     if (!hasBody(req.headers)) return next();
     const declared = Number(req.headers['content-length']);
     if (declared > maxBytes) {
-      return next(new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`, { reason: 'body_too_large' }));
+      return next(
+        new PayloadTooLargeError(`The request body is larger than ${maxBytes} bytes.`, { reason: 'body_too_large' }),
+      );
     }
     const mediaType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '';
     if (!mediaTypes.has(mediaType)) {
       return next(
-        new UnsupportedMediaTypeError(`Send the body as one of: ${[...mediaTypes].join(', ')}.`, { reason: 'media_type' }),
+        new UnsupportedMediaTypeError(`Send the body as one of: ${[...mediaTypes].join(', ')}.`, {
+          reason: 'media_type',
+        }),
       );
     }
     next();

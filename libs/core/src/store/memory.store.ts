@@ -1,5 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import { assertTtl, type LocalScriptContext, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
+import {
+  assertTtl,
+  type LocalScriptContext,
+  type Store,
+  type StoreScript,
+  type StoreSetOptions,
+  type StoreIncrementOptions,
+} from './store';
 
 export interface MemoryStoreOptions {
   /**
@@ -8,6 +15,12 @@ export interface MemoryStoreOptions {
    * @default 100_000
    */
   capacity?: number;
+}
+
+/** Values read back as Redis would return them: strings (counters are numbers in memory). */
+function asString(value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 interface Entry {
@@ -31,7 +44,7 @@ export class MemoryStore implements Store {
     this.cache = new LRUCache<string, Entry>({ max: capacity, ttlAutopurge: false, perf: Date });
     this.context = {
       now: () => Date.now(),
-      get: <T>(key: string) => this.cache.get(key)?.value as T | undefined,
+      get: (key) => this.cache.get(key)?.value,
       set: (key, value, ttlMs) => {
         assertTtl(ttlMs);
         this.cache.set(key, { value }, { ttl: ttlMs });
@@ -48,8 +61,7 @@ export class MemoryStore implements Store {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const value = this.cache.get(key)?.value;
-    return value === undefined ? undefined : String(value);
+    return asString(this.cache.get(key)?.value);
   }
 
   async set(key: string, value: string, { ttlMs, ifAbsent = false }: StoreSetOptions): Promise<boolean> {
@@ -76,7 +88,7 @@ export class MemoryStore implements Store {
     // Read and delete with no await between them: that is what makes it atomic.
     const value = this.cache.get(key)?.value;
     this.cache.delete(key);
-    return value === undefined ? undefined : String(value);
+    return asString(value);
   }
 
   async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {

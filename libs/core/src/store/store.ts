@@ -36,7 +36,7 @@ export interface StoreIncrementOptions {
 export interface LocalScriptContext {
   /** Milliseconds since the epoch (Redis scripts read `TIME` instead). */
   now(): number;
-  get<T>(key: string): T | undefined;
+  get(key: string): unknown;
   set(key: string, value: unknown, ttlMs: number): void;
   delete(key: string): void;
 }
