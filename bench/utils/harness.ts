@@ -1,0 +1,100 @@
+import type { INestApplication } from '@nestjs/common';
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** A bench file exports `cases`: each boots one variant of the same route, not yet listening. */
+export type BenchCases = Record<string, () => Promise<INestApplication>>;
+
+export interface LoadOptions {
+  /** Path and method each case is called with. */
+  path: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  connections?: number;
+  durationSeconds?: number;
+  rounds?: number;
+}
+
+export interface CaseResult {
+  name: string;
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+  ratio: number;
+}
+
+const SERVE = join(__dirname, 'serve.ts');
+
+function startCase(file: string, name: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    // The server runs in its own process so the load generator does not share its event loop.
+    const child = fork(SERVE, [file, name], { execArgv: ['-r', '@swc-node/register'], stdio: 'inherit' });
+    child.once('message', (message) => {
+      resolve({ child, url: `http://127.0.0.1:${(message as { port: number }).port}` });
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`case ${name} exited with ${String(code)}`));
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Runs every case under the same load, in interleaved rounds (A B C, A B C, …) so drift in the
+ * machine's speed hits all cases alike, and reports medians and each case's ratio to the first.
+ */
+export async function compare(file: string, names: string[], load: LoadOptions): Promise<CaseResult[]> {
+  const servers = new Map<string, { child: ChildProcess; url: string }>();
+  for (const name of names) servers.set(name, await startCase(file, name));
+  const samples = new Map(names.map((name) => [name, { rps: [] as number[], p99: [] as number[], non2xx: 0 }]));
+  try {
+    for (const name of names) await run(servers.get(name)!.url, { ...load, durationSeconds: 1 }); // warm-up
+    for (let round = 0; round < (load.rounds ?? 5); round++) {
+      for (const name of names) {
+        const result = await run(servers.get(name)!.url, load);
+        const sample = samples.get(name)!;
+        sample.rps.push(result.requests.average);
+        sample.p99.push(result.latency.p99);
+        sample.non2xx += result.non2xx;
+      }
+    }
+  } finally {
+    for (const { child } of servers.values()) child.disconnect();
+  }
+  const baseline = median(samples.get(names[0]!)!.rps);
+  return names.map((name) => {
+    const sample = samples.get(name)!;
+    const rps = median(sample.rps);
+    return { name, requestsPerSecond: rps, p99Ms: median(sample.p99), non2xx: sample.non2xx, ratio: rps / baseline };
+  });
+}
+
+function run(url: string, load: LoadOptions): Promise<autocannon.Result> {
+  return autocannon({
+    url: url + load.path,
+    method: load.method ?? 'GET',
+    headers: load.headers,
+    body: load.body,
+    connections: load.connections ?? 50,
+    duration: load.durationSeconds ?? 5,
+  });
+}
+
+/** Prints results as the Markdown table the README uses. */
+export function printTable(title: string, results: CaseResult[]): void {
+  console.log(`\n### ${title}\n`);
+  console.log('| case | req/s | p99 (ms) | ratio to first | non-2xx |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of results) {
+    console.log(
+      `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p99Ms.toFixed(1)} | ${r.ratio.toFixed(2)}× | ${r.non2xx} |`,
+    );
+  }
+}
