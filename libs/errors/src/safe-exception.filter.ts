@@ -73,7 +73,9 @@ export class SafeExceptionFilter implements ExceptionFilter {
     for (const [name, value] of Object.entries(problem.headers)) adapter.setHeader(res, name, value);
     adapter.setHeader(res, 'Content-Type', 'application/problem+json; charset=utf-8');
     adapter.setHeader(res, 'Cache-Control', 'no-store');
-    adapter.reply(res, body, problem.status);
+    // Serialised here: given an object, some adapter versions (Nest 11 on Express) reset the
+    // Content-Type to application/json.
+    adapter.reply(res, JSON.stringify(body), problem.status);
   }
 
   private logInternal(exception: unknown, req: object, requestId: string): void {
