@@ -45,6 +45,9 @@ export function strictCors(options: StrictCorsOptions): CorsOptions {
     } catch {
       throw new TypeError(`strictCors: "${origin}" is not an origin; write it as scheme://host[:port]`);
     }
+    if (origin.includes('*')) {
+      throw new TypeError(`strictCors: "${origin}" has a wildcard; list each origin that may call the API`);
+    }
     if (parsed.origin !== origin) {
       throw new TypeError(`strictCors: "${origin}" is not an origin; did you mean "${parsed.origin}"?`);
     }
