@@ -22,26 +22,53 @@ interface ExpressLike {
   use(handler: RawMiddleware): unknown;
 }
 
+/** The middlewares of each application, run as one chain: one platform hook however many there are. */
+const chains = new WeakMap<object, RawMiddleware[]>();
+
 /**
  * Installs `middleware` in front of everything the platform does for a request — body parsing,
  * routing, the 404 handler — on Express and on Fastify alike. Call it before `app.init()` /
- * `app.listen()`; middlewares run in the order they were installed.
+ * `app.listen()`. Rampart's middlewares run in the order they were installed, as one unit at the
+ * place of the first call: one Express layer or Fastify hook instead of one per middleware.
  */
 export function useRawMiddleware(app: INestApplication, middleware: RawMiddleware): void {
   const adapter = app.getHttpAdapter();
+  const instance = adapter.getInstance() as object;
+  const existing = chains.get(instance);
+  if (existing) {
+    existing.push(middleware);
+    return;
+  }
+  const chain = [middleware];
+  chains.set(instance, chain);
   if (adapter.getType() === 'fastify') {
-    (adapter.getInstance() as FastifyLike).addHook('onRequest', (request, reply, done) => {
-      let passed = false as boolean;
-      middleware(request.raw, reply.raw, (error) => {
-        passed = true;
+    (instance as FastifyLike).addHook('onRequest', (request, reply, done) => {
+      runChain(chain, request.raw, reply.raw, (error) => {
         done(error === undefined ? undefined : toError(error));
       });
-      // The middleware answered on the raw response: tell Fastify not to send a reply of its own.
-      if (!passed && reply.raw.writableEnded) reply.hijack();
+      // A middleware answered on the raw response and will not call next: Fastify must not reply.
+      if (reply.raw.writableEnded) reply.hijack();
     });
   } else {
-    (adapter.getInstance() as ExpressLike).use(middleware);
+    (instance as ExpressLike).use((req, res, next) => {
+      runChain(chain, req, res, next);
+    });
   }
+}
+
+function runChain(
+  chain: readonly RawMiddleware[],
+  req: IncomingMessage,
+  res: ServerResponse,
+  done: (error?: unknown) => void,
+): void {
+  let index = 0;
+  const next = (error?: unknown): void => {
+    const middleware = chain[index++];
+    if (error !== undefined || !middleware) done(error);
+    else middleware(req, res, next);
+  };
+  next();
 }
 
 function toError(error: unknown): Error {

@@ -1,10 +1,16 @@
-import type { INestApplication } from '@nestjs/common';
-
-/** What `app.enableCors()` accepts, on Nest 11 and 12 alike. */
-export type CorsOptions = Exclude<
-  Parameters<INestApplication['enableCors']>[0],
-  undefined | ((...args: never[]) => unknown)
->;
+/**
+ * What {@link strictCors} returns: options that `app.enableCors()` accepts on Express (`cors`)
+ * and on Fastify (`@fastify/cors`) alike.
+ */
+export interface CorsOptions {
+  origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => void;
+  credentials: boolean;
+  methods: string[];
+  allowedHeaders: string[];
+  exposedHeaders: string[];
+  maxAge: number;
+  optionsSuccessStatus: number;
+}
 
 /** Options of {@link strictCors}. @publicApi */
 export interface StrictCorsOptions {
@@ -54,7 +60,7 @@ export function strictCors(options: StrictCorsOptions): CorsOptions {
     allowed.add(origin);
   }
   return {
-    origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => {
+    origin: (origin, callback) => {
       callback(null, origin !== undefined && allowed.has(origin));
     },
     credentials: options.credentials ?? false,
