@@ -1,0 +1,73 @@
+import { Logger, Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { RAMPART_STORE, RedisStore, type Store } from '@rampart/core';
+import { ApiKeyService } from './api-keys/api-key.service';
+import type { ApiKeyStorage } from './api-keys/storage/api-key.storage';
+import { MemoryApiKeyStorage } from './api-keys/storage/memory-api-key.storage';
+import { RedisApiKeyStorage } from './api-keys/storage/redis-api-key.storage';
+import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from './auth.constants';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './auth.module-definition';
+import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth.options';
+import { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard';
+import { AuthorizationGuard } from './guards/authorization.guard';
+import { RouteInventory } from './inventory/route-inventory';
+import { FieldAccessInterceptor } from './policies/field-access.interceptor';
+import { Policies } from './policies/policies.service';
+import { JwtVerifier } from './tokens/jwt-verifier';
+import { createKeySet } from './tokens/key-set';
+import { TokenRevocationList } from './tokens/token-revocation';
+
+async function createVerifier(options: ResolvedAuthOptions): Promise<JwtVerifier | null> {
+  if (!options.jwt) return null;
+  return new JwtVerifier(options.jwt, await createKeySet(options.jwt));
+}
+
+function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKeyStorage {
+  if (options.apiKeys.storage) return options.apiKeys.storage;
+  if (store instanceof RedisStore) return new RedisApiKeyStorage(store.redis, store.key('auth:'));
+  new Logger('AuthModule').warn('API keys are kept in memory (this process only; lost on restart).');
+  return new MemoryApiKeyStorage();
+}
+
+/**
+ * The resource-server side of authentication and authorization: a global, secure-by-default
+ * guard for JWT access tokens and API keys, `@Scopes()`/`@Roles()`, CASL policies, per-caller
+ * response fields, and the route inventory. Needs `RampartCoreModule` (Store, security events).
+ * @publicApi
+ * @example
+ * AuthModule.forRoot({
+ *   jwt: { issuer: 'https://auth.example.com', audience: 'https://api.example.com',
+ *          jwksUrl: 'https://auth.example.com/.well-known/jwks.json' },
+ *   roleHierarchy: { admin: ['user'] },
+ * })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: RAMPART_AUTH_OPTIONS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw),
+    },
+    { provide: JWT_VERIFIER, inject: [RAMPART_AUTH_OPTIONS], useFactory: createVerifier },
+    { provide: API_KEY_STORAGE, inject: [RAMPART_AUTH_OPTIONS, RAMPART_STORE], useFactory: createApiKeyStorage },
+    TokenRevocationList,
+    ApiKeyService,
+    Policies,
+    RouteInventory,
+    // Guards run in the order they are registered: who is calling, then what they may do.
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+    { provide: APP_GUARD, useClass: AuthorizationGuard },
+    { provide: APP_INTERCEPTOR, useClass: FieldAccessInterceptor },
+  ],
+  exports: [
+    RAMPART_AUTH_OPTIONS,
+    JWT_VERIFIER,
+    API_KEY_STORAGE,
+    TokenRevocationList,
+    ApiKeyService,
+    Policies,
+    RouteInventory,
+  ],
+})
+export class AuthModule extends ConfigurableModuleClass {}

@@ -1,0 +1,61 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS, ROLES_KEY, SCOPES_KEY } from '../auth.constants';
+import { insufficientScope, roleRequired } from '../auth.errors';
+import type { ResolvedAuthOptions } from '../auth.options';
+import type { ScopeRequirement } from '../decorators/scopes.decorator';
+import type { AuthenticatedRequest } from '../principal';
+import { effectiveRoles } from '../roles';
+
+/**
+ * The scopes a request carries. With a user token and an API key (`@Auth('both')`), only scopes
+ * both grant: the application acting for the user may do no more than either allows.
+ */
+export function grantedScopes(req: AuthenticatedRequest): Set<string> {
+  const { user, apiKey } = req;
+  if (user && apiKey) return new Set(user.scopes.filter((s) => apiKey.scopes.includes(s)));
+  return new Set(user?.scopes ?? apiKey?.scopes ?? []);
+}
+
+/**
+ * Checks `@Scopes()` and `@Roles()` after authentication. Requirements on the controller and on
+ * the handler both apply. Runs after {@link AuthenticationGuard} (registered after it).
+ * @publicApi
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(RAMPART_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const subject = req.user?.id ?? (req.apiKey ? `apikey:${req.apiKey.id}` : undefined);
+
+    const scopeRequirements = this.reflector.getAll<(ScopeRequirement | undefined)[]>(SCOPES_KEY, targets);
+    const granted = grantedScopes(req);
+    for (const requirement of scopeRequirements) {
+      if (!requirement) continue;
+      const allOf = requirement.allOf ?? [];
+      const anyOf = requirement.anyOf ?? [];
+      if (!allOf.every((s) => granted.has(s))) throw insufficientScope(allOf, false, this.options.realm, subject);
+      if (anyOf.length > 0 && !anyOf.some((s) => granted.has(s))) {
+        throw insufficientScope(anyOf, true, this.options.realm, subject);
+      }
+    }
+
+    const roleRequirements = this.reflector.getAll<(string[] | undefined)[]>(ROLES_KEY, targets);
+    if (roleRequirements.some((r) => r !== undefined)) {
+      // Roles belong to users: an API key alone never satisfies @Roles().
+      const roles = effectiveRoles(req.user?.roles ?? [], this.options.roleHierarchy);
+      for (const allowed of roleRequirements) {
+        if (allowed && !allowed.some((role) => roles.has(role))) throw roleRequired(subject);
+      }
+    }
+    return true;
+  }
+}

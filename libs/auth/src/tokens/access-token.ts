@@ -1,0 +1,49 @@
+import type { JWTPayload } from 'jose';
+
+/**
+ * The JOSE `typ` of an access token (RFC 9068 §2.1). Checking it is what stops an ID token, a
+ * logout token or any other JWT from the same issuer being replayed as an access token.
+ * @publicApi
+ */
+export const ACCESS_TOKEN_TYP = 'at+jwt';
+
+/**
+ * Claims of a Rampart access token: the RFC 9068 profile plus optional `roles` and `tenant_id`.
+ * The OAuth server of this lib issues exactly this shape; the guard requires `sub`, `exp`, `iat`,
+ * `jti` and `scope` and checks `iss` and `aud`.
+ * @publicApi
+ * @example
+ * const claims: AccessTokenClaims = { iss, aud: 'https://api.example.com', sub: 'u1', client_id: 'spa',
+ *   scope: 'notes:read', jti: randomUUID(), iat: now, exp: now + 900 };
+ */
+export interface AccessTokenClaims extends JWTPayload {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+  jti: string;
+  /** Space-delimited scopes (RFC 9068 §2.2.3, RFC 6749 §3.3). */
+  scope: string;
+  client_id?: string;
+  roles?: string[];
+  tenant_id?: string;
+}
+
+/** What the verifier hands the guard: the checked claims and their parsed scopes. */
+export interface VerifiedAccessToken {
+  readonly claims: Readonly<AccessTokenClaims>;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  readonly tenantId: string | undefined;
+}
+
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
+
+/** Splits a `scope` claim; `undefined` when it is not a well-formed scope string. */
+export function parseScope(scope: unknown): string[] | undefined {
+  if (typeof scope !== 'string' || scope.length > 4096) return undefined;
+  const scopes = scope.split(' ').filter((s) => s.length > 0);
+  return scopes.every((s) => SCOPE_TOKEN.test(s)) ? scopes : undefined;
+}
