@@ -1,10 +1,11 @@
-// Cost of Rampart's foundation (request context, headers, body limits, problem+json errors) over
+// Cost of Rampart's foundation (request context, security headers, CORS, problem+json errors) over
 // bare Nest and over helmet alone, on the same route.  Run: npm run bench -- bench/headers.bench.ts
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
-import { loadConfig } from '../apps/sample-api/src/app.config';
-import { createApp } from '../apps/sample-api/src/app.factory';
+import { RampartCoreModule, useRequestContext } from '@rampart/core';
+import { ErrorsModule } from '@rampart/errors';
+import { strictCors, useSecurityHeaders } from '@rampart/headers';
 import { compare, printTable, type BenchCases } from './utils/harness';
 
 @Controller('health')
@@ -18,6 +19,12 @@ class BareController {
 @Module({ controllers: [BareController] })
 class BareModule {}
 
+@Module({
+  imports: [RampartCoreModule.forRoot({ logEvents: false }), ErrorsModule.forRoot({})],
+  controllers: [BareController],
+})
+class RampartModule {}
+
 export const cases: BenchCases = {
   'bare Nest (express)': () => NestFactory.create(BareModule, { logger: false }),
   'Nest + helmet()': async () => {
@@ -25,7 +32,13 @@ export const cases: BenchCases = {
     app.use(helmet());
     return app;
   },
-  'Rampart foundation (sample API)': () => createApp({ ...loadConfig({}), redisUrl: undefined }, 'express'),
+  'Rampart core + errors + headers + CORS': async () => {
+    const app = await NestFactory.create(RampartModule, { logger: false });
+    useRequestContext(app);
+    useSecurityHeaders(app);
+    app.enableCors(strictCors({ origins: ['https://app.example.com'] }));
+    return app;
+  },
 };
 
 async function main(): Promise<void> {
