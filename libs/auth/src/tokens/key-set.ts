@@ -3,7 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, exportJWK, importSPKI, type JWK,
 import type { ResolvedJwtOptions, VerificationKey } from '../auth.options';
 
 /** JWK members that only a private or symmetric key has. */
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+const PRIVATE_MEMBERS: readonly string[] = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * The public JWK of `key`: a PEM (SPKI) is imported, private members of a JWK are dropped (so the
@@ -24,9 +24,7 @@ export async function toPublicJwk(key: VerificationKey, defaultAlg: string): Pro
   if (jwk.kty === 'oct' || jwk.kty === undefined) {
     throw new InvalidOptionsError('AUTH_INVALID_OPTIONS', 'jwt.keys must be asymmetric public keys (EC, RSA or OKP).');
   }
-  return Object.fromEntries(
-    Object.entries(jwk).filter(([member]) => !(PRIVATE_MEMBERS as readonly string[]).includes(member)),
-  ) as JWK;
+  return Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_MEMBERS.includes(member)));
 }
 
 /**
