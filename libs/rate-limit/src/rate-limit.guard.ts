@@ -1,0 +1,112 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { InvalidOptionsError, rawResponse } from '@rampart/core';
+import { RateLimitedError } from '@rampart/errors';
+import { resolveKey, subjectOf } from './key-resolver';
+import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY, RATE_LIMIT_STORAGE, SKIP_RATE_LIMIT } from './rate-limit.constants';
+import type { RateLimitMetadata } from './rate-limit.decorator';
+import { constrainingTier, rateLimitHeaders } from './rate-limit.headers';
+import { resolvePolicy, type ResolvedPolicy, type ResolvedRateLimitOptions } from './rate-limit.options';
+import type { RateLimitStorage } from './storage/rate-limit.storage';
+
+type Handler = (...args: unknown[]) => unknown;
+
+/**
+ * Applies the route's policy (its `@RateLimit()`, its controller's, or the module's default) in
+ * one decision over all tiers. Installed globally by {@link RateLimitModule}; it reads
+ * `request.user.id` / `request.apiKey.id`, so it must run after authentication: import
+ * `RateLimitModule` after the module that registers the authentication guard.
+ * @publicApi
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate, OnModuleInit {
+  /** Policies per controller and handler, resolved once: the hot path does no reflection. */
+  private readonly policies = new WeakMap<object, Map<Handler, ResolvedPolicy | null>>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    @Inject(RATE_LIMIT_OPTIONS) private readonly options: ResolvedRateLimitOptions,
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const policy = this.policyOf(context);
+    if (!policy) return true;
+    const http = context.switchToHttp();
+    const req = http.getRequest<object>();
+    const cost = typeof policy.cost === 'number' ? policy.cost : policy.cost(context);
+    if (!Number.isSafeInteger(cost) || cost < 1) {
+      throw new TypeError(`The cost function of rate-limit policy "${policy.name}" returned ${cost}.`);
+    }
+    const key = await resolveKey(policy.key, req, context);
+    const decision = await this.storage.decide(`${policy.name}|${key}`, policy.tiers, cost);
+    const headers = rateLimitHeaders(decision, this.options.headers);
+    if (decision.admitted) {
+      const res = rawResponse(http.getResponse<object>());
+      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      return true;
+    }
+    const tier = decision.limitedBy ?? constrainingTier(decision);
+    const retryAfter = Number(headers['Retry-After']);
+    throw new RateLimitedError(`Too many requests: the "${tier.name}" limit is reached. Retry in ${retryAfter} s.`, {
+      reason: 'rate_limited',
+      headers,
+      extensions: {
+        limitedBy: tier.name,
+        retryAfter,
+        resetAt: new Date(Date.now() + retryAfter * 1000).toISOString(),
+      },
+      eventDetails: { policy: policy.name, tier: tier.name, degraded: decision.degraded },
+      ...(subjectOf(req) === undefined ? {} : { subject: subjectOf(req) }),
+    });
+  }
+
+  private policyOf(context: ExecutionContext): ResolvedPolicy | null {
+    return this.policyFor(context.getClass(), context.getHandler() as Handler);
+  }
+
+  private policyFor(controller: object, handler: Handler): ResolvedPolicy | null {
+    let byHandler = this.policies.get(controller);
+    if (!byHandler) this.policies.set(controller, (byHandler = new Map<Handler, ResolvedPolicy | null>()));
+    let policy = byHandler.get(handler);
+    if (policy === undefined) {
+      policy = this.resolve(handler, controller);
+      byHandler.set(handler, policy);
+    }
+    return policy;
+  }
+
+  private resolve(handler: Handler, controller: object): ResolvedPolicy | null {
+    const targets = [handler, controller as Handler];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP_RATE_LIMIT, targets)) return null;
+    const metadata = this.reflector.getAllAndOverride<RateLimitMetadata | undefined>(RATE_LIMIT_POLICY, targets);
+    if (!metadata) return this.options.defaultPolicy ?? null;
+    if (typeof metadata.policy !== 'string') {
+      return resolvePolicy(metadata.policy, metadata.fallbackName, this.options.algorithm);
+    }
+    const named = this.options.policies.get(metadata.policy);
+    if (!named) {
+      throw new InvalidOptionsError(
+        'RATE_LIMIT_INVALID_OPTIONS',
+        `${metadata.fallbackName} uses @RateLimit('${metadata.policy}'), but RateLimitModule has no such policy in \`policies\`.`,
+      );
+    }
+    return named;
+  }
+
+  /** Resolves every route's policy at start-up: a wrong name fails the bootstrap, not a request. */
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as (new (...args: unknown[]) => object) | null;
+      if (!controller || !wrapper.instance) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const name of this.scanner.getAllMethodNames(prototype)) {
+        const handler = prototype[name];
+        if (typeof handler === 'function') this.policyFor(controller, handler as Handler);
+      }
+    }
+  }
+}

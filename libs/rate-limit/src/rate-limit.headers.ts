@@ -1,0 +1,47 @@
+import type { RateLimitDecision, TierResult } from './storage/rate-limit.storage';
+
+const seconds = (ms: number): number => Math.ceil(ms / 1000);
+
+/** The tier a client should watch: the one that denied, else the one with the least left. */
+export function constrainingTier(decision: RateLimitDecision): TierResult {
+  if (decision.limitedBy) return decision.limitedBy;
+  let chosen: TierResult | undefined;
+  for (const tier of decision.tiers) {
+    if (!chosen) {
+      chosen = tier;
+      continue;
+    }
+    if (tier.remaining < chosen.remaining || (tier.remaining === chosen.remaining && tier.resetMs > chosen.resetMs)) {
+      chosen = tier;
+    }
+  }
+  if (!chosen) throw new RangeError('A rate-limit decision has at least one tier.');
+  return chosen;
+}
+
+/**
+ * Response headers for a decision. The IETF fields use the structured-field syntax of
+ * draft-ietf-httpapi-ratelimit-headers-11: `RateLimit-Policy` lists every tier as
+ * `"name";q=<quota>;w=<window s>`; `RateLimit` gives the constraining tier as
+ * `"name";r=<remaining>;t=<seconds>`. Tier names are validated to need no escaping.
+ */
+export function rateLimitHeaders(
+  decision: RateLimitDecision,
+  style: 'ietf' | 'legacy' | 'both' | 'none',
+): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const tier = constrainingTier(decision);
+  if (style === 'ietf' || style === 'both') {
+    headers['RateLimit-Policy'] = decision.tiers
+      .map((t) => `"${t.name}";q=${t.limit};w=${seconds(t.windowMs)}`)
+      .join(', ');
+    headers.RateLimit = `"${tier.name}";r=${tier.remaining};t=${seconds(tier.resetMs)}`;
+  }
+  if (style === 'legacy' || style === 'both') {
+    headers['X-RateLimit-Limit'] = String(tier.limit);
+    headers['X-RateLimit-Remaining'] = String(tier.remaining);
+    headers['X-RateLimit-Reset'] = String(seconds(tier.resetMs));
+  }
+  if (!decision.admitted) headers['Retry-After'] = String(Math.max(1, seconds(tier.resetMs)));
+  return headers;
+}

@@ -1,0 +1,87 @@
+import { RedisStore } from '@rampart/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { tier, describeRateLimitStorage } from '../../../../test/utils/rate-limit-contract';
+import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
+import { StoreRateLimitStorage } from './store-rate-limit.storage';
+
+describeWithRedis('StoreRateLimitStorage on Redis', () => {
+  const keyPrefix = uniqueKeyPrefix('rate-limit');
+  const stores: RedisStore[] = [];
+  const storage = async (): Promise<StoreRateLimitStorage> => {
+    const store = await RedisStore.create({ url: redisUrl, keyPrefix });
+    stores.push(store);
+    return new StoreRateLimitStorage(store);
+  };
+  describeRateLimitStorage('redis', storage);
+
+  const admin = new Redis(redisUrl);
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    const keys = await admin.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+    await admin.quit();
+  });
+
+  let limiter: StoreRateLimitStorage;
+  beforeAll(async () => {
+    limiter = await storage();
+  });
+
+  const threeTiers = [
+    tier('minute', 100, 60_000, 'sliding-window'),
+    tier('hour', 1_000, 3_600_000, 'sliding-log', 60_000),
+    tier('day', 10_000, 86_400_000, 'token-bucket'),
+  ];
+
+  it('decides three tiers in one round trip: a single EVALSHA, nothing else from the client', async () => {
+    await limiter.decide('warm-up', threeTiers, 1); // loads the script (EVALSHA, or EVAL after NOSCRIPT)
+    const monitor = await admin.duplicate().monitor();
+    const seen: { source: string; args: string[] }[] = [];
+    // Other suites share this Redis: only commands on this test's keys are counted.
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args.some((arg) => arg.includes(`${keyPrefix}rl:{one-trip}`))) seen.push({ source, args });
+    });
+    await limiter.decide('one-trip', threeTiers, 1);
+    await limiter.decide('one-trip', threeTiers, 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    monitor.disconnect();
+    const fromClient = seen.filter((entry) => entry.source !== 'lua');
+    expect(fromClient.map((entry) => entry.args[0]!.toLowerCase())).toEqual(['evalsha', 'evalsha']);
+    expect(fromClient[0]!.args[2]).toBe('6'); // three state keys and three block keys, in one call
+    expect(seen.filter((entry) => entry.source === 'lua').length).toBeGreaterThan(0);
+  });
+
+  it('keeps every key of a decision under one hash tag and with a TTL', async () => {
+    const tiers = [tier('minute', 2, 60_000, 'sliding-window', 30_000), tier('hour', 5, 3_600_000, 'sliding-log')];
+    for (let i = 0; i < 3; i++) await limiter.decide('ttl|ip:10.1.2.3', tiers, 1);
+    await limiter.decide('ttl|ip:10.1.2.3', [tier('day', 5, 86_400_000, 'token-bucket')], 1);
+    const keys = await admin.keys(`${keyPrefix}rl:{ttl|ip:10.1.2.3}:*`);
+    expect(keys.sort()).toEqual(
+      ['day', 'hour', 'minute', 'minute:block'].map((k) => `${keyPrefix}rl:{ttl|ip:10.1.2.3}:${k}`).sort(),
+    );
+    for (const key of keys) {
+      const ttl = await admin.pttl(key);
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(86_400_000);
+    }
+    const tags = new Set(keys.map((key) => /\{([^}]*)\}/.exec(key)![1]));
+    expect([...tags]).toEqual(['ttl|ip:10.1.2.3']);
+  });
+
+  it('takes time from the Redis server, not from the instance', async () => {
+    // This process believes it is the year 2000; the decision must still follow the server's clock.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2000-01-01T00:00:00Z'));
+    try {
+      const decision = await limiter.decide('clock', [tier('t', 1, 10_000, 'token-bucket')], 1);
+      expect(decision.tiers[0]!.resetMs).toBeGreaterThan(9_000);
+      expect(decision.tiers[0]!.resetMs).toBeLessThanOrEqual(10_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    const [seconds] = await admin.time();
+    const state = Number(await admin.get(`${keyPrefix}rl:{clock}:t`));
+    expect(Math.abs(state - 10_000 - Number(seconds) * 1000)).toBeLessThan(2_000);
+  });
+});
