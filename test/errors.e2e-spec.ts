@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer } from './utils/auth';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
 describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
@@ -71,15 +72,19 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
   });
 
   it('answers a validation failure with 400 and the failing fields', async () => {
-    const res = await request(t.server).post('/notes').send({ title: '' });
+    const res = await request(t.server)
+      .post('/notes')
+      .set(await bearer(t.app))
+      .send({ title: '' });
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'VALIDATION_ERROR', errors: [{ field: 'title' }] });
   });
 
   it('accepts a well-formed request', async () => {
-    const created = await request(t.server).post('/notes').send({ title: 'Hello', body: 'world' });
+    const auth = await bearer(t.app);
+    const created = await request(t.server).post('/notes').set(auth).send({ title: 'Hello', body: 'world' });
     expect(created.status).toBe(201);
-    const read = await request(t.server).get(`/notes/${created.body.id}`);
+    const read = await request(t.server).get(`/notes/${created.body.id}`).set(auth);
     expect(read.body).toMatchObject({ title: 'Hello', body: 'world' });
   });
 });

@@ -2,6 +2,7 @@ import { Controller, Get, Req, type INestApplication, type LoggerService, type T
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { Public } from '@rampart/auth';
 import { getRequestContext, type RequestContext } from '@rampart/core';
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../../apps/sample-api/src/app.config';
@@ -30,6 +31,7 @@ export class CapturingLogger implements LoggerService {
 
 /** Routes only the tests mount: a handler that fails with secrets in its error, and a context probe. */
 @Controller('test')
+@Public()
 export class ProbeController {
   @Get('crash')
   crash(): never {

@@ -10,6 +10,14 @@ export interface AppConfig {
   httpsRedirect: boolean;
   /** Public host name used in redirects. */
   publicHost: string | undefined;
+  /** `iss` of accepted access tokens. */
+  jwtIssuer: string;
+  /** `aud` accepted access tokens must name: this API. */
+  jwtAudience: string;
+  /** The token issuer's JWKS; unset: a development key is generated at start (refused in production). */
+  jwksUrl: string | undefined;
+  /** Refuse to start while a route has no explicit auth decorator (default: in production). */
+  requireExplicitAuth: boolean;
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {
@@ -28,5 +36,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
     httpsRedirect: env.HTTPS_REDIRECT === 'true',
     publicHost: env.PUBLIC_HOST || undefined,
+    jwtIssuer: env.JWT_ISSUER || 'http://localhost:3000',
+    jwtAudience: env.JWT_AUDIENCE || 'rampart-sample-api',
+    jwksUrl: env.JWKS_URL || undefined,
+    requireExplicitAuth: env.REQUIRE_EXPLICIT_AUTH
+      ? env.REQUIRE_EXPLICIT_AUTH === 'true'
+      : env.NODE_ENV === 'production',
   };
 }

@@ -1,9 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
+import { AdminModule } from './admin/admin.module';
 import type { AppConfig } from './app.config';
+import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
 import { NotesModule } from './notes/notes.module';
+import { PartnerModule } from './partner/partner.module';
+import { UsersModule } from './users/users.module';
 
 /** The sample API: every Rampart module, wired as a production app would. */
 @Module({})
@@ -17,7 +21,11 @@ export class AppModule {
           store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
         }),
         ErrorsModule.forRoot({}),
+        sampleAuthModule(config),
         NotesModule,
+        UsersModule,
+        AdminModule,
+        PartnerModule,
       ],
       controllers: [HealthController],
     };

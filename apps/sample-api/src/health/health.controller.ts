@@ -1,7 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
+import { Public } from '@rampart/auth';
 import { RAMPART_STORE, type Store } from '@rampart/core';
 
 @Controller('health')
+@Public()
 export class HealthController {
   constructor(@Inject(RAMPART_STORE) private readonly store: Store) {}
 

@@ -1,30 +1,72 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
+import { CurrentUser, Policies, Scopes, type AuthenticatedUser } from '@rampart/auth';
 import { ValidationError } from '@rampart/errors';
 import { NotesService, type Note } from './notes.service';
 
+function validate(body: unknown, partial: boolean): { title?: string; body?: string } & Record<string, unknown> {
+  const input = (body ?? {}) as Record<string, unknown>;
+  const { title, body: text } = input;
+  if ((!partial || title !== undefined) && (typeof title !== 'string' || title.length === 0 || title.length > 200)) {
+    throw new ValidationError([{ field: 'title', message: 'title must be a string of 1 to 200 characters' }]);
+  }
+  if ((!partial || text !== undefined) && (typeof text !== 'string' || text.length > 10_000)) {
+    throw new ValidationError([{ field: 'body', message: 'body must be a string of at most 10000 characters' }]);
+  }
+  return input;
+}
+
+/**
+ * Notes belong to their author. Another user's note answers 404, exactly as a missing one does
+ * (OWASP API1): a 403 would confirm that the id exists. Admins may read and delete their tenant's notes.
+ */
 @Controller('notes')
 export class NotesController {
-  constructor(private readonly notes: NotesService) {}
+  constructor(
+    private readonly notes: NotesService,
+    private readonly policies: Policies,
+  ) {}
 
   @Get()
-  list(): Note[] {
-    return this.notes.list();
+  @Scopes('notes:read')
+  list(@Req() req: object): Note[] {
+    return this.notes.list().filter((note) => this.policies.can(req, 'read', 'Note', note));
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Note {
-    return this.notes.get(id);
+  @Scopes('notes:read')
+  get(@Req() req: object, @Param('id') id: string): Note {
+    const note = this.notes.find(id);
+    this.policies.authorize(req, 'read', 'Note', note);
+    return note;
   }
 
   @Post()
-  create(@Body() body: unknown): Note {
-    const { title, body: text } = (body ?? {}) as { title?: unknown; body?: unknown };
-    if (typeof title !== 'string' || title.length === 0 || title.length > 200) {
-      throw new ValidationError([{ field: 'title', message: 'title must be a string of 1 to 200 characters' }]);
-    }
-    if (typeof text !== 'string' || text.length > 10_000) {
-      throw new ValidationError([{ field: 'body', message: 'body must be a string of at most 10000 characters' }]);
-    }
-    return this.notes.create(title, text);
+  @Scopes('notes:write')
+  create(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() body: unknown): Note {
+    const input = validate(body, false);
+    this.policies.assertWritable(req, 'create', 'Note', undefined, input);
+    return this.notes.create(user, input.title ?? '', input.body ?? '');
+  }
+
+  @Patch(':id')
+  @Scopes('notes:write')
+  update(@Req() req: object, @Param('id') id: string, @Body() body: unknown): Note | undefined {
+    const note = this.notes.find(id);
+    this.policies.authorize(req, 'update', 'Note', note);
+    const input = validate(body, true);
+    this.policies.assertWritable(req, 'update', 'Note', note, input);
+    return this.notes.update(note.id, {
+      ...(input.title ? { title: input.title } : {}),
+      ...(input.body !== undefined ? { body: input.body } : {}),
+    });
+  }
+
+  @Delete(':id')
+  @Scopes('notes:write')
+  @HttpCode(204)
+  remove(@Req() req: object, @Param('id') id: string): void {
+    const note = this.notes.find(id);
+    this.policies.authorize(req, 'delete', 'Note', note);
+    this.notes.delete(note.id);
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@rampart/errors';
 import { randomUUID } from 'node:crypto';
 
 export interface Note {
   id: string;
+  ownerId: string;
+  tenantId: string | undefined;
   title: string;
   body: string;
   createdAt: string;
@@ -15,18 +16,36 @@ export class NotesService {
   private readonly notes = new Map<string, Note>();
 
   list(): Note[] {
-    return [...this.notes.values()];
+    return [...this.notes.values()].map((n) => ({ ...n }));
   }
 
-  get(id: string): Note {
+  /** Undefined when absent: whether to say 404 is the authorization layer's call. */
+  find(id: string): Note | undefined {
     const note = this.notes.get(id);
-    if (!note) throw new NotFoundError('No note with this id.');
-    return note;
+    return note && { ...note };
   }
 
-  create(title: string, body: string): Note {
-    const note = { id: randomUUID(), title, body, createdAt: new Date().toISOString() };
+  create(owner: { id: string; tenantId: string | undefined }, title: string, body: string): Note {
+    const note = {
+      id: randomUUID(),
+      ownerId: owner.id,
+      tenantId: owner.tenantId,
+      title,
+      body,
+      createdAt: new Date().toISOString(),
+    };
     this.notes.set(note.id, note);
-    return note;
+    return { ...note };
+  }
+
+  update(id: string, changes: Partial<Pick<Note, 'title' | 'body'>>): Note | undefined {
+    const note = this.notes.get(id);
+    if (!note) return undefined;
+    Object.assign(note, changes);
+    return { ...note };
+  }
+
+  delete(id: string): boolean {
+    return this.notes.delete(id);
   }
 }

@@ -1,0 +1,47 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AuthModule, type AuthModuleOptions } from '@rampart/auth';
+import type { AppConfig } from '../app.config';
+import { UsersModule } from '../users/users.module';
+import { UsersService } from '../users/users.service';
+import { defineAbilities } from './abilities';
+import { DevTokenIssuer } from './dev-token-issuer';
+
+/** The development issuer, or null when tokens come from a real issuer (`JWKS_URL`). */
+@Module({})
+class DevIssuerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: DevIssuerModule,
+      providers: [
+        {
+          provide: DevTokenIssuer,
+          useFactory: () => (config.jwksUrl ? null : DevTokenIssuer.create(config.jwtIssuer, config.jwtAudience)),
+        },
+      ],
+      exports: [DevTokenIssuer],
+    };
+  }
+}
+
+function authOptions(config: AppConfig, dev: DevTokenIssuer | null, users: UsersService): AuthModuleOptions {
+  return {
+    jwt: {
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
+      ...(dev ? { keys: [dev.publicJwk] } : { jwksUrl: config.jwksUrl }),
+    },
+    roleHierarchy: { admin: ['user'] },
+    userStatus: users.status,
+    abilities: defineAbilities,
+    inventory: { requireExplicitDecision: config.requireExplicitAuth },
+  };
+}
+
+/** AuthModule as the sample API uses it: demo users, CASL abilities, a dev key or a real JWKS. */
+export function sampleAuthModule(config: AppConfig): DynamicModule {
+  return AuthModule.forRootAsync({
+    imports: [DevIssuerModule.forRoot(config), UsersModule],
+    inject: [DevTokenIssuer, UsersService],
+    useFactory: (dev: DevTokenIssuer | null, users: UsersService) => authOptions(config, dev, users),
+  });
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, Req } from '@nestjs/common';
+import {
+  Auth,
+  CurrentApiKey,
+  CurrentUser,
+  Policies,
+  Scopes,
+  type AuthenticatedApiKey,
+  type AuthenticatedUser,
+} from '@rampart/auth';
+import { ForbiddenError } from '@rampart/errors';
+import { NotesService } from '../notes/notes.service';
+
+/** Routes for partner applications, which authenticate with an API key (`X-API-Key`). */
+@Controller('partner')
+export class PartnerController {
+  constructor(
+    private readonly notes: NotesService,
+    private readonly policies: Policies,
+  ) {}
+
+  /** The application alone: statistics of its tenant. */
+  @Get('stats')
+  @Auth('apiKey')
+  @Scopes('partner:read')
+  stats(@Req() req: object, @CurrentApiKey() key: AuthenticatedApiKey): { tenant: string | undefined; notes: number } {
+    const stats = { tenantId: key.tenantId };
+    if (!this.policies.can(req, 'read', 'NoteStats', stats)) throw new ForbiddenError();
+    return { tenant: key.tenantId, notes: this.notes.list().filter((n) => n.tenantId === key.tenantId).length };
+  }
+
+  /** Defence in depth: the application (API key) and the user (access token) both identified. */
+  @Get('me')
+  @Auth('both')
+  @Scopes('profile')
+  me(
+    @CurrentUser() user: AuthenticatedUser,
+    @CurrentApiKey() key: AuthenticatedApiKey,
+  ): { user: string; application: string } {
+    return { user: user.id, application: key.name };
+  }
+}

@@ -1,0 +1,194 @@
+import { SecurityEvents, type SecurityEvent } from '@rampart/core';
+import { TokenRevocationList } from '@rampart/auth';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DevTokenIssuer } from '../apps/sample-api/src/auth/dev-token-issuer';
+import { issuerOf, sign, tokenFor, validClaims } from './utils/auth';
+import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
+  let t: TestApp;
+  let issuer: DevTokenIssuer;
+  let events: SecurityEvent[];
+  beforeAll(async () => {
+    t = await startApp(platform);
+    issuer = issuerOf(t.app);
+    t.app.get(SecurityEvents).subscribe((event) => events.push(event));
+  });
+  beforeEach(() => {
+    events = [];
+  });
+  afterAll(() => t.close());
+
+  const call = (token: string) => request(t.server).get('/notes').set('Authorization', `Bearer ${token}`);
+
+  /** Every refusal looks the same to the client: 401, the RFC 6750 challenge, one message. */
+  async function expectRefused(token: string, reason: string): Promise<void> {
+    events = [];
+    const res = await call(token);
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_token"');
+    expect(res.body).toMatchObject({
+      code: 'UNAUTHORIZED',
+      detail: 'Authentication failed: send a valid access token or API key.',
+    });
+    expect(events.find((e) => e.type === 'auth.failure')?.reason).toBe(reason);
+  }
+
+  it('accepts a valid token and emits auth.success', async () => {
+    const res = await call(await tokenFor(t.app, 'u-alice'));
+    expect(res.status).toBe(200);
+    expect(events.find((e) => e.type === 'auth.success')).toMatchObject({ subject: 'u-alice', reason: 'jwt' });
+  });
+
+  it('answers a request without credentials 401 with a bare challenge (RFC 6750 §3.1)', async () => {
+    const res = await request(t.server).get('/notes');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api"');
+    expect(events.find((e) => e.type === 'auth.failure')?.reason).toBe('token_missing');
+  });
+
+  it('refuses alg "none" (unsecured JWT)', async () => {
+    const claims = validClaims(issuer);
+    const unsigned = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims)}.`;
+    const res = await call(unsigned);
+    expect(res.status).toBe(401);
+    await expectRefused(`${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims)}.c2ln`, 'algorithm_not_allowed');
+  });
+
+  it('refuses HS256 signed with the public key as the HMAC secret (algorithm confusion)', async () => {
+    const pem = await exportSPKI((await generateKeyPair('ES256', { extractable: true })).publicKey);
+    const jwkBytes = new TextEncoder().encode(JSON.stringify(issuer.publicJwk));
+    await expectRefused(await sign(issuer, validClaims(issuer), { alg: 'HS256' }, jwkBytes), 'algorithm_not_allowed');
+    await expectRefused(
+      await sign(issuer, validClaims(issuer), { alg: 'HS256' }, new TextEncoder().encode(pem)),
+      'algorithm_not_allowed',
+    );
+  });
+
+  it('refuses a token signed by another key, under an unknown kid or under our kid', async () => {
+    const other = await generateKeyPair('ES256');
+    await expectRefused(await sign(issuer, validClaims(issuer), { kid: 'attacker' }, other.privateKey), 'unknown_key');
+    await expectRefused(await sign(issuer, validClaims(issuer), {}, other.privateKey), 'signature_invalid');
+  });
+
+  it('refuses a kid with path traversal', async () => {
+    await expectRefused(await sign(issuer, validClaims(issuer), { kid: '../../../../etc/passwd' }), 'unknown_key');
+  });
+
+  it.each(['jku', 'x5u'])('refuses a %s header pointing elsewhere, even on a token our key signed', async (name) => {
+    await expectRefused(
+      await sign(issuer, validClaims(issuer), { [name]: 'https://attacker.example/keys.json' }),
+      'header_not_allowed',
+    );
+  });
+
+  it('refuses an embedded jwk header carrying the attacker key', async () => {
+    const attacker = await generateKeyPair('ES256', { extractable: true });
+    const jwk = await exportJWK(attacker.publicKey);
+    await expectRefused(await sign(issuer, validClaims(issuer), { jwk }, attacker.privateKey), 'header_not_allowed');
+  });
+
+  it('refuses an expired token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await sign(issuer, { ...validClaims(issuer), iat: now - 900, exp: now - 60 }), 'token_expired');
+  });
+
+  it('refuses a token whose nbf is in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await sign(issuer, { ...validClaims(issuer), nbf: now + 120 }), 'token_not_yet_valid');
+  });
+
+  it('refuses a token issued in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefused(await sign(issuer, { ...validClaims(issuer), iat: now + 300 }), 'claim_invalid');
+  });
+
+  it('refuses a wrong issuer and a wrong audience', async () => {
+    await expectRefused(await sign(issuer, { ...validClaims(issuer), iss: 'https://evil.example' }), 'claim_invalid');
+    await expectRefused(await sign(issuer, { ...validClaims(issuer), aud: 'another-api' }), 'claim_invalid');
+  });
+
+  it.each(['exp', 'iat', 'jti', 'sub', 'scope'])('refuses a token without %s', async (claim) => {
+    const claims = validClaims(issuer);
+    delete claims[claim];
+    await expectRefused(await sign(issuer, claims), 'claim_invalid');
+  });
+
+  it('refuses an ID token (typ JWT) and a token without typ', async () => {
+    await expectRefused(await sign(issuer, validClaims(issuer), { typ: 'JWT' }), 'wrong_type');
+    const noTyp = await new SignJWT(validClaims(issuer))
+      .setProtectedHeader({ alg: 'ES256', kid: issuer.kid })
+      .sign(issuer.privateKey);
+    await expectRefused(noTyp, 'wrong_type');
+  });
+
+  it('refuses an unknown crit header', async () => {
+    const extension = 'urn:example:must-understand';
+    const token = await new SignJWT(validClaims(issuer))
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: issuer.kid, crit: [extension], [extension]: 1 })
+      .sign(issuer.privateKey, { crit: { [extension]: true } });
+    await expectRefused(token, 'token_malformed');
+  });
+
+  it('refuses a token over the size limit (10 kB) without parsing it', async () => {
+    const huge = await sign(issuer, { ...validClaims(issuer), pad: 'x'.repeat(10_000) });
+    await expectRefused(huge, 'token_too_large');
+  });
+
+  it('answers a 100 kB token with a 4xx from the HTTP server (header limit), never a 500', async () => {
+    const res = await call(`${'a'.repeat(50_000)}.${'b'.repeat(50_000)}.c`).catch(
+      (error: { status?: number }) => error,
+    );
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('refuses truncated, non-base64 and non-JSON tokens', async () => {
+    const good = await tokenFor(t.app, 'u-alice');
+    await expectRefused(good.slice(0, -10), 'signature_invalid');
+    await expectRefused(good.split('.').slice(0, 2).join('.'), 'token_malformed');
+    await expectRefused(`${b64('not an object')}.${b64({})}.c2ln`, 'token_malformed');
+    await expectRefused(`bm90IGpzb24.${b64({})}.c2ln`, 'token_malformed');
+    const res = await call('abc.d$f.ghi');
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="invalid_request"');
+  });
+
+  it('refuses a token sent in the query string (it would end up in logs)', async () => {
+    const token = await tokenFor(t.app, 'u-alice');
+    const res = await request(t.server).get(`/notes?access_token=${token}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('error="invalid_request"');
+  });
+
+  it('refuses a valid token of a suspended user, and of a user that does not exist', async () => {
+    await expectRefused(await tokenFor(t.app, 'u-carol'), 'account_suspended');
+    await expectRefused(await tokenFor(t.app, 'u-nobody'), 'account_unknown');
+  });
+
+  it('refuses a revoked jti, even after the token was verified and cached', async () => {
+    const claims = validClaims(issuer);
+    const token = await sign(issuer, claims);
+    expect((await call(token)).status).toBe(200);
+    await t.app.get(TokenRevocationList).revoke(claims.jti!, claims.exp!);
+    await expectRefused(token, 'token_revoked');
+  });
+
+  it('answers a missing scope 403 insufficient_scope naming the scope needed', async () => {
+    const token = await tokenFor(t.app, 'u-alice', { scope: 'profile' });
+    const res = await call(token);
+    expect(res.status).toBe(403);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope", scope="notes:read"');
+    expect(res.body).toMatchObject({ code: 'FORBIDDEN', requiredScopes: ['notes:read'] });
+    expect(events.find((e) => e.type === 'access.denied')?.reason).toBe('insufficient_scope');
+  });
+
+  it('lets @Public() routes through without a token', async () => {
+    expect((await request(t.server).get('/health')).status).toBe(200);
+  });
+});
