@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { useRequestContext } from '@rampart/core';
 import { strictCors, useHttpsRedirect, useSecurityHeaders } from '@rampart/headers';
-import { useBodyLimits } from '@rampart/validation';
+import { useRequestLimits } from '@rampart/validation';
 import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
 
@@ -21,14 +21,14 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
 
 /**
  * The Rampart wiring, in order: request context first (so everything after it has the request id
- * and client IP), then headers, the HTTPS redirect, body limits and CORS. The e2e tests call this
+ * and client IP), then headers, the HTTPS redirect, request limits and CORS. The e2e tests call this
  * on apps built with `@nestjs/testing`.
  */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   useRequestContext(app);
   useSecurityHeaders(app);
   useHttpsRedirect(app, { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) });
-  useBodyLimits(app, { maxBytes: 100 * 1024 });
+  useRequestLimits(app);
   app.enableCors(strictCors({ origins: config.corsOrigins }));
   app.enableShutdownHooks();
 }

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
+import { ValidationModule } from '@rampart/validation';
+import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import type { AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
@@ -22,10 +24,12 @@ export class AppModule {
         }),
         ErrorsModule.forRoot({}),
         sampleAuthModule(config),
+        ValidationModule.forRoot({}),
         NotesModule,
         UsersModule,
         AdminModule,
         PartnerModule,
+        AccountsModule,
       ],
       controllers: [HealthController],
     };

@@ -1,0 +1,30 @@
+import { CreateUserDto, NormalizeUnicode, PaginationQuery, SanitizeHtml, StripHtml, Trim } from '@rampart/validation';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { AccountSortField } from './accounts.service';
+
+/** Sign-up body: the library's create-user DTO as it is. */
+export class CreateAccountDto extends CreateUserDto {}
+
+/** PATCH body: either field, sanitised like the sign-up profile. */
+export class UpdateProfileDto {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  @Trim()
+  @StripHtml()
+  @NormalizeUnicode()
+  displayName?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @SanitizeHtml()
+  @NormalizeUnicode({ allowLineBreaks: true })
+  bio?: string;
+}
+
+const SORT_FIELDS: readonly [AccountSortField, ...AccountSortField[]] = ['createdAt', 'username'];
+
+/** `?page=&limit=&sortBy=createdAt|username&order=asc|desc` */
+export class ListAccountsQuery extends PaginationQuery({ sortBy: SORT_FIELDS }) {}

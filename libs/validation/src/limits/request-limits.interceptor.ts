@@ -1,0 +1,105 @@
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { rawRequest, rawResponse } from '@rampart/core';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnsupportedMediaTypeError,
+} from '@rampart/errors';
+import { finalize, throwError, timeout, type Observable } from 'rxjs';
+import { REQUEST_LIMITS_METADATA, RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
+import { DEFAULT_VALIDATION_OPTIONS, type ResolvedValidationOptions, type RouteLimits } from '../validation.options';
+import { assertShape } from './json-shape';
+import { countQueryParams, queryOf } from './query-string';
+import { bodyBytesOf, hasBody, mediaTypeOf } from './request-limits';
+import { setRequestSignal } from './request-signal';
+
+const SHAPE_LIMITS = ['maxDepth', 'maxKeys', 'maxArrayLength', 'maxStringLength'] as const;
+
+/**
+ * Applies `@RequestLimits()` of the route (tighter body, shape and query limits than the
+ * global ones) and the route's timeout: past it the request is answered 503 problem+json and
+ * the request's AbortSignal fires, as it does when the client disconnects.
+ * Installed globally by `ValidationModule`.
+ * @publicApi
+ */
+@Injectable()
+export class RequestLimitsInterceptor implements NestInterceptor {
+  private readonly options: ResolvedValidationOptions;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Optional() @Inject(RAMPART_VALIDATION_OPTIONS) options?: ResolvedValidationOptions,
+  ) {
+    this.options = options ?? DEFAULT_VALIDATION_OPTIONS;
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const route = this.reflector.getAllAndOverride<RouteLimits | undefined>(REQUEST_LIMITS_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const http = context.switchToHttp();
+    const req = http.getRequest<object & { body?: unknown }>();
+    if (route) this.checkRoute(route, req);
+
+    const ms = route?.timeoutMs ?? this.options.timeoutMs;
+    const controller = new AbortController();
+    setRequestSignal(req, controller.signal);
+    const res = rawResponse(http.getResponse<object>());
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort(new Error('The client closed the connection.'));
+    };
+    res.once('close', onClose);
+    return next.handle().pipe(
+      timeout({
+        first: ms,
+        with: () => {
+          controller.abort(new Error(`The route timed out after ${ms} ms.`));
+          return throwError(
+            () =>
+              new ServiceUnavailableError('The request took too long: retry later.', {
+                reason: 'handler_timeout',
+                headers: { 'Retry-After': '5' },
+                eventDetails: { timeoutMs: ms },
+              }),
+          );
+        },
+      }),
+      finalize(() => res.off('close', onClose)),
+    );
+  }
+
+  private checkRoute(route: RouteLimits, req: object & { body?: unknown }): void {
+    const raw = rawRequest(req);
+    if (route.maxQueryParams !== undefined && countQueryParams(queryOf(raw.url ?? '')) > route.maxQueryParams) {
+      throw new BadRequestError(`The query string has more than ${route.maxQueryParams} parameters.`, {
+        reason: 'too_many_query_params',
+      });
+    }
+    if (!hasBody(raw.headers)) return;
+    if (route.maxBodyBytes !== undefined && bodyBytesOf(raw) > route.maxBodyBytes) {
+      throw new PayloadTooLargeError(`The request body is larger than ${route.maxBodyBytes} bytes.`, {
+        reason: 'body_too_large',
+      });
+    }
+    if (route.mediaTypes && !route.mediaTypes.includes(mediaTypeOf(raw.headers))) {
+      throw new UnsupportedMediaTypeError(`Send the body as one of: ${route.mediaTypes.join(', ')}.`, {
+        reason: 'media_type',
+      });
+    }
+    if (SHAPE_LIMITS.some((name) => route[name] !== undefined)) {
+      const defined = Object.fromEntries(Object.entries(route).filter(([, value]) => value !== undefined));
+      assertShape(req.body, { ...this.options, ...defined });
+    }
+  }
+}

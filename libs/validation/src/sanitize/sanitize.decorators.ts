@@ -1,0 +1,61 @@
+import { Transform } from 'class-transformer';
+import sanitize from 'sanitize-html';
+import {
+  htmlSanitizerOptions,
+  normalizeUnicode,
+  stripHtml,
+  type HtmlAllowlist,
+  type NormalizeUnicodeOptions,
+} from './sanitize';
+
+/** Applies `fn` to a string, or to each string of an array; leaves other values for the validators to refuse. */
+function transformStrings(fn: (value: string) => string): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => {
+    if (typeof value === 'string') return fn(value);
+    if (Array.isArray(value)) return value.map((item: unknown) => (typeof item === 'string' ? fn(item) : item));
+    return value;
+  });
+}
+
+/**
+ * Sanitises an HTML field to an allowlist (default: `b i em strong a[href]`, links http/https/mailto
+ * only) during the pipe's transformation, before validation. Put length checks after it in reading
+ * order; they see the sanitised value.
+ * @publicApi
+ * @example
+ * @IsString() @MaxLength(500) @SanitizeHtml() bio!: string;
+ */
+export function SanitizeHtml(allowlist?: HtmlAllowlist): PropertyDecorator {
+  const options = htmlSanitizerOptions(allowlist);
+  return transformStrings((value) => sanitize(value, options));
+}
+
+/**
+ * Removes every HTML tag (the text is kept, entity-encoded).
+ * @publicApi
+ * @example
+ * @IsString() @StripHtml() displayName!: string;
+ */
+export function StripHtml(): PropertyDecorator {
+  return transformStrings(stripHtml);
+}
+
+/**
+ * Trims white space at both ends.
+ * @publicApi
+ * @example
+ * @IsEmail() @Trim() email!: string;
+ */
+export function Trim(): PropertyDecorator {
+  return transformStrings((value) => value.trim());
+}
+
+/**
+ * NFC-normalises and removes control characters and bidi overrides.
+ * @publicApi
+ * @example
+ * @IsString() @NormalizeUnicode() username!: string;
+ */
+export function NormalizeUnicode(options?: NormalizeUnicodeOptions): PropertyDecorator {
+  return transformStrings((value) => normalizeUnicode(value, options));
+}

@@ -1,0 +1,75 @@
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { APP_INTERCEPTOR, APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { InvalidOptionsError } from '@rampart/core';
+import { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
+import { SecureValidationPipe } from './pipes/secure-validation.pipe';
+import { RAMPART_VALIDATION_OPTIONS, REQUEST_LIMITS_METADATA } from './validation.constants';
+import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './validation.module-definition';
+import {
+  resolveValidationOptions,
+  type ResolvedValidationOptions,
+  type RouteLimits,
+  type ValidationModuleOptions,
+} from './validation.options';
+
+const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
+
+/**
+ * The secure validation pipe and the request-limits interceptor (per-route limits, timeouts),
+ * installed globally, with the application's limits. Pair it with `useRequestLimits(app)` in
+ * `main.ts`, which enforces the same limits at the platform level.
+ * @publicApi
+ * @example
+ * ValidationModule.forRoot({ maxBodyBytes: 100 * 1024, timeoutMs: 10_000 })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: RAMPART_VALIDATION_OPTIONS,
+      inject: [MODULE_OPTIONS_TOKEN],
+      useFactory: (raw: ValidationModuleOptions) => resolveValidationOptions(raw),
+    },
+    { provide: APP_PIPE, useClass: SecureValidationPipe },
+    { provide: APP_INTERCEPTOR, useClass: RequestLimitsInterceptor },
+  ],
+  exports: [RAMPART_VALIDATION_OPTIONS],
+})
+export class ValidationModule extends ConfigurableModuleClass implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
+    @Inject(RAMPART_VALIDATION_OPTIONS) private readonly options: ResolvedValidationOptions,
+  ) {
+    super();
+  }
+
+  /** A route limit above the global one could never apply (the parser enforces the global one first). */
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getControllers()) {
+      const instance = wrapper.instance as object | undefined;
+      if (!instance) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Reflector reads metadata off classes and methods alike.
+      const targets: [string, Function][] = [[wrapper.name, wrapper.metatype as Function]];
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
+        targets.push([`${wrapper.name}.${method}`, (prototype as Record<string, Function>)[method]!]);
+      }
+      for (const [name, target] of targets) {
+        const limits = this.reflector.get<RouteLimits | undefined>(REQUEST_LIMITS_METADATA, target);
+        for (const [key, value] of Object.entries(limits ?? {})) {
+          const global = this.options[key as keyof RouteLimits];
+          if (LOOSENABLE.includes(key as keyof RouteLimits) || typeof value !== 'number' || typeof global !== 'number')
+            continue;
+          if (value > global) {
+            throw new InvalidOptionsError(
+              'VALIDATION_INVALID_OPTIONS',
+              `@RequestLimits() on ${name} sets ${key} to ${value}, above the global ${global}: raise it in ValidationModule.forRoot().`,
+            );
+          }
+        }
+      }
+    }
+  }
+}
