@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Public } from '@rampart/auth';
 import { getRequestContext, type RequestContext } from '@rampart/core';
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../../apps/sample-api/src/app.config';
 import { configureApp, type Platform } from '../../apps/sample-api/src/app.factory';
@@ -57,7 +58,10 @@ export async function startApp(
   overrides: Partial<AppConfig> = {},
   controllers: Type[] = [ProbeController],
 ): Promise<TestApp> {
-  const config = { ...loadConfig({}), ...overrides };
+  const defaults = loadConfig({});
+  // Each app counts rate limits under its own prefix: suites share 127.0.0.1 and, with Redis, one server.
+  const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:` };
+  const config = { ...defaults, rateLimit, ...overrides };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], controllers }).compile();
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {

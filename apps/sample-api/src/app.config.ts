@@ -18,6 +18,24 @@ export interface AppConfig {
   jwksUrl: string | undefined;
   /** Refuse to start while a route has no explicit auth decorator (default: in production). */
   requireExplicitAuth: boolean;
+  /** Rate limits (see rate-limit/rate-limits.ts); tests raise or lower them. */
+  rateLimit: RateLimitConfig;
+}
+
+export interface RateLimitConfig {
+  /** Requests per IP per minute on every route without its own policy; 0 turns it off. */
+  perIpPerMinute: number;
+  /** Login attempts per IP per minute; an IP over it is blocked for `loginBlockMinutes`. */
+  loginPerMinute: number;
+  loginBlockMinutes: number;
+  /** Writes per user (per IP when anonymous) per minute. */
+  writesPerMinute: number;
+  /** The partner API's tiers per API key: per minute, hour and day (the design notes' 100/1000/10000). */
+  partner: [minute: number, hour: number, day: number];
+  /** `failOpen`: per-instance limits while Redis is down; `failClosed`: 503. */
+  onStoreFailure: 'failOpen' | 'failClosed';
+  /** Prefix of rate-limit keys in the store. */
+  keyPrefix: string;
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {
@@ -42,5 +60,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     requireExplicitAuth: env.REQUIRE_EXPLICIT_AUTH
       ? env.REQUIRE_EXPLICIT_AUTH === 'true'
       : env.NODE_ENV === 'production',
+    rateLimit: {
+      perIpPerMinute: Number(env.RATE_LIMIT_PER_IP_PER_MINUTE ?? 1200),
+      loginPerMinute: 5,
+      loginBlockMinutes: 15,
+      writesPerMinute: 60,
+      partner: [100, 1000, 10_000],
+      onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',
+      keyPrefix: 'rl:',
+    },
   };
 }

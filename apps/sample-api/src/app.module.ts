@@ -1,14 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
+import { RateLimitModule } from '@rampart/rate-limit';
 import { ValidationModule } from '@rampart/validation';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import type { AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
+import { LoginController } from './login/login.controller';
 import { NotesModule } from './notes/notes.module';
 import { PartnerModule } from './partner/partner.module';
+import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
 
 /** The sample API: every Rampart module, wired as a production app would. */
@@ -30,8 +33,11 @@ export class AppModule {
         AdminModule,
         PartnerModule,
         AccountsModule,
+        // After the auth module: Nest runs global guards in import order, and the per-user and
+        // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
+        RateLimitModule.forRoot(rateLimitOptions(config)),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, LoginController],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CurrentUser, Policies, Scopes, type AuthenticatedUser } from '@rampart/auth';
 import { ValidationError } from '@rampart/errors';
+import { RateLimit } from '@rampart/rate-limit';
 import { NotesService, type Note } from './notes.service';
 
 function validate(body: unknown, partial: boolean): { title?: string; body?: string } & Record<string, unknown> {
@@ -42,6 +43,7 @@ export class NotesController {
 
   @Post()
   @Scopes('notes:write')
+  @RateLimit('writes')
   create(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() body: unknown): Note {
     const input = validate(body, false);
     this.policies.assertWritable(req, 'create', 'Note', undefined, input);
@@ -50,6 +52,7 @@ export class NotesController {
 
   @Patch(':id')
   @Scopes('notes:write')
+  @RateLimit('writes')
   update(@Req() req: object, @Param('id') id: string, @Body() body: unknown): Note | undefined {
     const note = this.notes.find(id);
     this.policies.authorize(req, 'update', 'Note', note);
@@ -63,6 +66,7 @@ export class NotesController {
 
   @Delete(':id')
   @Scopes('notes:write')
+  @RateLimit('writes')
   @HttpCode(204)
   remove(@Req() req: object, @Param('id') id: string): void {
     const note = this.notes.find(id);

@@ -9,9 +9,14 @@ import {
   type AuthenticatedUser,
 } from '@rampart/auth';
 import { ForbiddenError } from '@rampart/errors';
+import { RateLimit } from '@rampart/rate-limit';
 import { NotesService } from '../notes/notes.service';
 
-/** Routes for partner applications, which authenticate with an API key (`X-API-Key`). */
+/**
+ * Routes for partner applications, which authenticate with an API key (`X-API-Key`), limited per
+ * API key by the design notes' three tiers (`partner` policy).
+ */
+@RateLimit('partner')
 @Controller('partner')
 export class PartnerController {
   constructor(
