@@ -114,8 +114,7 @@ describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
   });
 
   it.each(['exp', 'iat', 'jti', 'sub', 'scope'])('refuses a token without %s', async (claim) => {
-    const claims = validClaims(issuer);
-    delete claims[claim];
+    const claims = Object.fromEntries(Object.entries(validClaims(issuer)).filter(([name]) => name !== claim));
     await expectRefused(await sign(issuer, claims), 'claim_invalid');
   });
 
@@ -141,11 +140,9 @@ describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
   });
 
   it('answers a 100 kB token with a 4xx from the HTTP server (header limit), never a 500', async () => {
-    const res = await call(`${'a'.repeat(50_000)}.${'b'.repeat(50_000)}.c`).catch(
-      (error: { status?: number }) => error,
-    );
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.status).toBeLessThan(500);
+    // Node refuses headers over 16 kB before any handler runs: 431 Request Header Fields Too Large.
+    const res = await call(`${'a'.repeat(50_000)}.${'b'.repeat(50_000)}.c`);
+    expect(res.status).toBe(431);
   });
 
   it('refuses truncated, non-base64 and non-JSON tokens', async () => {

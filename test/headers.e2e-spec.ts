@@ -46,9 +46,8 @@ describe.each(PLATFORMS)('security headers (%s)', (platform) => {
     ['a 5xx', 'get', '/test/crash', 500],
   ] as const)('sets the whole preset on %s', async (_label, method, path, status) => {
     // A signed-in caller: the 4xx from a handler is its 404, not the guard's 401.
-    const req = request(t.server)
-      [method](path)
-      .set(await bearer(t.app));
+    const auth = await bearer(t.app);
+    const req = request(t.server)[method](path).set(auth);
     const res = method === 'post' ? await req.set('Content-Type', 'application/json').send('{') : await req;
     expect(res.status).toBe(status);
     for (const [name, value] of Object.entries(PRESET)) expect(res.headers[name], name).toBe(value);

@@ -5,7 +5,7 @@ import { DevTokenIssuer, type DevTokenRequest } from '../../apps/sample-api/src/
 
 /** The sample app's development issuer: tests sign real JWTs with the app's own key. */
 export function issuerOf(app: INestApplication): DevTokenIssuer {
-  const issuer = app.get(DevTokenIssuer, { strict: false });
+  const issuer = app.get<typeof DevTokenIssuer, DevTokenIssuer | null>(DevTokenIssuer, { strict: false });
   if (!issuer) throw new Error('This app verifies tokens from a JWKS URL: sign with your own key instead.');
   return issuer;
 }
@@ -19,7 +19,11 @@ export function tokenFor(app: INestApplication, sub: string, request: Partial<De
 }
 
 /** `{ Authorization: 'Bearer …' }` for supertest's `.set()`. */
-export async function bearer(app: INestApplication, sub = 'u-alice', request: Partial<DevTokenRequest> = {}) {
+export async function bearer(
+  app: INestApplication,
+  sub = 'u-alice',
+  request: Partial<DevTokenRequest> = {},
+): Promise<Record<string, string>> {
   return { Authorization: `Bearer ${await tokenFor(app, sub, request)}` };
 }
 

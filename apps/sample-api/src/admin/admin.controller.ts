@@ -47,7 +47,7 @@ export class AdminController {
     if (input.name !== undefined && typeof input.name !== 'string') {
       throw new ValidationError([{ field: 'name', message: 'name must be a string' }]);
     }
-    return this.users.update(target.id, input as Partial<Pick<User, 'name' | 'role' | 'status'>>);
+    return this.users.update(target.id, input);
   }
 
   @Get('api-keys')

@@ -1,0 +1,84 @@
+import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, type JWTVerifyGetKey, type CryptoKey } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveAuthOptions, type JwtOptions } from '../auth.options';
+import { JwtVerifier, TokenVerificationError } from './jwt-verifier';
+
+const base: JwtOptions = { issuer: 'https://issuer.test', audience: 'api', jwksUrl: 'https://issuer.test/jwks' };
+
+describe('JwtVerifier', () => {
+  let privateKey: CryptoKey;
+  let keys: JWTVerifyGetKey;
+  let lookups: number;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const local = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] });
+    keys = (header, token) => {
+      lookups++;
+      return local(header, token);
+    };
+  });
+
+  const token = (expiresIn = 300, extra: Record<string, unknown> = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ scope: 'a b', ...extra })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+      .setIssuer(base.issuer)
+      .setAudience('api')
+      .setSubject('u1')
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setExpirationTime(now + expiresIn)
+      .sign(privateKey);
+  };
+  const verifier = (options: Partial<JwtOptions> = {}) =>
+    new JwtVerifier(resolveAuthOptions({ jwt: { ...base, ...options } }).jwt!, keys);
+
+  it('verifies once and serves repeats from the cache', async () => {
+    const v = verifier();
+    const t = await token();
+    lookups = 0;
+    const first = await v.verify(t);
+    const second = await v.verify(t);
+    expect(second).toBe(first);
+    expect(first.scopes).toEqual(['a', 'b']);
+    expect(lookups).toBe(1);
+  });
+
+  it('verifies every time without a cache', async () => {
+    const v = verifier({ cache: false });
+    const t = await token();
+    lookups = 0;
+    await v.verify(t);
+    await v.verify(t);
+    expect(lookups).toBe(2);
+  });
+
+  it('forgets a cached token when it expires', async () => {
+    const v = verifier({ clockToleranceSeconds: 0 });
+    const t = await token(1);
+    await v.verify(t);
+    await sleep(1100);
+    await expect(v.verify(t)).rejects.toMatchObject({ reason: 'token_expired' });
+  });
+
+  it('keeps the cache bounded', async () => {
+    const v = verifier({ cache: { maxEntries: 2 } });
+    const tokens = await Promise.all([token(), token(), token()]);
+    for (const t of tokens) await v.verify(t);
+    lookups = 0;
+    await v.verify(tokens[0]);
+    expect(lookups).toBe(1);
+  });
+
+  it('refuses roles that are not a list of short strings', async () => {
+    await expect(verifier().verify(await token(300, { roles: 'admin' }))).rejects.toBeInstanceOf(
+      TokenVerificationError,
+    );
+    await expect(verifier().verify(await token(300, { scope: ['a'] }))).rejects.toMatchObject({
+      reason: 'claim_invalid',
+    });
+  });
+});
