@@ -1,0 +1,3 @@
+export { inspectRequest } from './inspection/inspect';
+export type { InspectableRequest, InspectOptions, InspectionResult, Finding } from './inspection/inspect';
+export type { ThreatCategory, FindingSeverity } from './inspection/types';

@@ -1,0 +1,17 @@
+import type { Detector } from './types';
+
+/**
+ * Prototype pollution: `__proto__` or `constructor.prototype` as a key (JSON bodies, `qs`
+ * brackets, dotted paths) or as a path string handed to a deep-set helper. A field called
+ * `constructor` on its own (a car's maker) is not reported.
+ */
+const POLLUTING_PATH = /(?:^|[.[\s'"])__proto__(?:$|[.[\]\s'"])|constructor\s*(?:\.|\[\s*['"]?)\s*prototype\b/;
+
+export const detectPrototypePollution: Detector = (text, context) => {
+  if (!text.includes('__proto__') && !text.includes('prototype')) return undefined;
+  if (context.isKey && text.trim() === '__proto__') return { rule: 'prototype_pollution.key', severity: 'critical' };
+  if (POLLUTING_PATH.test(text)) {
+    return { rule: context.isKey ? 'prototype_pollution.key' : 'prototype_pollution.path', severity: 'critical' };
+  }
+  return undefined;
+};

@@ -1,0 +1,467 @@
+import type { Detector, RuleMatch } from './types';
+
+/**
+ * SQL injection by structure, after libinjection: the input is tokenised as SQL would tokenise it
+ * and reduced to a fingerprint, one character per token, and the fingerprint is matched against
+ * shapes that only injected SQL has. Words alone never match: "please update my card", "drop me a
+ * line" and "union select committee" have no SQL structure; `1 or 1=1`, `' union select` and
+ * `'; drop table` do. The input is read in the contexts it may be injected into: as is (a number or
+ * an identifier) and after a quote that closes a string literal (`admin'--`).
+ *
+ * Fingerprint alphabet:
+ *   n number/null/true   s string   b identifier   v @@variable   f dangerous function(   g SQL function(
+ *   E select   U union   F from   W where   T statement (drop table, delete from, insert into, update…set)
+ *   K clause (order by, group by, having, limit, into, procedure)   w waitfor delay
+ *   & and/or/xor/&&/||   o comparison (= < > like in is between regexp)   a arithmetic   ! not
+ *   ( ) , ; .   c comment   x other punctuation
+ */
+
+const DANGEROUS_FUNCTIONS = new Set([
+  'sleep',
+  'benchmark',
+  'pg_sleep',
+  'load_file',
+  'extractvalue',
+  'updatexml',
+  'xp_cmdshell',
+  'xp_dirtree',
+  'receive_message',
+  'get_host_address',
+  'get_host_name',
+  'request',
+  'name_const',
+  'randomblob',
+  'dbms_pipe',
+  'pg_read_file',
+  'lo_import',
+  'lo_export',
+  'sys_eval',
+  'sys_exec',
+  'geometrycollection',
+  'multipoint',
+  'polygon',
+  'linestring',
+  'exp',
+  'gtid_subset',
+  'json_keys',
+  'uuid_to_bin',
+  'make_set',
+  'elt',
+  'utl_inaddr',
+  'ctxsys',
+  'openrowset',
+  'opendatasource',
+  'convert',
+  'cast',
+  'char',
+  'chr',
+  'nchar',
+  'concat',
+  'concat_ws',
+  'group_concat',
+  'string_agg',
+  'version',
+  'database',
+  'schema',
+  'user',
+  'current_user',
+  'session_user',
+  'system_user',
+  'user_name',
+  'db_name',
+  'host_name',
+  'suser_name',
+  'is_srvrolemember',
+  'substring',
+  'substr',
+  'mid',
+  'ascii',
+  'unicode',
+  'ord',
+  'hex',
+  'unhex',
+  'if',
+  'iif',
+  'ifnull',
+  'isnull',
+  'nullif',
+  'coalesce',
+  'length',
+  'len',
+  'count',
+  'md5',
+  'sha1',
+  'rand',
+  'floor',
+  'row',
+  'instr',
+  'locate',
+  'position',
+  'left',
+  'right',
+  'reverse',
+  'replace',
+  'lower',
+  'upper',
+  'trim',
+  'cot',
+  'abs',
+  'now',
+  'sysdate',
+  'current_database',
+  'pg_database',
+  'to_char',
+  'utl_http',
+  'dbms_xmlgen',
+  'xmltype',
+  'json_extract',
+  'sqlite_version',
+  'last_insert_rowid',
+  'load_extension',
+  'typeof',
+  'exec',
+  'execute',
+  'sp_executesql',
+  'waitfor',
+  'regexp_substring',
+]);
+/** Functions whose call alone is an attack (time delays, file reads, out-of-band requests). */
+const ALWAYS_DANGEROUS = new Set([
+  'sleep',
+  'benchmark',
+  'pg_sleep',
+  'load_file',
+  'extractvalue',
+  'updatexml',
+  'xp_cmdshell',
+  'xp_dirtree',
+  'receive_message',
+  'get_host_address',
+  'dbms_pipe',
+  'pg_read_file',
+  'lo_import',
+  'sys_eval',
+  'sys_exec',
+  'utl_inaddr',
+  'utl_http',
+  'openrowset',
+  'name_const',
+  'gtid_subset',
+  'load_extension',
+]);
+
+const WORDS: Readonly<Record<string, string>> = {
+  select: 'E',
+  union: 'U',
+  from: 'F',
+  where: 'W',
+  and: '&',
+  or: '&',
+  xor: '&',
+  not: '!',
+  like: 'o',
+  rlike: 'o',
+  regexp: 'o',
+  is: 'o',
+  in: 'o',
+  between: 'o',
+  sounds: 'o',
+  glob: 'o',
+  div: 'a',
+  mod: 'a',
+  null: 'n',
+  true: 'n',
+  false: 'n',
+  having: 'K',
+  limit: 'K',
+  offset: 'K',
+  procedure: 'K',
+  into: 'K',
+};
+const MODIFIERS = new Set(['all', 'distinct', 'top', 'binary']);
+const DROP_OBJECTS = new Set([
+  'table',
+  'database',
+  'schema',
+  'view',
+  'index',
+  'procedure',
+  'function',
+  'trigger',
+  'user',
+  'login',
+  'column',
+  'temporary',
+]);
+
+const MAX_TOKENS = 64;
+
+function isWordChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36 || (c >= 65 && c <= 90) || c > 127
+  );
+}
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 160;
+}
+
+interface Token {
+  type: string;
+  word: string;
+}
+
+/** Tokenises `s` (lower-case) into at most MAX_TOKENS tokens. Linear in the length of `s`. */
+export function sqlTokens(s: string): Token[] {
+  const tokens: Token[] = [];
+  const n = s.length;
+  let i = 0;
+  while (i < n && tokens.length < MAX_TOKENS) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c)) {
+      i++;
+      continue;
+    }
+    const ch = s.charAt(i);
+    if (ch === "'" || ch === '"' || ch === '`') {
+      let j = i + 1;
+      while (j < n) {
+        const d = s.charAt(j);
+        if (d === '\\') j += 2;
+        else if (d === ch) {
+          if (s.charAt(j + 1) === ch) j += 2;
+          else break;
+        } else j++;
+      }
+      tokens.push({ type: ch === '`' ? 'b' : 's', word: '' });
+      i = j + 1;
+      continue;
+    }
+    if (ch === '-' && s.charAt(i + 1) === '-') {
+      tokens.push({ type: 'c', word: '' });
+      const eol = s.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+      continue;
+    }
+    if (ch === '#') {
+      tokens.push({ type: 'c', word: '' });
+      const eol = s.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+      continue;
+    }
+    if (ch === '/' && s.charAt(i + 1) === '*') {
+      if (s.charAt(i + 2) === '!') {
+        // MySQL executes the body of a versioned comment (/*!50000union*/): read it as code.
+        i += 3;
+        while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+        continue;
+      }
+      const close = s.indexOf('*/', i + 2);
+      if (close < 0) {
+        tokens.push({ type: 'c', word: '' });
+        i = n;
+      } else {
+        i = close + 2; // an inline comment is whitespace to SQL: /**/or/**/1=1
+      }
+      continue;
+    }
+    if (ch === '*' && s.charAt(i + 1) === '/') {
+      i += 2;
+      continue;
+    }
+    if (ch === '@') {
+      let j = i + 1;
+      if (s.charAt(j) === '@') j++;
+      const start = j;
+      while (j < n && isWordChar(s.charCodeAt(j))) j++;
+      tokens.push({ type: j > start ? 'v' : 'x', word: '' });
+      i = Math.max(j, i + 1);
+      continue;
+    }
+    if (c >= 48 && c <= 57) {
+      let j = i + 1;
+      while (j < n && (isWordChar(s.charCodeAt(j)) || s.charAt(j) === '.')) j++;
+      const text = s.slice(i, j);
+      // 0x41, 1.5, 1e3 are numbers; 1st, 5pm, 3d are words (prose and ids, never SQL operands)
+      tokens.push({ type: /^(?:0x[0-9a-f]*|0b[01]*|[0-9]*\.?[0-9]*(?:e[0-9]+)?)$/.test(text) ? 'n' : 'b', word: text });
+      i = j;
+      continue;
+    }
+    if (ch === '.' && i + 1 < n && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 57) {
+      let j = i + 1;
+      while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+      tokens.push({ type: 'n', word: '' });
+      i = j;
+      continue;
+    }
+    if (isWordChar(c)) {
+      let j = i + 1;
+      while (j < n && (isWordChar(s.charCodeAt(j)) || (s.charAt(j) === '.' && isWordChar(s.charCodeAt(j + 1))))) j++;
+      const word = s.slice(i, j);
+      i = j;
+      if (MODIFIERS.has(word)) continue;
+      let k = i;
+      while (k < n && isSpace(s.charCodeAt(k))) k++;
+      if (s.charAt(k) === '(') {
+        const last = word.slice(word.lastIndexOf('.') + 1);
+        tokens.push({
+          type: ALWAYS_DANGEROUS.has(last) ? 'f' : DANGEROUS_FUNCTIONS.has(last) ? 'g' : (WORDS[word] ?? 'h'),
+          word,
+        });
+        continue;
+      }
+      tokens.push({ type: WORDS[word] ?? 'b', word });
+      continue;
+    }
+    const two = s.slice(i, i + 2);
+    if (two === '||' || two === '&&') {
+      tokens.push({ type: '&', word: '' });
+      i += 2;
+      continue;
+    }
+    if (ch === '=' || ch === '<' || ch === '>' || (ch === '!' && s.charAt(i + 1) === '=') || two === ':=') {
+      let j = i + 1;
+      while (j < n && '=<>!'.includes(s.charAt(j))) j++;
+      tokens.push({ type: 'o', word: '' });
+      i = j;
+      continue;
+    }
+    if (ch === '!') tokens.push({ type: '!', word: '' });
+    else if ('+-*/%|&^~'.includes(ch)) tokens.push({ type: 'a', word: '' });
+    else if ('(),;.'.includes(ch)) tokens.push({ type: ch, word: '' });
+    else tokens.push({ type: 'x', word: '' });
+    i++;
+  }
+  return tokens;
+}
+
+/**
+ * Folds multi-word statements into one token: `drop table`, `delete from`, `insert into`,
+ * `update … set`, `exec xp_…`, `declare @x`, `order by`, `group by`, `waitfor delay`, `shutdown`.
+ * Each needs its SQL continuation, so "drop me a line" and "update my card" stay words.
+ */
+function fingerprint(tokens: Token[]): string {
+  let fp = '';
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const next = tokens[i + 1];
+    if (t.type === 'b' || t.type === 'h' || t.type === 'g') {
+      const w = t.word;
+      if ((w === 'drop' || w === 'truncate' || w === 'alter' || w === 'create') && next && DROP_OBJECTS.has(next.word)) {
+        fp += 'T';
+        i++;
+        continue;
+      }
+      if (w === 'delete' && next?.type === 'F') {
+        fp += 'T';
+        i++;
+        continue;
+      }
+      if (w === 'insert' && next?.word === 'into') {
+        fp += 'T';
+        i++;
+        continue;
+      }
+      if (w === 'update' && next?.type === 'b' && tokens[i + 2]?.word === 'set') {
+        fp += 'T';
+        i += 2;
+        continue;
+      }
+      if ((w === 'exec' || w === 'execute') && next && (next.type === 'v' || /^(?:master|xp_|sp_|immediate|\()/.test(next.word))) {
+        fp += 'T';
+        continue;
+      }
+      if (w === 'declare' && next?.type === 'v') {
+        fp += 'T';
+        continue;
+      }
+      if ((w === 'order' || w === 'group') && next?.word === 'by') {
+        fp += 'K';
+        i++;
+        continue;
+      }
+      if (w === 'waitfor' && next && (next.word === 'delay' || next.word === 'time')) {
+        fp += 'w';
+        i++;
+        continue;
+      }
+      if (w === 'shutdown' && (!next || next.type === 'c' || next.type === ';' || next.word === 'with')) {
+        fp += 'T';
+        continue;
+      }
+      if (t.type === 'h' || t.type === 'g') {
+        fp += t.type;
+        continue;
+      }
+    }
+    fp += t.type;
+  }
+  return fp;
+}
+
+/** Shapes that follow the point of injection: what comes right after the value an attacker closed. */
+const AFTER_VALUE: readonly [string, RegExp][] = [
+  ['sqli.tautology', /^\)*&!?\(*[nsbv]\)*o!?\(*[nsvfg(]/],
+  ['sqli.boolean_comment', /^\)*&!?\(*[nsbv]\)*[c;]/],
+  ['sqli.boolean_function', /^\)*[&oa]!?\(*[fg]\(/],
+  ['sqli.subquery', /^\)*[&oa,]!?\(+E/],
+  ['sqli.union', /^\)*U\(*E/],
+  ['sqli.stacked_query', /^\)*;\(*[ETwc]/],
+  ['sqli.clause', /^\)*K[nvf(]/],
+  ['sqli.time_delay', /^\)*;?w/],
+  ['sqli.variable', /^\)*[&oa]\(*v/],
+];
+/** Only after a closed string: `admin'--`, `x' order by name`, `'='`. */
+const AFTER_STRING: readonly [string, RegExp][] = [
+  ['sqli.comment_truncation', /^\)*c/],
+  ['sqli.clause', /^\)*K[sb]/],
+  ['sqli.comparison', /^\)*o!?\(*[nsv]\)*(?:[c;&]|$)/],
+  ['sqli.tautology', /^\)*&!?\(*[nv]$/],
+];
+/** A whole value that is a statement or a fragment of one. */
+const WHOLE_VALUE: readonly [string, RegExp][] = [
+  ['sqli.statement', /^\(*E(?:a|[nvs](?:[,F;c)]|$)|[fg]\(|\(|(?:b,)+b?F|bF(?:b|\()(?:[WK;cU)]|$))/],
+  ['sqli.statement', /^T/],
+  ['sqli.union', /^U\(*E(?:[anvsfg(]|b,|bF)/],
+  ['sqli.tautology', /^&!?\(*[nsv]o!?\(*[nsv]/],
+  ['sqli.stacked_query', /^;\(*(?:[Tw]|E(?:[anvsfg(]|b,|bF))/],
+  ['sqli.function', /^\(*f\(/],
+  ['sqli.time_delay', /^w[sn]/],
+];
+/** Anywhere in the value. */
+const ANYWHERE: readonly [string, RegExp][] = [
+  ['sqli.union', /[nsbv)]U\(*E(?:[anvsfg(]|b,|bF)/],
+  ['sqli.subquery', /\(E(?:[anvsfg(]|(?:b,)+b?F|bF)/],
+  ['sqli.stacked_query', /;\(*(?:[Tw]|E(?:[anvsfg(]|b,|bF))/],
+  ['sqli.tautology', /[nsv)]&!?\(*[nsv]o!?\(*[nsv]\)*(?:[c;]|$)/],
+  ['sqli.function', /[&oa,(]f\(/],
+];
+
+function firstMatch(fp: string, rules: readonly [string, RegExp][]): string | undefined {
+  for (const [rule, pattern] of rules) if (pattern.test(fp)) return rule;
+  return undefined;
+}
+
+/** Characters without which no rule above can match: plain words and numbers are skipped early. */
+const SQL_SIGNAL = /['"`;=()<>|&#@]|--|\/\*|\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
+
+export const detectSqlInjection: Detector = (text) => {
+  if (!SQL_SIGNAL.test(text)) return undefined;
+  const critical = (rule: string): RuleMatch => ({ rule, severity: 'critical' });
+  const plain = fingerprint(sqlTokens(text));
+  const whole = firstMatch(plain, WHOLE_VALUE) ?? firstMatch(plain, ANYWHERE);
+  if (whole) return critical(whole);
+  if (/^[nv)]/.test(plain)) {
+    const rule = firstMatch(plain.replace(/^[nv]/, ''), AFTER_VALUE);
+    if (rule) return critical(rule);
+  }
+  for (const quote of ["'", '"', '`']) {
+    if (!text.includes(quote)) continue;
+    // Read the input as if it were placed inside a string literal: the first quote closes it.
+    const fp = fingerprint(sqlTokens(quote + text));
+    if (!fp.startsWith(quote === '`' ? 'b' : 's')) continue;
+    const tail = fp.slice(1);
+    const rule = firstMatch(tail, AFTER_VALUE) ?? firstMatch(tail, AFTER_STRING) ?? firstMatch(tail, ANYWHERE);
+    if (rule) return critical(rule);
+  }
+  return undefined;
+};

@@ -1,0 +1,135 @@
+import { BlockList, isIP } from 'node:net';
+import type { Detector } from './types';
+
+/**
+ * SSRF targets in URL-like input: cloud metadata endpoints, loopback, private and link-local
+ * ranges, and schemes that reach other protocols (`file:`, `gopher:`, `dict:`…). URLs are read by
+ * the WHATWG parser, the one Node's `fetch` uses, so every spelling the fetcher would accept is
+ * seen as the address it reaches: `http://2130706433/`, `http://0x7f.1/`, `http://0177.0.0.1/`,
+ * `http://[::ffff:127.0.0.1]/`, `http://evil@127.0.0.1/`.
+ */
+
+const DANGEROUS_SCHEMES = new Set([
+  'file',
+  'gopher',
+  'dict',
+  'ldap',
+  'ldaps',
+  'tftp',
+  'jar',
+  'netdoc',
+  'php',
+  'expect',
+  'phar',
+  'smb',
+  'sftp',
+  'jdbc',
+]);
+
+const INTERNAL = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+] as const) {
+  INTERNAL.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  INTERNAL.addSubnet(net, prefix, 'ipv6');
+}
+
+const METADATA_HOSTS = new Set([
+  '169.254.169.254',
+  '169.254.170.2',
+  '100.100.100.200',
+  'fd00:ec2::254',
+  'metadata.google.internal',
+  'metadata.goog',
+  'metadata',
+  'instance-data',
+  'metadata.azure.internal',
+]);
+/** Public names that resolve to loopback, or to whatever address they spell. */
+const REBINDING_DOMAIN = /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local)$/;
+
+/** IPv4 inside IPv6 (mapped, compatible, NAT64): the IPv4 address it reaches. */
+function embeddedIpv4(ip: string): string | undefined {
+  const match = /^(?:::ffff:|::|64:ff9b::|::ffff:0:)(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/.exec(ip);
+  if (!match) return undefined;
+  if (match[3]) return match[3];
+  const high = parseInt(match[1]!, 16);
+  const low = parseInt(match[2]!, 16);
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+}
+
+function classifyHost(rawHost: string): string | undefined {
+  const host = rawHost.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  if (host === '') return undefined;
+  if (METADATA_HOSTS.has(host)) return 'ssrf.metadata';
+  const version = isIP(host);
+  if (version === 4) {
+    return INTERNAL.check(host, 'ipv4') ? 'ssrf.internal_address' : undefined;
+  }
+  if (version === 6) {
+    const v4 = embeddedIpv4(host);
+    if (v4 !== undefined) return METADATA_HOSTS.has(v4) ? 'ssrf.metadata' : classifyHost(v4);
+    return INTERNAL.check(host, 'ipv6') ? 'ssrf.internal_address' : undefined;
+  }
+  return REBINDING_DOMAIN.test(host) ? 'ssrf.internal_name' : undefined;
+}
+
+function inspectUrl(candidate: string): string | undefined {
+  const colon = candidate.indexOf(':');
+  const scheme = colon > 0 ? candidate.slice(0, colon) : '';
+  if (DANGEROUS_SCHEMES.has(scheme)) return 'ssrf.scheme';
+  let url: URL;
+  try {
+    url = new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate);
+  } catch {
+    return undefined;
+  }
+  const rule = classifyHost(url.hostname);
+  if (rule) return rule;
+  // Parsers disagree on `http://127.0.0.1:80\@evil.com`: a host before the userinfo counts too.
+  return url.username ? classifyHost(url.username) : undefined;
+}
+
+/** Keys whose values are fetched by servers: webhooks, callbacks, imports, previews. */
+const URL_KEY = /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+const HOST_LIKE = /^[a-z0-9.\-[\]:]+(?::\d{1,5})?(?:[/?#]\S*)?$/;
+const URL_START = /[a-z][a-z0-9+.-]{0,15}:\/\/|^\/\/|(?:file|netdoc|php|expect|phar):[/\\]|jar:[a-z]/g;
+const MAX_URLS = 8;
+
+export const detectSsrf: Detector = (text, context) => {
+  if (context.isKey) return undefined;
+  const candidates: string[] = [];
+  if (text.includes(':') || text.startsWith('//')) {
+    URL_START.lastIndex = 0;
+    let match: RegExpExecArray | null;
+    while ((match = URL_START.exec(text)) !== null && candidates.length < MAX_URLS) {
+      let end = match.index;
+      while (end < text.length && !' \t\r\n"\'<>`'.includes(text.charAt(end))) end++;
+      candidates.push(text.slice(match.index, end));
+      URL_START.lastIndex = Math.max(end, match.index + 1);
+    }
+  }
+  if (candidates.length === 0 && URL_KEY.test(context.name) && HOST_LIKE.test(text.trim())) {
+    candidates.push(`http://${text.trim()}`);
+  }
+  for (const candidate of candidates) {
+    const rule = inspectUrl(candidate);
+    if (rule) return { rule, severity: 'critical' };
+  }
+  return undefined;
+};
