@@ -267,7 +267,8 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
         'VALIDATION_ERROR',
       );
       expectProblem(await request(t.server).post('/accounts').set('Content-Type', 'application/json').send('"x"'), 400);
-      const { profile: _profile, ...noProfile } = validAccount('np');
+      const noProfile: Partial<ReturnType<typeof validAccount>> = validAccount('np');
+      delete noProfile.profile;
       const res = await request(t.server).post('/accounts').send(noProfile);
       expectProblem(res, 400, 'VALIDATION_ERROR');
       expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'profile' }));
@@ -295,12 +296,9 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
     });
 
     it('removes javascript: links and keeps http ones', async () => {
-      const res = await request(t.server)
-        .patch(`/accounts/${id}/profile`)
-        .set(admin)
-        .send({
-          bio: '<a href="javascript:alert(1)">x</a> <a href="JaVaScRiPt&colon;alert(1)">y</a> <a href="https://example.com">z</a> <img src=x onerror=alert(1)>',
-        });
+      const res = await request(t.server).patch(`/accounts/${id}/profile`).set(admin).send({
+        bio: '<a href="javascript:alert(1)">x</a> <a href="JaVaScRiPt&colon;alert(1)">y</a> <a href="https://example.com">z</a> <img src=x onerror=alert(1)>',
+      });
       expect(res.status).toBe(200);
       expect(res.body.profile.bio).toBe('<a>x</a> <a>y</a> <a href="https://example.com">z</a> ');
       expect(res.text).not.toMatch(/javascript|onerror|<img/i);

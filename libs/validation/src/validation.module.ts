@@ -1,4 +1,4 @@
-import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR, APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { InvalidOptionsError } from '@rampart/core';
 import { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
@@ -11,6 +11,8 @@ import {
   type RouteLimits,
   type ValidationModuleOptions,
 } from './validation.options';
+
+type Handler = (...args: unknown[]) => unknown;
 
 const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
 
@@ -51,10 +53,11 @@ export class ValidationModule extends ConfigurableModuleClass implements OnModul
       const instance = wrapper.instance as object | undefined;
       if (!instance) continue;
       const prototype = Object.getPrototypeOf(instance) as object;
-      // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- Reflector reads metadata off classes and methods alike.
-      const targets: [string, Function][] = [[wrapper.name, wrapper.metatype as Function]];
+      const controller = String(wrapper.name);
+      const targets: [string, Type | Handler][] = [[controller, wrapper.metatype as Type]];
       for (const method of this.scanner.getAllMethodNames(prototype)) {
-        targets.push([`${wrapper.name}.${method}`, (prototype as Record<string, Function>)[method]!]);
+        const handler = (prototype as Record<string, Handler | undefined>)[method];
+        if (handler) targets.push([`${controller}.${method}`, handler]);
       }
       for (const [name, target] of targets) {
         const limits = this.reflector.get<RouteLimits | undefined>(REQUEST_LIMITS_METADATA, target);

@@ -40,8 +40,8 @@ export function PaginationQuery<const S extends string>(options: PaginationOptio
       'PaginationQuery: use 1 ≤ defaultLimit ≤ maxLimit ≤ 100.',
     );
   }
-  const sortFields = [...options.sortBy];
-  const defaultSortBy = options.defaultSortBy ?? sortFields[0]!;
+  const sortFields: readonly S[] = options.sortBy;
+  const defaultSortBy = options.defaultSortBy ?? options.sortBy[0];
 
   class PaginationQueryDto implements Pagination<S> {
     @IsOptional() @ToInt() @IsInt() @Min(1) @Max(1000) page = 1;

@@ -53,15 +53,15 @@ export function findShapeViolation(value: unknown, limits: ShapeLimits): BadRequ
       return refuse('too_many_keys', `The body has more than ${limits.maxKeys} keys.`);
     }
     for (const key of own) {
-      if (key.length > limits.maxStringLength) {
-        return refuse('string_too_long', `A key in the body is longer than ${limits.maxStringLength} characters.`);
-      }
       const child = (current as Record<string, unknown>)[key];
       if (
         key === '__proto__' ||
         (key === 'constructor' && typeof child === 'object' && child !== null && 'prototype' in child)
       ) {
         return prototypePoisoning();
+      }
+      if (key.length > limits.maxStringLength) {
+        return refuse('string_too_long', `A key in the body is longer than ${limits.maxStringLength} characters.`);
       }
       values.push(child);
       depths.push(depth + 1);

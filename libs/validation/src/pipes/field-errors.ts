@@ -37,8 +37,8 @@ function withoutEcho(message: string, field: string, rejected: unknown): string 
 export function classValidatorFieldErrors(errors: readonly ClassValidatorError[], input: unknown): FieldError[] {
   const result: FieldError[] = [];
   const queue: [ClassValidatorError, PropertyKey[]][] = errors.map((error) => [error, [error.property]]);
-  for (let i = 0; i < queue.length && result.length < MAX_FIELD_ERRORS; i++) {
-    const [error, path] = queue[i]!;
+  for (const [error, path] of queue) {
+    if (result.length >= MAX_FIELD_ERRORS) break;
     const field = fieldName(path);
     for (const message of Object.values(error.constraints ?? {})) {
       result.push({ field, message: withoutEcho(message, field, valueAt(input, path)) });
@@ -78,8 +78,8 @@ export function standardSchemaFieldErrors(issues: readonly StandardIssue[], inpu
 export function droppedKeys(input: unknown, output: unknown): string[] {
   const dropped: string[] = [];
   const pending: [unknown, unknown, PropertyKey[]][] = [[input, output, []]];
-  while (pending.length > 0 && dropped.length < MAX_FIELD_ERRORS) {
-    const [from, to, path] = pending.pop()!;
+  for (let next = pending.pop(); next && dropped.length < MAX_FIELD_ERRORS; next = pending.pop()) {
+    const [from, to, path] = next;
     if (typeof from !== 'object' || from === null || typeof to !== 'object' || to === null) continue;
     if (Array.isArray(from) !== Array.isArray(to)) continue;
     for (const key of Object.keys(from)) {

@@ -61,8 +61,10 @@ export function stripHtml(html: string): string {
 }
 
 /** Control characters (C0, DEL, C1) and the bidi overrides used to disguise text (Trojan Source). */
+/* eslint-disable no-control-regex -- matching control characters is the point */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 const CONTROL_AND_BREAKS = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+/* eslint-enable no-control-regex */
 
 /** Options of {@link normalizeUnicode}. @publicApi */
 export interface NormalizeUnicodeOptions {

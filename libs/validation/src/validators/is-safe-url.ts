@@ -46,9 +46,9 @@ function isPrivateHost(hostname: string): boolean {
   if (isIP(host) === 4) return NON_PUBLIC.check(host, 'ipv4');
   if (isIP(host) === 6) {
     // ::ffff:7f00:1 is 127.0.0.1 reached over IPv6.
-    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
-    if (mapped) {
-      const value = (parseInt(mapped[1]!, 16) << 16) | parseInt(mapped[2]!, 16);
+    const [, high, low] = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host) ?? [];
+    if (high !== undefined && low !== undefined) {
+      const value = (parseInt(high, 16) << 16) | parseInt(low, 16);
       return NON_PUBLIC.check([24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.'), 'ipv4');
     }
     return NON_PUBLIC.check(host, 'ipv6');

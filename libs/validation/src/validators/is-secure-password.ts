@@ -39,7 +39,8 @@ export function passwordWeakness(password: unknown, options: SecurePasswordOptio
   const min = options.minLength ?? 12;
   const max = options.maxLength ?? 128;
   if (typeof password !== 'string') return 'must be a string';
-  const length = [...password].length;
+  // Code points, not UTF-16 units: an emoji counts once, as users count it.
+  const length = Array.from(password).length;
   if (length < min || length > max) return `must be ${min} to ${max} characters long`;
   if (COMMON.has(password.toLowerCase())) return 'is a commonly used password';
   if (new Set(password).size < 5) return 'must use more than 4 different characters';

@@ -1,0 +1,70 @@
+import { Controller, Get, Post } from '@nestjs/common';
+import { InvalidOptionsError } from '@rampart/core';
+import { Test } from '@nestjs/testing';
+import { describe, expect, it } from 'vitest';
+import { RequestLimits } from './limits/request-limits.decorator';
+import { ValidationModule } from './validation.module';
+import { resolveValidationOptions } from './validation.options';
+
+describe('validation options', () => {
+  it('fills safe defaults and freezes them', () => {
+    const options = resolveValidationOptions({ maxDepth: 5 });
+    expect(options).toMatchObject({
+      maxDepth: 5,
+      maxBodyBytes: 102_400,
+      timeoutMs: 10_000,
+      mediaTypes: ['application/json'],
+    });
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it.each([
+    [{ maxDepth: 0 }],
+    [{ maxBodyBytes: 1.5 }],
+    [{ timeoutMs: -1 }],
+    [{ mediaTypes: [] }],
+    [{ mediaTypes: ['json'] }],
+    [{ headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 }],
+  ])('refuses %j at bootstrap', (options) => {
+    expect(() => resolveValidationOptions(options)).toThrow(InvalidOptionsError);
+  });
+
+  it('refuses a bad @RequestLimits() when the class is declared', () => {
+    expect(() => RequestLimits({ maxKeys: 0 })).toThrow(InvalidOptionsError);
+  });
+});
+
+describe('ValidationModule', () => {
+  it('refuses to start when a route asks for more than the global limit', async () => {
+    @Controller()
+    class UploadController {
+      @Post()
+      @RequestLimits({ maxBodyBytes: 1024 * 1024 })
+      upload(): void {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ValidationModule.forRoot({})],
+      controllers: [UploadController],
+    }).compile();
+    await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(
+      /UploadController\.upload sets maxBodyBytes/,
+    );
+  });
+
+  it('starts when routes only tighten, or change their timeout', async () => {
+    @Controller()
+    @RequestLimits({ timeoutMs: 60_000 })
+    class ReportController {
+      @Get()
+      @RequestLimits({ maxBodyBytes: 1024, maxDepth: 2 })
+      report(): void {}
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ValidationModule.forRoot({})],
+      controllers: [ReportController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    await app.close();
+  });
+});
