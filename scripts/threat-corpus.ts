@@ -74,9 +74,11 @@ export function evaluateCorpus(): CorpusReport {
     flagged,
     failures: [],
   };
-  if (report.overall < FLOORS.overall) report.failures.push(`overall detection ${pct(report.overall)} < ${pct(FLOORS.overall)}`);
+  if (report.overall < FLOORS.overall)
+    report.failures.push(`overall detection ${pct(report.overall)} < ${pct(FLOORS.overall)}`);
   for (const [category, entry] of Object.entries(perCategory)) {
-    if (entry.rate < FLOORS.perCategory) report.failures.push(`${category} detection ${pct(entry.rate)} < ${pct(FLOORS.perCategory)}`);
+    if (entry.rate < FLOORS.perCategory)
+      report.failures.push(`${category} detection ${pct(entry.rate)} < ${pct(FLOORS.perCategory)}`);
   }
   if (report.falsePositiveRate > FLOORS.falsePositives) {
     report.failures.push(`false positives ${pct(report.falsePositiveRate)} > ${pct(FLOORS.falsePositives)}`);
@@ -91,7 +93,9 @@ function pct(value: number): string {
 export function formatReport(report: CorpusReport): string {
   const lines = ['category               attacks  detected   rate'];
   for (const [category, entry] of Object.entries(report.perCategory).sort()) {
-    lines.push(`${category.padEnd(22)} ${String(entry.total).padStart(7)}  ${String(entry.detected).padStart(8)}  ${pct(entry.rate).padStart(7)}`);
+    lines.push(
+      `${category.padEnd(22)} ${String(entry.total).padStart(7)}  ${String(entry.detected).padStart(8)}  ${pct(entry.rate).padStart(7)}`,
+    );
   }
   lines.push(
     `overall detection      ${report.detected}/${report.attacks} = ${pct(report.overall)}  (floor ${pct(FLOORS.overall)}, per category ${pct(FLOORS.perCategory)})`,
@@ -109,7 +113,9 @@ if (require.main === module) {
     console.log(`MISSED ${sample.category ?? ''} ${sample.place ?? ''} ${JSON.stringify(sample.request)}`);
   }
   for (const { sample, result } of report.flagged) {
-    console.log(`FALSE POSITIVE ${sample.note ?? ''} ${JSON.stringify(result.findings)} ${JSON.stringify(sample.request).slice(0, 300)}`);
+    console.log(
+      `FALSE POSITIVE ${sample.note ?? ''} ${JSON.stringify(result.findings)} ${JSON.stringify(sample.request).slice(0, 300)}`,
+    );
   }
   if (report.failures.length > 0) {
     console.error(`FAILED: ${report.failures.join('; ')}`);

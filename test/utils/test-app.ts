@@ -61,7 +61,8 @@ export async function startApp(
   const defaults = loadConfig({});
   // Each app counts rate limits under its own prefix: suites share 127.0.0.1 and, with Redis, one server.
   const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:` };
-  const config = { ...defaults, rateLimit, ...overrides };
+  const threat = { ...defaults.threat, keyPrefix: `threat:${randomUUID()}:` };
+  const config = { ...defaults, rateLimit, threat, ...overrides };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], controllers }).compile();
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {

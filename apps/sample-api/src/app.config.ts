@@ -1,3 +1,5 @@
+import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
+
 /** The sample API's settings, read once from the environment. */
 export interface AppConfig {
   /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal). */
@@ -20,6 +22,8 @@ export interface AppConfig {
   requireExplicitAuth: boolean;
   /** Rate limits (see rate-limit/rate-limits.ts); tests raise or lower them. */
   rateLimit: RateLimitConfig;
+  /** Threat detection: mode (THREAT_MODE), trusted clients (THREAT_TRUSTED_CLIENTS); tests set thresholds. */
+  threat: ThreatModuleOptions;
 }
 
 export interface RateLimitConfig {
@@ -37,6 +41,8 @@ export interface RateLimitConfig {
   /** Prefix of rate-limit keys in the store. */
   keyPrefix: string;
 }
+
+const THREAT_MODES: readonly string[] = ['monitor', 'block', 'ban'];
 
 function list(value: string | undefined, fallback: string[]): string[] {
   return value === undefined
@@ -68,6 +74,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       partner: [100, 1000, 10_000],
       onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',
       keyPrefix: 'rl:',
+    },
+    threat: {
+      // Monitor by default, as the OWASP CRS advises for a new deployment: read the threat.detected
+      // events, add @ThreatPolicy({ ignore }) where a field carries code, then set THREAT_MODE=block or ban.
+      mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
+      trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
+      keyPrefix: 'threat:',
     },
   };
 }

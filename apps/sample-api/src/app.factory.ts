@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { useRequestContext } from '@rampart/core';
 import { strictCors, useHttpsRedirect, useSecurityHeaders } from '@rampart/headers';
+import { useThreatDetection } from '@rampart/threat';
 import { useRequestLimits } from '@rampart/validation';
 import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
@@ -21,11 +22,12 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
 
 /**
  * The Rampart wiring, in order: request context first (so everything after it has the request id
- * and client IP), then headers, the HTTPS redirect, request limits and CORS. The e2e tests call this
+ * and client IP), then threat detection (banned clients refused before any work), headers, the HTTPS redirect, request limits and CORS. The e2e tests call this
  * on apps built with `@nestjs/testing`.
  */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   useRequestContext(app);
+  useThreatDetection(app);
   useSecurityHeaders(app);
   useHttpsRedirect(app, { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) });
   useRequestLimits(app);

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule } from '@rampart/rate-limit';
+import { ThreatModule } from '@rampart/threat';
 import { ValidationModule } from '@rampart/validation';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
@@ -26,6 +27,8 @@ export class AppModule {
           store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
         }),
         ErrorsModule.forRoot({}),
+        // Before the auth module: the threat guard refuses attacks before anything else reads them.
+        ThreatModule.forRoot(config.threat),
         sampleAuthModule(config),
         ValidationModule.forRoot({}),
         NotesModule,

@@ -119,10 +119,10 @@ const TEXTS = [
   'A|B testing results',
   'path/to/file.txt',
   'See https://en.wikipedia.org/wiki/SQL_injection for background',
-  'Conan O\'Brien',
+  "Conan O'Brien",
   "D'Angelo Russell",
   "Shaquille O'Neal",
-  'Mark O\'Connor & Sons, Ltd.',
+  "Mark O'Connor & Sons, Ltd.",
   'José Núñez',
   'Søren Kierkegaard',
   '李小龙',
@@ -205,7 +205,16 @@ const SEARCHES = [
   'select',
   'union',
 ];
-const FILES = ['report.v2.final.pdf', 'archive.tar.gz', 'photo.2024.01.05.jpeg', 'README.md', '.gitignore', 'my.resume (1).docx', 'data_2024-05.csv', 'image..png'];
+const FILES = [
+  'report.v2.final.pdf',
+  'archive.tar.gz',
+  'photo.2024.01.05.jpeg',
+  'README.md',
+  '.gitignore',
+  'my.resume (1).docx',
+  'data_2024-05.csv',
+  'image..png',
+];
 const URLS = [
   'https://hooks.example.com/ci/42',
   'https://api.github.com/repos/nestjs/nest',
@@ -224,7 +233,13 @@ export function BENIGN() {
   const add = (note, request) => out.push({ label: 'benign', note, request });
   TEXTS.forEach((text, i) => {
     // Multi-line text travels in bodies (text areas are POSTed), never in query strings.
-    if (!text.includes('\n')) add('text in query', { method: 'GET', path: '/api/search', query: `q=${enc(text)}&page=${i % 5}`, headers: { 'user-agent': UAS[i % UAS.length] } });
+    if (!text.includes('\n'))
+      add('text in query', {
+        method: 'GET',
+        path: '/api/search',
+        query: `q=${enc(text)}&page=${i % 5}`,
+        headers: { 'user-agent': UAS[i % UAS.length] },
+      });
     add('text in body', {
       method: 'POST',
       path: '/api/notes',
@@ -235,7 +250,10 @@ export function BENIGN() {
       method: 'PUT',
       path: `/api/users/${1000 + i}`,
       headers: { cookie: COOKIES[i % COOKIES.length] },
-      body: { profile: { displayName: text.slice(0, 30), bio: text, links: [] }, settings: { theme: 'dark', locale: 'en-GB' } },
+      body: {
+        profile: { displayName: text.slice(0, 30), bio: text, links: [] },
+        settings: { theme: 'dark', locale: 'en-GB' },
+      },
     });
     add('text as comment', {
       method: 'POST',
@@ -244,25 +262,55 @@ export function BENIGN() {
     });
   });
   SEARCHES.forEach((q, i) => {
-    add('search', { method: 'GET', path: '/api/products', query: `q=${enc(q)}&sort=-price&limit=20&offset=${i * 20}`, headers: { 'user-agent': UAS[i % UAS.length], referer: REFERERS[i % REFERERS.length] } });
-    add('search form-encoded', { method: 'GET', path: '/search', query: `q=${q.replaceAll('%', '%25').replaceAll('&', '%26').replaceAll('#', '%23').replaceAll('+', '%2B').replaceAll(' ', '+')}&lang=en` });
+    add('search', {
+      method: 'GET',
+      path: '/api/products',
+      query: `q=${enc(q)}&sort=-price&limit=20&offset=${i * 20}`,
+      headers: { 'user-agent': UAS[i % UAS.length], referer: REFERERS[i % REFERERS.length] },
+    });
+    add('search form-encoded', {
+      method: 'GET',
+      path: '/search',
+      query: `q=${q.replaceAll('%', '%25').replaceAll('&', '%26').replaceAll('#', '%23').replaceAll('+', '%2B').replaceAll(' ', '+')}&lang=en`,
+    });
   });
   FILES.forEach((file, i) => {
     add('file name', { method: 'GET', path: `/api/files/${enc(file)}`, query: 'download=1' });
-    add('upload metadata', { method: 'POST', path: '/api/uploads', body: { filename: file, size: 1024 * (i + 1), contentType: 'application/octet-stream', folder: 'documents/2024' } });
+    add('upload metadata', {
+      method: 'POST',
+      path: '/api/uploads',
+      body: { filename: file, size: 1024 * (i + 1), contentType: 'application/octet-stream', folder: 'documents/2024' },
+    });
   });
   URLS.forEach((url, i) => {
-    add('webhook url', { method: 'POST', path: '/api/webhooks', body: { name: `hook ${i}`, url, events: ['push', 'release'], active: true } });
+    add('webhook url', {
+      method: 'POST',
+      path: '/api/webhooks',
+      body: { name: `hook ${i}`, url, events: ['push', 'release'], active: true },
+    });
     add('preview url', { method: 'GET', path: '/api/preview', query: `url=${enc(url)}` });
   });
   UAS.forEach((ua, i) => {
-    add('browser navigation', { method: 'GET', path: '/api/me', headers: { 'user-agent': ua, referer: REFERERS[i % REFERERS.length], cookie: COOKIES[i % COOKIES.length], 'x-forwarded-for': `203.0.113.${i + 1}, 10.0.0.2` } });
+    add('browser navigation', {
+      method: 'GET',
+      path: '/api/me',
+      headers: {
+        'user-agent': ua,
+        referer: REFERERS[i % REFERERS.length],
+        cookie: COOKIES[i % COOKIES.length],
+        'x-forwarded-for': `203.0.113.${i + 1}, 10.0.0.2`,
+      },
+    });
   });
   const apiCalls = [
     ['GET', '/api/orders', 'page=2&limit=20&sort=-createdAt&fields=id,name,email&filter[status]=active&include=author'],
     ['GET', '/api/events', 'date_from=2024-01-01&date_to=2024-12-31T23:59:59Z&tz=Europe/Berlin'],
     ['GET', '/api/products', 'price_min=10&price_max=99.99&currency=USD&in_stock=true'],
-    ['GET', '/oauth/authorize', 'response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fclient.example.com%2Fcb&scope=openid%20profile&state=af0ifjsldkj&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256'],
+    [
+      'GET',
+      '/oauth/authorize',
+      'response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fclient.example.com%2Fcb&scope=openid%20profile&state=af0ifjsldkj&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256',
+    ],
     ['GET', '/api/items', 'tags=a&tags=b&tags=c'],
     ['GET', '/api/landing', 'utm_source=newsletter&utm_medium=email&utm_campaign=spring_sale_2024'],
     ['GET', '/api/users', 'email=ann%2Btest%40example.com'],
@@ -277,12 +325,33 @@ export function BENIGN() {
     ['GET', '/api/search', 'q=select%20all%20from%20the%20menu'],
     ['DELETE', '/api/notes/7f3c2a9e-1b4d-4e8a-9c6f-2d1e0b7a5c3f', ''],
   ];
-  apiCalls.forEach(([method, path, query], i) => add('api call', { method, path, query, headers: { 'user-agent': UAS[i % UAS.length] } }));
+  apiCalls.forEach(([method, path, query], i) =>
+    add('api call', { method, path, query, headers: { 'user-agent': UAS[i % UAS.length] } }),
+  );
   const bodies = [
-    { query: 'query GetUser($id: ID!) { user(id: $id) { name email posts(first: 10) { title } } }', variables: { id: '42' } },
-    { query: 'mutation Update($input: UpdateInput!) { updateUser(input: $input) { id } }', variables: { input: { name: "O'Brien", bio: 'Drop me a line' } } },
-    { $schema: 'https://json-schema.org/draft/2020-12/schema', $id: 'https://example.com/product.schema.json', type: 'object', properties: { price: { $ref: '#/$defs/money' } } },
-    { items: [{ sku: 'A-100.v2', qty: 2, price: 19.99 }, { sku: 'B-200', qty: 1, price: 5 }], currency: 'USD', coupon: 'SAVE$10', note: 'Leave at the door; ring twice' },
+    {
+      query: 'query GetUser($id: ID!) { user(id: $id) { name email posts(first: 10) { title } } }',
+      variables: { id: '42' },
+    },
+    {
+      query: 'mutation Update($input: UpdateInput!) { updateUser(input: $input) { id } }',
+      variables: { input: { name: "O'Brien", bio: 'Drop me a line' } },
+    },
+    {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: 'https://example.com/product.schema.json',
+      type: 'object',
+      properties: { price: { $ref: '#/$defs/money' } },
+    },
+    {
+      items: [
+        { sku: 'A-100.v2', qty: 2, price: 19.99 },
+        { sku: 'B-200', qty: 1, price: 5 },
+      ],
+      currency: 'USD',
+      coupon: 'SAVE$10',
+      note: 'Leave at the door; ring twice',
+    },
     { email: 'ann@example.com', password: "S3cr3t!Pa$$w0rd#2024'x", remember: true },
     { name: 'Constructor Ltd', constructor: 'ACME Builders', prototype: 'v0.9 prototype board' },
     { template: 'Hi {{firstName}}, your code is {{code}}.', channel: 'email' },
@@ -297,9 +366,18 @@ export function BENIGN() {
     { html: '<p>Welcome to <strong>our</strong> store!</p><p><a href="/sale">See the sale</a></p>' },
     { command: 'Please run the nightly backup', cron: '0 3 * * *' },
     { reason: 'The shipment was late; the box was damaged & wet.' },
-    { data: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' },
+    {
+      data: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
+    },
     { answer: '42', question: 'What is 6 * 7?' },
   ];
-  bodies.forEach((body, i) => add('api body', { method: 'POST', path: `/api/resource/${i}`, headers: { 'user-agent': CHROME, 'content-type': 'application/json' }, body }));
+  bodies.forEach((body, i) =>
+    add('api body', {
+      method: 'POST',
+      path: `/api/resource/${i}`,
+      headers: { 'user-agent': CHROME, 'content-type': 'application/json' },
+      body,
+    }),
+  );
   return out;
 }

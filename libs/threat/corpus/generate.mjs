@@ -10,10 +10,28 @@ const enc = encodeURIComponent;
 
 /** Where a string payload goes; each returns a request. */
 const PLACES = {
-  query: (p) => ({ method: 'GET', path: '/api/search', query: `q=${enc(p)}&page=1`, headers: { 'user-agent': CHROME } }),
-  queryRaw: (p) => ({ method: 'GET', path: '/api/items', query: `sort=name&filter=${p.replaceAll('&', '%26').replaceAll('#', '%23').replaceAll(' ', '+')}` }),
-  body: (p) => ({ method: 'POST', path: '/api/notes', headers: { 'user-agent': CHROME }, body: { title: 'Note', content: p, tags: ['a'] } }),
-  nested: (p) => ({ method: 'PUT', path: '/api/users/42', body: { profile: { name: 'Ann', address: { city: p } }, items: [{ id: 1, comment: p }] } }),
+  query: (p) => ({
+    method: 'GET',
+    path: '/api/search',
+    query: `q=${enc(p)}&page=1`,
+    headers: { 'user-agent': CHROME },
+  }),
+  queryRaw: (p) => ({
+    method: 'GET',
+    path: '/api/items',
+    query: `sort=name&filter=${p.replaceAll('&', '%26').replaceAll('#', '%23').replaceAll(' ', '+')}`,
+  }),
+  body: (p) => ({
+    method: 'POST',
+    path: '/api/notes',
+    headers: { 'user-agent': CHROME },
+    body: { title: 'Note', content: p, tags: ['a'] },
+  }),
+  nested: (p) => ({
+    method: 'PUT',
+    path: '/api/users/42',
+    body: { profile: { name: 'Ann', address: { city: p } }, items: [{ id: 1, comment: p }] },
+  }),
   form: (p) => ({ method: 'POST', path: '/login', body: { username: p, remember: 'on' } }),
   path: (p) => ({ method: 'GET', path: `/api/files/${enc(p)}` }),
   cookie: (p) => ({ method: 'GET', path: '/api/me', headers: { cookie: `theme=dark; prefs=${enc(p)}` } }),
@@ -54,12 +72,41 @@ for (const [category, places] of Object.entries(LOCATIONS)) {
 for (const payload of ATTACKS.nosql_injection) {
   if (typeof payload === 'object') {
     const [op, value] = Object.entries(payload)[0];
-    lines.push({ label: 'attack', category: 'nosql_injection', place: 'body', request: { method: 'POST', path: '/login', body: { username: 'admin', password: payload } } });
-    lines.push({ label: 'attack', category: 'nosql_injection', place: 'nested', request: { method: 'POST', path: '/api/orders/search', body: { filter: { customer: { email: payload } }, limit: 10 } } });
-    const scalar = Array.isArray(value) ? value[0] ?? '' : typeof value === 'object' ? '1' : String(value);
-    lines.push({ label: 'attack', category: 'nosql_injection', place: 'queryKey', request: { method: 'GET', path: '/api/users', query: `username=admin&password${enc(`[${op}]`)}=${enc(scalar)}` } });
-    lines.push({ label: 'attack', category: 'nosql_injection', place: 'queryKeyRaw', request: { method: 'GET', path: '/api/users', query: `user[${op}]=${enc(scalar)}` } });
-    lines.push({ label: 'attack', category: 'nosql_injection', place: 'queryObject', request: { method: 'GET', path: '/api/users', query: { user: payload } } });
+    lines.push({
+      label: 'attack',
+      category: 'nosql_injection',
+      place: 'body',
+      request: { method: 'POST', path: '/login', body: { username: 'admin', password: payload } },
+    });
+    lines.push({
+      label: 'attack',
+      category: 'nosql_injection',
+      place: 'nested',
+      request: {
+        method: 'POST',
+        path: '/api/orders/search',
+        body: { filter: { customer: { email: payload } }, limit: 10 },
+      },
+    });
+    const scalar = Array.isArray(value) ? (value[0] ?? '') : typeof value === 'object' ? '1' : String(value);
+    lines.push({
+      label: 'attack',
+      category: 'nosql_injection',
+      place: 'queryKey',
+      request: { method: 'GET', path: '/api/users', query: `username=admin&password${enc(`[${op}]`)}=${enc(scalar)}` },
+    });
+    lines.push({
+      label: 'attack',
+      category: 'nosql_injection',
+      place: 'queryKeyRaw',
+      request: { method: 'GET', path: '/api/users', query: `user[${op}]=${enc(scalar)}` },
+    });
+    lines.push({
+      label: 'attack',
+      category: 'nosql_injection',
+      place: 'queryObject',
+      request: { method: 'GET', path: '/api/users', query: { user: payload } },
+    });
   } else {
     for (const place of ['query', 'body', 'nested', 'form']) {
       lines.push({ label: 'attack', category: 'nosql_injection', place, request: PLACES[place](payload) });
@@ -69,20 +116,50 @@ for (const payload of ATTACKS.nosql_injection) {
 for (const payload of ATTACKS.prototype_pollution) {
   if (typeof payload === 'object') {
     const body = JSON.parse(`{"name":"x",${JSON.stringify(payload.key)}:${JSON.stringify(payload.value)}}`);
-    lines.push({ label: 'attack', category: 'prototype_pollution', place: 'body', request: { method: 'POST', path: '/api/settings', body } });
-    lines.push({ label: 'attack', category: 'prototype_pollution', place: 'nested', request: { method: 'PATCH', path: '/api/settings', body: { prefs: body } } });
+    lines.push({
+      label: 'attack',
+      category: 'prototype_pollution',
+      place: 'body',
+      request: { method: 'POST', path: '/api/settings', body },
+    });
+    lines.push({
+      label: 'attack',
+      category: 'prototype_pollution',
+      place: 'nested',
+      request: { method: 'PATCH', path: '/api/settings', body: { prefs: body } },
+    });
     const inner = Object.keys(payload.value)[0];
     const q = payload.key === '__proto__' ? `__proto__[${inner}]=true` : `constructor[prototype][${inner}]=true`;
-    lines.push({ label: 'attack', category: 'prototype_pollution', place: 'queryKey', request: { method: 'GET', path: '/api/items', query: q } });
-    lines.push({ label: 'attack', category: 'prototype_pollution', place: 'queryKeyDotted', request: { method: 'GET', path: '/api/items', query: q.replace('[', '.').replace(']', '') } });
+    lines.push({
+      label: 'attack',
+      category: 'prototype_pollution',
+      place: 'queryKey',
+      request: { method: 'GET', path: '/api/items', query: q },
+    });
+    lines.push({
+      label: 'attack',
+      category: 'prototype_pollution',
+      place: 'queryKeyDotted',
+      request: { method: 'GET', path: '/api/items', query: q.replace('[', '.').replace(']', '') },
+    });
   } else {
     for (const place of ['query', 'body', 'nested', 'form']) {
       lines.push({ label: 'attack', category: 'prototype_pollution', place, request: PLACES[place](payload) });
     }
-    lines.push({ label: 'attack', category: 'prototype_pollution', place: 'queryKey', request: { method: 'GET', path: '/api/items', query: `${enc(payload)}=1` } });
+    lines.push({
+      label: 'attack',
+      category: 'prototype_pollution',
+      place: 'queryKey',
+      request: { method: 'GET', path: '/api/items', query: `${enc(payload)}=1` },
+    });
   }
 }
 
 writeFileSync(new URL('./attacks.jsonl', import.meta.url), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-writeFileSync(new URL('./benign.jsonl', import.meta.url), BENIGN().map((l) => JSON.stringify(l)).join('\n') + '\n');
+writeFileSync(
+  new URL('./benign.jsonl', import.meta.url),
+  BENIGN()
+    .map((l) => JSON.stringify(l))
+    .join('\n') + '\n',
+);
 console.log(`${lines.length} attacks, ${BENIGN().length} benign`);

@@ -1,3 +1,20 @@
 export { inspectRequest } from './inspection/inspect';
 export type { InspectableRequest, InspectOptions, InspectionResult, Finding } from './inspection/inspect';
 export type { ThreatCategory, FindingSeverity } from './inspection/types';
+export { ThreatModule } from './threat.module';
+export { THREAT_OPTIONS } from './threat.constants';
+export type {
+  ThreatModuleOptions,
+  ThreatMode,
+  BehaviourOptions,
+  RateSignal,
+  ErrorRateSignal,
+  FailedLoginSignal,
+  ResolvedThreatOptions,
+} from './threat.options';
+export { ThreatService } from './threat.service';
+export type { BanRecord, FailedLoginVerdict, BehaviourSignal } from './threat.service';
+export { ThreatGuard } from './threat.guard';
+export { ThreatPolicy } from './threat-policy.decorator';
+export type { ThreatPolicyOptions } from './threat-policy.decorator';
+export { useThreatDetection } from './threat.middleware';

@@ -31,7 +31,8 @@ const WORD_END = /^(?:$|[\s;|&`)<>'"$])/;
 /** The command ends the input or the next command follows: `; id`, `| whoami;`. */
 const ENDS_HERE = /^\s*(?:$|[;&`)])/;
 
-const REVERSE_SHELL = /\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[ec]\s|\bbash\s+-[ic]\b|\bsh\s+-[ic]\s|\bpowershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|nop|w|c|command|exec)\b|\bcmd(?:\.exe)?\s+\/[ck]\s/;
+const REVERSE_SHELL =
+  /\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[ec]\s|\bbash\s+-[ic]\b|\bsh\s+-[ic]\s|\bpowershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|nop|w|c|command|exec)\b|\bcmd(?:\.exe)?\s+\/[ck]\s/;
 const SHELLSHOCK = /\(\)\s*\{\s*:?\s*;?\s*\}\s*;/;
 const IFS = /\$\{?ifs\}?/;
 
@@ -64,7 +65,10 @@ export const detectCommandInjection: Detector = (text) => {
       (newline && ENDS_HERE.test(rest) && /^[\w.:-]*[\d.][\w.:-]*$|^$/.test(text.slice(0, match.index).trim())) ||
       (!newline && ENDS_HERE.test(rest))
     ) {
-      return { rule: substituted ? 'command_injection.substitution' : 'command_injection.chained_command', severity: 'critical' };
+      return {
+        rule: substituted ? 'command_injection.substitution' : 'command_injection.chained_command',
+        severity: 'critical',
+      };
     }
   }
   return undefined;

@@ -74,7 +74,12 @@ export const DEFAULT_INSPECTED_HEADERS: readonly string[] = [
   'x-original-url',
   'x-rewrite-url',
 ];
-export const DEFAULT_SCORES: Readonly<Record<FindingSeverity, number>> = { critical: 70, high: 50, medium: 30, low: 10 };
+export const DEFAULT_SCORES: Readonly<Record<FindingSeverity, number>> = {
+  critical: 70,
+  high: 50,
+  medium: 30,
+  low: 10,
+};
 
 const ALL: readonly [ThreatCategory, Detector][] = [
   ['sqli', detectSqlInjection],
@@ -92,7 +97,8 @@ const IN_PATH = ALL.filter(([c]) => c !== 'ssrf');
 
 /** Strings of only these characters can hold no payload but a few word-only ones (checked below). */
 const PLAIN = /^[a-zA-Z0-9 _.,:@/-]*$/;
-const SQL_WORDS = /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
+const SQL_WORDS =
+  /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
 
 interface Compiled {
   paranoia: 1 | 2;
@@ -192,7 +198,8 @@ class Inspection {
       return;
     }
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) this.walk(value[i], [...segments, String(i)], source, depth + 1, parentKey);
+      for (let i = 0; i < value.length; i++)
+        this.walk(value[i], [...segments, String(i)], source, depth + 1, parentKey);
       return;
     }
     if (Buffer.isBuffer(value)) return;
@@ -234,7 +241,12 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const eq = pair.indexOf('=');
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    inspection.check(value, ['cookies', name], { source: 'cookie', isKey: false, name: name.toLowerCase() }, IN_HEADERS);
+    inspection.check(
+      value,
+      ['cookies', name],
+      { source: 'cookie', isKey: false, name: name.toLowerCase() },
+      IN_HEADERS,
+    );
   }
 }
 
@@ -249,7 +261,9 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     path = path.slice(0, mark);
   }
   if (path !== '' && path !== '/') {
-    inspection.check(path, ['path'], { source: 'path', isKey: false, name: '' }, [['path_traversal', detectPathTraversal]]);
+    inspection.check(path, ['path'], { source: 'path', isKey: false, name: '' }, [
+      ['path_traversal', detectPathTraversal],
+    ]);
     for (const segment of path.split('/')) {
       inspection.check(
         segment,

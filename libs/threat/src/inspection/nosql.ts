@@ -26,7 +26,8 @@ export const detectNoSqlInjection: Detector = (text, context) => {
     }
     return undefined;
   }
-  if (text.includes('$') && OPERATOR_IN_STRING.test(text)) return { rule: 'nosql_injection.operator', severity: 'critical' };
+  if (text.includes('$') && OPERATOR_IN_STRING.test(text))
+    return { rule: 'nosql_injection.operator', severity: 'critical' };
   if (WHERE_JS.test(text)) return { rule: 'nosql_injection.javascript', severity: 'critical' };
   return undefined;
 };

@@ -197,9 +197,7 @@ const DROP_OBJECTS = new Set([
 const MAX_TOKENS = 64;
 
 function isWordChar(c: number): boolean {
-  return (
-    (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36 || (c >= 65 && c <= 90) || c > 127
-  );
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36 || (c >= 65 && c <= 90) || c > 127;
 }
 function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160;
@@ -346,7 +344,11 @@ function fingerprint(tokens: Token[]): string {
     const next = tokens[i + 1];
     if (t.type === 'b' || t.type === 'h' || t.type === 'g') {
       const w = t.word;
-      if ((w === 'drop' || w === 'truncate' || w === 'alter' || w === 'create') && next && DROP_OBJECTS.has(next.word)) {
+      if (
+        (w === 'drop' || w === 'truncate' || w === 'alter' || w === 'create') &&
+        next &&
+        DROP_OBJECTS.has(next.word)
+      ) {
         fp += 'T';
         i++;
         continue;
@@ -366,7 +368,11 @@ function fingerprint(tokens: Token[]): string {
         i += 2;
         continue;
       }
-      if ((w === 'exec' || w === 'execute') && next && (next.type === 'v' || /^(?:master|xp_|sp_|immediate|\()/.test(next.word))) {
+      if (
+        (w === 'exec' || w === 'execute') &&
+        next &&
+        (next.type === 'v' || /^(?:master|xp_|sp_|immediate|\()/.test(next.word))
+      ) {
         fp += 'T';
         continue;
       }
@@ -442,7 +448,8 @@ function firstMatch(fp: string, rules: readonly [string, RegExp][]): string | un
 }
 
 /** Characters without which no rule above can match: plain words and numbers are skipped early. */
-const SQL_SIGNAL = /['"`;=()<>|&#@]|--|\/\*|\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
+const SQL_SIGNAL =
+  /['"`;=()<>|&#@]|--|\/\*|\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
 
 export const detectSqlInjection: Detector = (text) => {
   if (!SQL_SIGNAL.test(text)) return undefined;

@@ -61,7 +61,8 @@ const METADATA_HOSTS = new Set([
   'metadata.azure.internal',
 ]);
 /** Public names that resolve to loopback, or to whatever address they spell. */
-const REBINDING_DOMAIN = /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local)$/;
+const REBINDING_DOMAIN =
+  /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local)$/;
 
 /** IPv4 inside IPv6 (mapped, compatible, NAT64): the IPv4 address it reaches. */
 function embeddedIpv4(ip: string): string | undefined {
@@ -106,7 +107,8 @@ function inspectUrl(candidate: string): string | undefined {
 }
 
 /** Keys whose values are fetched by servers: webhooks, callbacks, imports, previews. */
-const URL_KEY = /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+const URL_KEY =
+  /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
 const HOST_LIKE = /^[a-z0-9.\-[\]:]+(?::\d{1,5})?(?:[/?#]\S*)?$/;
 const URL_START = /[a-z][a-z0-9+.-]{0,15}:\/\/|^\/\/|(?:file|netdoc|php|expect|phar):[/\\]|jar:[a-z]/g;
 const MAX_URLS = 8;

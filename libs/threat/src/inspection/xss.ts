@@ -35,7 +35,8 @@ const SCRIPT_BREAKOUT =
   /['"`][\s;,+\-*/|&^)\]}]*[;,+\-*/|&^][\s(]*(?:alert|prompt|confirm|eval|print|fetch|settimeout|setinterval|import|atob|document\.|window\.|top\.|top\[|self\[|parent\.|location\.|constructor)[\s]*[(`.=[]/;
 
 /** Schemes that run code when a URL is followed. `data:` only for documents, not images. */
-const CODE_URL = /^(?:javascript|vbscript|livescript|mocha):|^data:(?:text\/html|text\/javascript|image\/svg\+xml|application\/(?:x-)?(?:xhtml|javascript|ecmascript))/;
+const CODE_URL =
+  /^(?:javascript|vbscript|livescript|mocha):|^data:(?:text\/html|text\/javascript|image\/svg\+xml|application\/(?:x-)?(?:xhtml|javascript|ecmascript))/;
 /** After `javascript:`, code rather than prose ("JavaScript: The Good Parts"). */
 const SCRIPT_BODY = /^\s*(?:[^a-z\s]|[a-z_$][\w$.]*\s*[(`=[])/;
 
@@ -121,7 +122,8 @@ function inspectTag(tag: Tag): string | undefined {
     if (name === 'srcdoc') return 'xss.srcdoc';
     if (name === 'style' && DANGEROUS_STYLE.test(value)) return 'xss.style';
     if (value && isCodeUrl(value)) return 'xss.code_url';
-    if ((name === 'attributename' || name === 'http-equiv') && /^(?:on|href|refresh)/.test(value)) return 'xss.svg_animation';
+    if ((name === 'attributename' || name === 'http-equiv') && /^(?:on|href|refresh)/.test(value))
+      return 'xss.svg_animation';
   }
   if (tag.name === 'style') return 'xss.style';
   if (tag.name === 'link' && tag.attributes.some(([n, v]) => n === 'rel' && /import|preload|prefetch/.test(v))) {

@@ -1,0 +1,89 @@
+import { defineStoreScript, type LocalScriptContext } from '@rampart/core';
+
+/**
+ * Behaviour counters live in fixed windows (`…:<window number>`), and each signal reads the
+ * current and the previous window: counts are weighted into a sliding estimate, distinct sets are
+ * united. Keys expire two windows after their window starts, so nothing lasts longer than needed.
+ *
+ * Distinct endpoints are a HyperLogLog on Redis (12 kB at most per key, whatever a scanner sends)
+ * and, in memory, a set capped at `cap` members: once past the cap the count is already far over
+ * any threshold, so counting further would buy nothing and cost memory a client controls.
+ */
+
+function bump(ctx: LocalScriptContext, key: string, by: number, ttlMs: number): number {
+  const next = Number(ctx.get(key) ?? 0) + by;
+  ctx.set(key, next, ttlMs);
+  return next;
+}
+
+function addDistinct(ctx: LocalScriptContext, key: string, member: string, ttlMs: number, cap: number): void {
+  const existing = ctx.get(key);
+  const set = existing instanceof Set ? (existing as Set<string>) : new Set<string>();
+  if (set.size < cap) set.add(member);
+  ctx.set(key, set, ttlMs);
+}
+
+function countDistinct(ctx: LocalScriptContext, current: string, previous: string): number {
+  const a = ctx.get(current);
+  const b = ctx.get(previous);
+  const union = new Set<string>(a instanceof Set ? (a as Set<string>) : []);
+  if (b instanceof Set) for (const member of b as Set<string>) union.add(member);
+  return union.size;
+}
+
+const numbers = (reply: unknown): number[] => (reply as unknown[]).map(Number);
+
+/**
+ * One request observed: KEYS = rate (cur, prev), total (cur, prev), errors (cur, prev), endpoints
+ * (cur, prev); ARGV = isError (0/1), endpoint, rate TTL, error-window TTL, scan TTL, cap.
+ * Returns [rate, ratePrev, total, totalPrev, errors, errorsPrev, distinctEndpoints].
+ */
+export const OBSERVE = defineStoreScript<number[]>({
+  name: 'rampartThreatObserve',
+  lua: `local function bump(key, by, ttl)
+  local v = redis.call('INCRBY', key, by)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
+  return v
+end
+local function read(key) return tonumber(redis.call('GET', key) or '0') end
+local r = bump(KEYS[1], 1, ARGV[3])
+local t = bump(KEYS[3], 1, ARGV[4])
+local e = bump(KEYS[5], tonumber(ARGV[1]), ARGV[4])
+redis.call('PFADD', KEYS[7], ARGV[2])
+if redis.call('PTTL', KEYS[7]) < 0 then redis.call('PEXPIRE', KEYS[7], ARGV[5]) end
+return {r, read(KEYS[2]), t, read(KEYS[4]), e, read(KEYS[6]), redis.call('PFCOUNT', KEYS[7], KEYS[8])}`,
+  local: (ctx, keys, args) => {
+    const [rate, ratePrev, total, totalPrev, errors, errorsPrev, hll, hllPrev] = keys as string[];
+    const [isError, endpoint, rateTtl, errorTtl, scanTtl, cap] = args;
+    const r = bump(ctx, rate!, 1, Number(rateTtl));
+    const t = bump(ctx, total!, 1, Number(errorTtl));
+    const e = bump(ctx, errors!, Number(isError), Number(errorTtl));
+    addDistinct(ctx, hll!, String(endpoint), Number(scanTtl), Number(cap));
+    const read = (key: string): number => Number(ctx.get(key) ?? 0);
+    return [r, read(ratePrev!), t, read(totalPrev!), e, read(errorsPrev!), countDistinct(ctx, hll!, hllPrev!)];
+  },
+  parse: numbers,
+});
+
+/** KEYS = counter (cur, prev); ARGV = TTL. Returns [current, previous] after adding one. */
+export const COUNT = defineStoreScript<number[]>({
+  name: 'rampartThreatCount',
+  lua: `local v = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {v, tonumber(redis.call('GET', KEYS[2]) or '0')}`,
+  local: (ctx, keys, args) => [bump(ctx, keys[0]!, 1, Number(args[0])), Number(ctx.get(keys[1]!) ?? 0)],
+  parse: numbers,
+});
+
+/** KEYS = set (cur, prev); ARGV = member, TTL, cap. Returns the distinct count over both windows. */
+export const DISTINCT = defineStoreScript<number>({
+  name: 'rampartThreatDistinct',
+  lua: `redis.call('PFADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('PFCOUNT', KEYS[1], KEYS[2])`,
+  local: (ctx, keys, args) => {
+    addDistinct(ctx, keys[0]!, String(args[0]), Number(args[1]), Number(args[2]));
+    return countDistinct(ctx, keys[0]!, keys[1]!);
+  },
+  parse: Number,
+});

@@ -1,0 +1,25 @@
+import { SetMetadata } from '@nestjs/common';
+import { THREAT_POLICY } from './threat.constants';
+import type { ThreatMode } from './threat.options';
+
+/** A route's or controller's threat policy. @publicApi */
+export interface ThreatPolicyOptions {
+  /** Overrides the module's mode for input inspection here; `off` skips inspection. */
+  mode?: ThreatMode | 'off';
+  /**
+   * Locations that legitimately carry code or markup, never inspected here: `body.codeSnippet`,
+   * `query.q`, `body.files.*.content` (`*` matches one segment; a location covers what is under it).
+   */
+  ignore?: string[];
+}
+
+/**
+ * Sets the threat policy of a route or controller (the route's wins).
+ * @publicApi
+ * @example
+ * @ThreatPolicy({ ignore: ['body.codeSnippet'] })
+ * @Post('snippets')
+ * create(@Body() dto: SnippetDto) {}
+ */
+export const ThreatPolicy = (options: ThreatPolicyOptions): MethodDecorator & ClassDecorator =>
+  SetMetadata(THREAT_POLICY, Object.freeze({ ...options }));

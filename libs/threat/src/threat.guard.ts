@@ -1,0 +1,74 @@
+import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
+import { ThreatDetectedError } from '@rampart/errors';
+import { markRoute, wasScreened } from './threat.middleware';
+import { THREAT_POLICY } from './threat.constants';
+import type { ThreatPolicyOptions } from './threat-policy.decorator';
+import { ThreatService } from './threat.service';
+
+/**
+ * Inspects every routed request's input (path, query, selected headers, cookies, body) and
+ * applies the route's mode: refuses it with 403 THREAT_DETECTED when the score reaches the
+ * threshold in `block` or `ban` mode (and bans the client in `ban` mode), reports it otherwise.
+ * The problem document never echoes the input. Installed globally by {@link ThreatModule}: import
+ * that module before the auth module so that attacks are refused before anything else reads them.
+ * @publicApi
+ */
+@Injectable()
+export class ThreatGuard implements CanActivate {
+  private readonly logger = new Logger('ThreatGuard');
+  private warnedUnscreened = false;
+
+  constructor(
+    private readonly threat: ThreatService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<object & { body?: unknown }>();
+    const raw = rawRequest(req);
+    const route = routeOf(req);
+    markRoute(raw, route);
+    if (!wasScreened(raw) && !this.warnedUnscreened) {
+      this.warnedUnscreened = true;
+      this.logger.warn('useThreatDetection(app) was not called: bans and behaviour signals are not enforced.');
+    }
+    const policy = this.reflector.getAllAndOverride<ThreatPolicyOptions | undefined>(THREAT_POLICY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const mode = policy?.mode ?? this.threat.options.mode;
+    if (mode === 'off') return true;
+    const result = this.threat.inspect(
+      { method: raw.method ?? 'GET', path: raw.url ?? '/', headers: raw.headers, body: req.body },
+      policy?.ignore,
+    );
+    if (result.findings.length === 0) return true;
+    const { clientIp, id } = getRequestContext(req);
+    if (!result.threat || mode === 'monitor') {
+      this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
+      return true;
+    }
+    let banned = false;
+    if (mode === 'ban') {
+      banned = await this.threat
+        .ban(clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
+        .catch((error: unknown) => {
+          this.threat.storeFailed(error);
+          return false;
+        });
+    }
+    throw new ThreatDetectedError(undefined, {
+      reason: 'malicious_input',
+      eventDetails: {
+        decision: banned ? 'blocked_and_banned' : 'blocked',
+        mode,
+        score: result.score,
+        threshold: this.threat.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
+  }
+}

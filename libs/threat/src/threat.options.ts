@@ -1,0 +1,163 @@
+import { InvalidOptionsError, TrustedProxies } from '@rampart/core';
+import { compileInspectOptions, type InspectOptions } from './inspection/inspect';
+import type { FindingSeverity } from './inspection/types';
+
+/**
+ * What happens when a request or a client reaches the threshold.
+ * - `monitor`: a security event only (how to roll out: watch, tune `ignore`, then block).
+ * - `block`: the request is refused (403 THREAT_DETECTED); a client whose behaviour crossed the
+ *   threshold is refused until the signal's window has passed.
+ * - `ban`: as `block`, and the client is banned for `banTtlMs`, on every instance.
+ * @publicApi
+ */
+export type ThreatMode = 'monitor' | 'block' | 'ban';
+
+/** A behaviour signal counted per client over a sliding window. */
+export interface RateSignal {
+  /** Over this many in the window fires the signal. */
+  limit: number;
+  windowMs: number;
+  /** Added to the client's risk score when the signal fires. */
+  score: number;
+}
+
+export interface ErrorRateSignal {
+  /** Share of responses with status ≥ 400 above which the signal fires. */
+  ratio: number;
+  /** Fewer requests than this in the window never fire it: three 404s out of four are no storm. */
+  minRequests: number;
+  windowMs: number;
+  score: number;
+}
+
+export interface FailedLoginSignal {
+  /** Failed logins from one IP (any accounts) above which the IP is credential stuffing. */
+  perIp: number;
+  /** Distinct IPs failing on one account above which the account is under a spraying attack. */
+  ipsPerAccount: number;
+  windowMs: number;
+  /** Added to the IP's risk score when it is credential stuffing. */
+  score: number;
+}
+
+export interface BehaviourOptions {
+  /** @default true */
+  enabled?: boolean;
+  /** @default { limit: 100, windowMs: 60_000, score: 30 } */
+  requestRate?: Partial<RateSignal>;
+  /** Distinct route templates (unmatched paths for 404s). @default { limit: 50, windowMs: 300_000, score: 70 } */
+  scanning?: Partial<RateSignal>;
+  /** @default { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 } */
+  errorRate?: Partial<ErrorRateSignal>;
+  /** @default { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 } */
+  failedLogins?: Partial<FailedLoginSignal>;
+}
+
+/** Options of {@link ThreatModule}. @publicApi */
+export interface ThreatModuleOptions {
+  /** @default 'block' */
+  mode?: ThreatMode;
+  /** Risk score at which the mode acts. @default 70 */
+  threshold?: number;
+  /** Score of a finding by severity. @default { critical: 70, high: 50, medium: 30, low: 10 } */
+  scores?: Partial<Record<FindingSeverity, number>>;
+  /** CRS-style paranoia level of the inspection rules. @default 1 */
+  paranoia?: 1 | 2;
+  /** Locations never inspected on any route, e.g. `body.html`. @default [] */
+  ignore?: string[];
+  /** Headers inspected. @default user-agent, referer, cookie, x-forwarded-for, x-forwarded-host, x-original-url, x-rewrite-url */
+  inspectHeaders?: string[];
+  behaviour?: BehaviourOptions;
+  /** How long a ban lasts. @default 900_000 (15 minutes) */
+  banTtlMs?: number;
+  /**
+   * Clients never banned nor refused for behaviour (monitoring probes, office NAT): addresses,
+   * CIDRs or `loopback`/`private`/`linklocal`. Their malicious input is still refused.
+   * @default []
+   */
+  trustedClients?: string[];
+  /** Prefix of every key this module writes in the store. @default 'threat:' */
+  keyPrefix?: string;
+}
+
+export interface ResolvedThreatOptions {
+  readonly mode: ThreatMode;
+  readonly threshold: number;
+  readonly inspect: ReturnType<typeof compileInspectOptions>;
+  readonly inspectOptions: Readonly<InspectOptions>;
+  readonly behaviour: {
+    readonly enabled: boolean;
+    readonly requestRate: RateSignal;
+    readonly scanning: RateSignal;
+    readonly errorRate: ErrorRateSignal;
+    readonly failedLogins: FailedLoginSignal;
+  };
+  readonly banTtlMs: number;
+  readonly trustedClients: TrustedProxies;
+  readonly keyPrefix: string;
+}
+
+const MODES: readonly string[] = ['monitor', 'block', 'ban'];
+
+function fail(message: string): never {
+  throw new InvalidOptionsError('THREAT_INVALID_OPTIONS', message);
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) fail(`${name} must be a positive number, got ${String(value)}.`);
+  return value;
+}
+
+function signal<T extends object>(name: string, defaults: T, raw: Partial<T> | undefined): T {
+  const merged = { ...defaults, ...raw };
+  for (const [key, value] of Object.entries(merged)) positive(`behaviour.${name}.${key}`, value as number);
+  return Object.freeze(merged);
+}
+
+export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThreatOptions {
+  const mode = raw.mode ?? 'block';
+  if (!MODES.includes(mode)) fail(`mode must be 'monitor', 'block' or 'ban', got '${String(mode)}'.`);
+  const threshold = positive('threshold', raw.threshold ?? 70);
+  const paranoia = raw.paranoia ?? 1;
+  if (paranoia !== 1 && paranoia !== 2) fail('paranoia must be 1 or 2.');
+  let trustedClients: TrustedProxies;
+  try {
+    trustedClients = new TrustedProxies(raw.trustedClients ?? []);
+  } catch (error) {
+    fail(`trustedClients: ${(error as Error).message.replace('trusted proxy', 'trusted client')}`);
+  }
+  const behaviour = raw.behaviour ?? {};
+  const errorRate = signal(
+    'errorRate',
+    { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 },
+    behaviour.errorRate,
+  );
+  if (errorRate.ratio > 1) fail('behaviour.errorRate.ratio must be at most 1.');
+  const inspectOptions: InspectOptions = {
+    paranoia,
+    ignore: raw.ignore ?? [],
+    threshold,
+    ...(raw.scores ? { scores: raw.scores } : {}),
+    ...(raw.inspectHeaders ? { headers: raw.inspectHeaders } : {}),
+  };
+  return Object.freeze({
+    mode,
+    threshold,
+    inspect: compileInspectOptions(inspectOptions),
+    inspectOptions: Object.freeze(inspectOptions),
+    behaviour: Object.freeze({
+      enabled: behaviour.enabled ?? true,
+      requestRate: signal('requestRate', { limit: 100, windowMs: 60_000, score: 30 }, behaviour.requestRate),
+      scanning: signal('scanning', { limit: 50, windowMs: 300_000, score: 70 }, behaviour.scanning),
+      errorRate,
+      failedLogins: signal(
+        'failedLogins',
+        { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 },
+        behaviour.failedLogins,
+      ),
+    }),
+    banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
+    trustedClients,
+    keyPrefix: raw.keyPrefix ?? 'threat:',
+  });
+}

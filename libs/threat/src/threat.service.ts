@@ -1,0 +1,348 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectStore, SecurityEvents, type SecuritySeverity, type Store } from '@rampart/core';
+import { createHash } from 'node:crypto';
+import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
+import {
+  compileInspectOptions,
+  inspectCompiled,
+  type InspectableRequest,
+  type InspectionResult,
+} from './inspection/inspect';
+import { THREAT_OPTIONS } from './threat.constants';
+import type { ResolvedThreatOptions, ThreatMode } from './threat.options';
+
+/** A client refused on every instance until `until`. @publicApi */
+export interface BanRecord {
+  /** `ban` (mode ban, or {@link ThreatService.ban}) or `block` (behaviour in mode block, for one window). */
+  kind: 'ban' | 'block';
+  reasons: string[];
+  /** Epoch milliseconds. */
+  until: number;
+}
+
+/** The outcome of {@link ThreatService.recordFailedLogin}. @publicApi */
+export interface FailedLoginVerdict {
+  /** Failed logins from this IP in the window (any account). */
+  failuresFromIp: number;
+  /** Distinct IPs that failed on this account in the window. */
+  ipsForAccount: number;
+  /** The IP is trying many logins: it was acted on according to the mode. */
+  credentialStuffing: boolean;
+  /** Many IPs are failing on this account: protect it (step-up, lock, notify); no one IP is to blame. */
+  passwordSpraying: boolean;
+  /** What was done to the IP: `none`, `monitored`, `blocked` or `banned`. */
+  action: 'none' | 'monitored' | 'blocked' | 'banned';
+}
+
+/** A behaviour signal that fired, with its evidence. */
+export interface BehaviourSignal {
+  reason: 'request_rate' | 'scanning' | 'error_rate' | 'credential_stuffing';
+  value: number;
+  limit: number;
+  score: number;
+  windowMs: number;
+}
+
+const STORE_WARNING_INTERVAL_MS = 60_000;
+
+/**
+ * The threat engine inside Nest: inspects requests with the module's options, keeps behaviour
+ * signals per client in the shared store, decides by risk score and mode, bans and unbans.
+ * Other libs call {@link recordFailedLogin} when a login fails.
+ * @publicApi
+ * @example
+ * constructor(private readonly threat: ThreatService) {}
+ * async login(dto: LoginDto, ip: string) {
+ *   if (!(await this.users.verify(dto))) {
+ *     const verdict = await this.threat.recordFailedLogin({ ip, account: dto.email });
+ *     if (verdict.passwordSpraying) await this.users.requireStepUp(dto.email);
+ *     throw new UnauthorizedError();
+ *   }
+ * }
+ */
+@Injectable()
+export class ThreatService {
+  private readonly logger = new Logger('ThreatService');
+  private lastStoreWarning = 0;
+  private readonly compiled = new WeakMap<readonly string[], ReturnType<typeof compileInspectOptions>>();
+
+  constructor(
+    @Inject(THREAT_OPTIONS) readonly options: ResolvedThreatOptions,
+    @InjectStore() private readonly store: Store,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  /** Inspects a request with the module's options, plus `ignore` locations of a route policy. */
+  inspect(request: InspectableRequest, ignore?: readonly string[]): InspectionResult {
+    if (!ignore || ignore.length === 0) return inspectCompiled(request, this.options.inspect);
+    let compiled = this.compiled.get(ignore);
+    if (!compiled) {
+      const base = this.options.inspectOptions;
+      compiled = compileInspectOptions({ ...base, ignore: [...(base.ignore ?? []), ...ignore] });
+      this.compiled.set(ignore, compiled);
+    }
+    return inspectCompiled(request, compiled);
+  }
+
+  isTrusted(client: string): boolean {
+    return this.options.trustedClients.has(client);
+  }
+
+  private key(client: string, suffix: string): string {
+    // The hash tag keeps a client's keys in one Redis Cluster slot, so one script can touch them all.
+    return `${this.options.keyPrefix}{${client}}:${suffix}`;
+  }
+
+  /** The client's ban or block, if one is in force. Rejects when the store does. */
+  async getBan(client: string): Promise<BanRecord | undefined> {
+    const value = await this.store.get(this.key(client, 'ban'));
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as BanRecord;
+    } catch {
+      return { kind: 'ban', reasons: ['unknown'], until: Date.now() };
+    }
+  }
+
+  /** Bans `client` on every instance sharing the store. Trusted clients are never banned. */
+  async ban(
+    client: string,
+    options: { ttlMs?: number; reasons?: string[]; kind?: 'ban' | 'block' } = {},
+  ): Promise<boolean> {
+    if (this.isTrusted(client)) return false;
+    const ttlMs = Math.max(1, Math.round(options.ttlMs ?? this.options.banTtlMs));
+    const record: BanRecord = {
+      kind: options.kind ?? 'ban',
+      reasons: options.reasons ?? ['manual'],
+      until: Date.now() + ttlMs,
+    };
+    await this.store.set(this.key(client, 'ban'), JSON.stringify(record), { ttlMs });
+    this.events.emit({
+      type: 'client.banned',
+      severity: 'high',
+      clientIp: client,
+      reason: record.reasons.join(','),
+      details: { kind: record.kind, ttlMs, until: new Date(record.until).toISOString() },
+    });
+    return true;
+  }
+
+  /** Lifts a ban or block on every instance. Resolves to whether there was one. */
+  async unban(client: string): Promise<boolean> {
+    const removed = await this.store.delete(this.key(client, 'ban'));
+    if (removed) this.events.emit({ type: 'client.unbanned', severity: 'info', clientIp: client, reason: 'manual' });
+    return removed;
+  }
+
+  /**
+   * Records one request's outcome for `client`: rate, distinct endpoints (route templates, or the
+   * path of an unmatched request), errors. Acts by mode when the behaviour score reaches the threshold.
+   */
+  async observe(client: string, endpoint: string, status: number): Promise<BehaviourSignal[]> {
+    const { behaviour } = this.options;
+    if (!behaviour.enabled || this.isTrusted(client)) return [];
+    const now = Date.now();
+    const { requestRate, scanning, errorRate } = behaviour;
+    const r = window(now, requestRate.windowMs);
+    const e = window(now, errorRate.windowMs);
+    const s = window(now, scanning.windowMs);
+    const keys = [
+      this.key(client, `r:${r.index}`),
+      this.key(client, `r:${r.index - 1}`),
+      this.key(client, `t:${e.index}`),
+      this.key(client, `t:${e.index - 1}`),
+      this.key(client, `e:${e.index}`),
+      this.key(client, `e:${e.index - 1}`),
+      this.key(client, `h:${s.index}`),
+      this.key(client, `h:${s.index - 1}`),
+    ];
+    const [rate = 0, ratePrev = 0, total = 0, totalPrev = 0, errors = 0, errorsPrev = 0, distinct = 0] =
+      await this.store.run(OBSERVE, keys, [
+        status >= 400 ? 1 : 0,
+        endpoint.slice(0, 256),
+        r.ttlMs,
+        e.ttlMs,
+        s.ttlMs,
+        Math.max(scanning.limit * 4, 256),
+      ]);
+    const signals: BehaviourSignal[] = [];
+    const rateNow = rate + ratePrev * r.previousWeight;
+    if (rateNow > requestRate.limit) {
+      signals.push({
+        reason: 'request_rate',
+        value: Math.round(rateNow),
+        limit: requestRate.limit,
+        score: requestRate.score,
+        windowMs: requestRate.windowMs,
+      });
+    }
+    if (distinct > scanning.limit) {
+      signals.push({
+        reason: 'scanning',
+        value: distinct,
+        limit: scanning.limit,
+        score: scanning.score,
+        windowMs: scanning.windowMs,
+      });
+    }
+    const requests = total + totalPrev * e.previousWeight;
+    const failed = errors + errorsPrev * e.previousWeight;
+    if (requests >= errorRate.minRequests && failed / requests > errorRate.ratio) {
+      signals.push({
+        reason: 'error_rate',
+        value: Math.round((failed / requests) * 100) / 100,
+        limit: errorRate.ratio,
+        score: errorRate.score,
+        windowMs: errorRate.windowMs,
+      });
+    }
+    if (signals.length > 0) await this.decideOnBehaviour(client, endpoint, signals);
+    return signals;
+  }
+
+  /**
+   * Records a failed login. One IP failing on many logins is credential stuffing (acted on by
+   * mode, like any behaviour signal); many IPs failing on one account is password spraying,
+   * reported in the verdict for the caller to protect the account. The account name is hashed
+   * before it reaches the store.
+   */
+  async recordFailedLogin(input: { ip: string; account?: string }): Promise<FailedLoginVerdict> {
+    const signal = this.options.behaviour.failedLogins;
+    const w = window(Date.now(), signal.windowMs);
+    const ipKeys = [this.key(input.ip, `fl:${w.index}`), this.key(input.ip, `fl:${w.index - 1}`)];
+    const account =
+      input.account === undefined
+        ? undefined
+        : createHash('sha256').update(input.account).digest('base64url').slice(0, 22);
+    const accountKeys = account && [
+      `${this.options.keyPrefix}{acct:${account}}:ips:${w.index}`,
+      `${this.options.keyPrefix}{acct:${account}}:ips:${w.index - 1}`,
+    ];
+    const [[current = 0, previous = 0], ipsForAccount] = await Promise.all([
+      this.store.run(COUNT, ipKeys, [w.ttlMs]),
+      accountKeys
+        ? this.store.run(DISTINCT, accountKeys, [input.ip, w.ttlMs, Math.max(signal.ipsPerAccount * 4, 256)])
+        : 0,
+    ]);
+    const failuresFromIp = Math.round(current + previous * w.previousWeight);
+    const credentialStuffing = failuresFromIp > signal.perIp && !this.isTrusted(input.ip);
+    const passwordSpraying = ipsForAccount > signal.ipsPerAccount;
+    let action: FailedLoginVerdict['action'] = 'none';
+    if (credentialStuffing) {
+      action = await this.decideOnBehaviour(input.ip, 'login', [
+        {
+          reason: 'credential_stuffing',
+          value: failuresFromIp,
+          limit: signal.perIp,
+          score: signal.score,
+          windowMs: signal.windowMs,
+        },
+      ]);
+    }
+    if (passwordSpraying) {
+      this.events.emit({
+        type: 'threat.detected',
+        severity: 'high',
+        clientIp: input.ip,
+        reason: 'password_spraying',
+        details: {
+          decision: 'reported',
+          ipsForAccount,
+          limit: signal.ipsPerAccount,
+          account: `sha256:${account ?? ''}`,
+        },
+      });
+    }
+    return { failuresFromIp, ipsForAccount, credentialStuffing, passwordSpraying, action };
+  }
+
+  private async decideOnBehaviour(
+    client: string,
+    route: string,
+    signals: BehaviourSignal[],
+  ): Promise<FailedLoginVerdict['action']> {
+    const score = signals.reduce((sum, s) => sum + s.score, 0);
+    if (score < this.options.threshold || this.isTrusted(client)) {
+      await this.emitOnce(client, 'low', route, 'below_threshold', score, signals);
+      return 'none';
+    }
+    const mode = this.options.mode;
+    if (mode === 'monitor') {
+      await this.emitOnce(client, 'medium', route, 'monitored', score, signals);
+      return 'monitored';
+    }
+    const reasons = signals.map((s) => s.reason);
+    // A block lasts as long as the longest signal's window: the behaviour is then forgotten anyway.
+    const ttlMs = mode === 'ban' ? this.options.banTtlMs : Math.max(...signals.map((s) => s.windowMs));
+    this.events.emit({
+      type: 'threat.detected',
+      severity: 'high',
+      clientIp: client,
+      route,
+      reason: 'suspicious_behaviour',
+      details: { decision: mode === 'ban' ? 'banned' : 'blocked', score, threshold: this.options.threshold, signals },
+    });
+    await this.ban(client, { ttlMs, reasons, kind: mode === 'ban' ? 'ban' : 'block' });
+    return mode === 'ban' ? 'banned' : 'blocked';
+  }
+
+  /** One event per client and outcome per minute: a client over a limit sends many requests. */
+  private async emitOnce(
+    client: string,
+    severity: SecuritySeverity,
+    route: string,
+    decision: string,
+    score: number,
+    signals: BehaviourSignal[],
+  ): Promise<void> {
+    const first = await this.store.set(this.key(client, `noted:${decision}`), '1', { ttlMs: 60_000, ifAbsent: true });
+    if (!first) return;
+    this.events.emit({
+      type: 'threat.detected',
+      severity,
+      clientIp: client,
+      route,
+      reason: 'suspicious_behaviour',
+      details: { decision, score, threshold: this.options.threshold, signals },
+    });
+  }
+
+  /** Logs a store failure at most once a minute: the policy is to let requests through. */
+  storeFailed(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastStoreWarning < STORE_WARNING_INTERVAL_MS) return;
+    this.lastStoreWarning = now;
+    this.logger.warn(
+      `Threat store unavailable (${(error as Error).message}): bans and behaviour signals are not enforced until it recovers; input inspection still applies.`,
+    );
+  }
+
+  /** The security event of an inspected request that is let through. */
+  reportAllowed(
+    result: InspectionResult,
+    context: { clientIp: string; requestId: string; route: string; mode: ThreatMode | 'off' },
+  ): void {
+    this.events.emit({
+      type: 'threat.detected',
+      severity: result.threat ? 'medium' : 'low',
+      requestId: context.requestId,
+      clientIp: context.clientIp,
+      route: context.route,
+      reason: 'malicious_input',
+      details: {
+        decision: result.threat ? 'monitored' : 'below_threshold',
+        mode: context.mode,
+        score: result.score,
+        threshold: this.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
+  }
+}
+
+/** The fixed window `now` falls in, the weight of the previous one, and a TTL covering both. */
+function window(now: number, windowMs: number): { index: number; previousWeight: number; ttlMs: number } {
+  const index = Math.floor(now / windowMs);
+  const elapsed = now - index * windowMs;
+  return { index, previousWeight: 1 - elapsed / windowMs, ttlMs: Math.max(1, (index + 2) * windowMs - now) };
+}
