@@ -1,6 +1,10 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { InvalidOptionsError } from '@rampart/core';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import type { Server } from 'node:http';
+import { useRequestLimits } from './limits/request-limits';
 import { describe, expect, it } from 'vitest';
 import { RequestLimits } from './limits/request-limits.decorator';
 import { ValidationModule } from './validation.module';
@@ -65,6 +69,27 @@ describe('ValidationModule', () => {
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
+    await app.close();
+  });
+});
+
+describe('useRequestLimits', () => {
+  @Module({})
+  class EmptyModule {}
+
+  it("reads the module's options", async () => {
+    @Module({ imports: [ValidationModule.forRoot({ headersTimeoutMs: 12_345 })] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger: false });
+    useRequestLimits(app);
+    expect((app.getHttpServer() as Server).headersTimeout).toBe(12_345);
+    await app.close();
+  });
+
+  it('falls back to the defaults without the module, without ending the process (abortOnError)', async () => {
+    const app = await NestFactory.create(EmptyModule, { logger: false });
+    useRequestLimits(app);
+    expect((app.getHttpServer() as Server).headersTimeout).toBe(10_000);
     await app.close();
   });
 });

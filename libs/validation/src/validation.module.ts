@@ -1,11 +1,20 @@
 import { Inject, Module, type OnModuleInit, type Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import {
+  APP_INTERCEPTOR,
+  APP_PIPE,
+  DiscoveryModule,
+  DiscoveryService,
+  HttpAdapterHost,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core';
 import { InvalidOptionsError } from '@rampart/core';
 import { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
 import { SecureValidationPipe } from './pipes/secure-validation.pipe';
 import { RAMPART_VALIDATION_OPTIONS, REQUEST_LIMITS_METADATA } from './validation.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './validation.module-definition';
 import {
+  registerAppOptions,
   resolveValidationOptions,
   type ResolvedValidationOptions,
   type RouteLimits,
@@ -29,8 +38,12 @@ const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
   providers: [
     {
       provide: RAMPART_VALIDATION_OPTIONS,
-      inject: [MODULE_OPTIONS_TOKEN],
-      useFactory: (raw: ValidationModuleOptions) => resolveValidationOptions(raw),
+      inject: [MODULE_OPTIONS_TOKEN, HttpAdapterHost],
+      useFactory: (raw: ValidationModuleOptions, host: HttpAdapterHost) => {
+        const options = resolveValidationOptions(raw);
+        registerAppOptions(host, options);
+        return options;
+      },
     },
     { provide: APP_PIPE, useClass: SecureValidationPipe },
     { provide: APP_INTERCEPTOR, useClass: RequestLimitsInterceptor },

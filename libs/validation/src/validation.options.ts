@@ -95,3 +95,18 @@ export function resolveValidationOptions(raw: ValidationModuleOptions = {}): Res
   }
   return Object.freeze({ ...options, mediaTypes: Object.freeze(options.mediaTypes.map((t) => t.toLowerCase())) });
 }
+
+/**
+ * The module's options by application, for `useRequestLimits(app)`. Keyed by the app's
+ * HttpAdapterHost, which every Nest application has: `app.get()` of a token that is missing
+ * would end the process (Nest's abortOnError), so a missing module is detected without it.
+ */
+const appOptions = new WeakMap<object, ResolvedValidationOptions>();
+
+export function registerAppOptions(host: object, options: ResolvedValidationOptions): void {
+  appOptions.set(host, options);
+}
+
+export function appOptionsOf(host: object): ResolvedValidationOptions | undefined {
+  return appOptions.get(host);
+}

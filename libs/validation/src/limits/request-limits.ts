@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { useRawMiddleware } from '@rampart/core';
 import { BadRequestError, PayloadTooLargeError, SecurityError, UnsupportedMediaTypeError } from '@rampart/errors';
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
-import { RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import {
+  appOptionsOf,
   DEFAULT_VALIDATION_OPTIONS,
   resolveValidationOptions,
   type ResolvedValidationOptions,
@@ -68,11 +69,8 @@ function parseBody(kind: BodyKind, text: string, options: ResolvedValidationOpti
 
 function optionsOf(app: INestApplication, overrides: ValidationModuleOptions | undefined): ResolvedValidationOptions {
   if (overrides) return resolveValidationOptions(overrides);
-  try {
-    return app.get<ResolvedValidationOptions>(RAMPART_VALIDATION_OPTIONS, { strict: false });
-  } catch {
-    return DEFAULT_VALIDATION_OPTIONS; // ValidationModule not imported: the defaults still hold.
-  }
+  // Without ValidationModule, the defaults still hold.
+  return appOptionsOf(app.get(HttpAdapterHost)) ?? DEFAULT_VALIDATION_OPTIONS;
 }
 
 /**
