@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { Public, Roles } from '@rampart/auth';
+import { Auth, Public, Roles } from '@rampart/auth';
 import { RequestLimits } from '@rampart/validation';
 import { CreateAccountDto, ListAccountsQuery, UpdateProfileDto } from './accounts.dto';
 import { createAccountSchema, type CreateAccountInput } from './accounts.schemas';
@@ -30,11 +30,13 @@ export class AccountsController {
   }
 
   @Get()
+  @Auth('jwt')
   list(@Query() query: ListAccountsQuery): Page<Account> {
     return this.accounts.list(query);
   }
 
   @Get(':id')
+  @Auth('jwt')
   get(@Param('id', new ParseUUIDPipe()) id: string): Account {
     return this.accounts.get(id);
   }
