@@ -1,4 +1,5 @@
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
+import type { JWK } from 'jose';
 
 /** The sample API's settings, read once from the environment. */
 export interface AppConfig {
@@ -24,6 +25,17 @@ export interface AppConfig {
   rateLimit: RateLimitConfig;
   /** Threat detection: mode (THREAT_MODE), trusted clients (THREAT_TRUSTED_CLIENTS); tests set thresholds. */
   threat: ThreatModuleOptions;
+  /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
+  oauth: OAuthConfig;
+}
+
+export interface OAuthConfig {
+  /** Private signing JWKs (`OAUTH_SIGNING_KEYS`, a JSON array, newest first); unset: generated at start (development). */
+  signingKeys: { jwk: JWK }[] | undefined;
+  /** Secret of the `demo-backend` client (`OAUTH_DEMO_BACKEND_SECRET`, at least 32 characters). */
+  demoBackendSecret: string;
+  /** Token requests per IP per minute. */
+  tokenPerMinute: number;
 }
 
 export interface RateLimitConfig {
@@ -61,7 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     httpsRedirect: env.HTTPS_REDIRECT === 'true',
     publicHost: env.PUBLIC_HOST || undefined,
     jwtIssuer: env.JWT_ISSUER || 'http://localhost:3000',
-    jwtAudience: env.JWT_AUDIENCE || 'rampart-sample-api',
+    // An absolute URI: it is also the OAuth server's resource indicator (RFC 8707 §2).
+    jwtAudience: env.JWT_AUDIENCE || 'http://localhost:3000/api',
     jwksUrl: env.JWKS_URL || undefined,
     requireExplicitAuth: env.REQUIRE_EXPLICIT_AUTH
       ? env.REQUIRE_EXPLICIT_AUTH === 'true'
@@ -81,6 +94,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
       trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
       keyPrefix: 'threat:',
+    },
+    oauth: {
+      signingKeys: env.OAUTH_SIGNING_KEYS
+        ? (JSON.parse(env.OAUTH_SIGNING_KEYS) as JWK[]).map((jwk) => ({ jwk }))
+        : undefined,
+      demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || 'demo-backend-secret-change-me-0123456789',
+      tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
     },
   };
 }

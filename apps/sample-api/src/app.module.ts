@@ -11,6 +11,7 @@ import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
 import { LoginController } from './login/login.controller';
 import { NotesModule } from './notes/notes.module';
+import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
 import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
@@ -30,12 +31,18 @@ export class AppModule {
         // Before the auth module: the threat guard refuses attacks before anything else reads them.
         ThreatModule.forRoot(config.threat),
         sampleAuthModule(config),
-        ValidationModule.forRoot({}),
+        // Forms are parsed for the routes that opt in (OAuth endpoints, the login form); every other
+        // route still takes JSON only.
+        ValidationModule.forRoot({
+          mediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
+          routeMediaTypes: ['application/json'],
+        }),
         NotesModule,
         UsersModule,
         AdminModule,
         PartnerModule,
         AccountsModule,
+        SampleOAuthModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),

@@ -41,6 +41,13 @@ export interface ValidationModuleOptions extends RouteLimits {
    * load balancer, make it longer than the balancer's idle timeout. @default 5000
    */
   keepAliveTimeoutMs?: number;
+  /**
+   * Media types a route accepts when its `@RequestLimits()` names none. `mediaTypes` is what the
+   * platform parses; a route that needs another of them (an OAuth endpoint or an HTML form needs
+   * `application/x-www-form-urlencoded`) opts in with `@RequestLimits({ mediaTypes })`, and every
+   * other route keeps refusing it with 415. Must be among `mediaTypes`. @default mediaTypes
+   */
+  routeMediaTypes?: readonly string[];
 }
 
 export type ResolvedRouteLimits = Readonly<Required<RouteLimits>>;
@@ -61,6 +68,7 @@ export const DEFAULT_VALIDATION_OPTIONS: ResolvedValidationOptions = Object.free
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  routeMediaTypes: Object.freeze(['application/json']),
 });
 
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/i;
@@ -72,7 +80,7 @@ function invalid(message: string): InvalidOptionsError {
 /** Checks limits set globally or on a route; a mistake fails at bootstrap, never on a request. */
 export function checkRouteLimits(limits: RouteLimits, where: string): void {
   for (const [name, value] of Object.entries(limits)) {
-    if (name === 'mediaTypes') {
+    if (name === 'mediaTypes' || name === 'routeMediaTypes') {
       if (
         !Array.isArray(value) ||
         value.length === 0 ||
@@ -93,7 +101,16 @@ export function resolveValidationOptions(raw: ValidationModuleOptions = {}): Res
   if (options.requestTimeoutMs < options.headersTimeoutMs) {
     throw invalid('requestTimeoutMs must be at least headersTimeoutMs (Node refuses the opposite).');
   }
-  return Object.freeze({ ...options, mediaTypes: Object.freeze(options.mediaTypes.map((t) => t.toLowerCase())) });
+  const mediaTypes = options.mediaTypes.map((t) => t.toLowerCase());
+  const routeMediaTypes = (raw.routeMediaTypes ?? mediaTypes).map((t) => t.toLowerCase());
+  if (!routeMediaTypes.every((t) => mediaTypes.includes(t))) {
+    throw invalid('routeMediaTypes must be among mediaTypes (the platform refuses the others before routing).');
+  }
+  return Object.freeze({
+    ...options,
+    mediaTypes: Object.freeze(mediaTypes),
+    routeMediaTypes: Object.freeze(routeMediaTypes),
+  });
 }
 
 /**

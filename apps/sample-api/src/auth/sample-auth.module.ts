@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuthModule, type AuthModuleOptions } from '@rampart/auth';
+import { AuthModule, OAuthSigningKeys, type AuthModuleOptions } from '@rampart/auth';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
@@ -23,12 +23,18 @@ class DevIssuerModule {
   }
 }
 
-function authOptions(config: AppConfig, dev: DevTokenIssuer | null, users: UsersService): AuthModuleOptions {
+function authOptions(
+  config: AppConfig,
+  dev: DevTokenIssuer | null,
+  users: UsersService,
+  oauthKeys: OAuthSigningKeys,
+): AuthModuleOptions {
   return {
     jwt: {
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
-      ...(dev ? { keys: [dev.publicJwk] } : { jwksUrl: config.jwksUrl }),
+      // The sample's own OAuth server (OAuthServerModule, global) signs with `oauthKeys`.
+      ...(dev ? { keys: [dev.publicJwk, ...oauthKeys.publicKeys()] } : { jwksUrl: config.jwksUrl }),
     },
     roleHierarchy: { admin: ['user'] },
     userStatus: users.status,
@@ -41,7 +47,8 @@ function authOptions(config: AppConfig, dev: DevTokenIssuer | null, users: Users
 export function sampleAuthModule(config: AppConfig): DynamicModule {
   return AuthModule.forRootAsync({
     imports: [DevIssuerModule.forRoot(config), UsersModule],
-    inject: [DevTokenIssuer, UsersService],
-    useFactory: (dev: DevTokenIssuer | null, users: UsersService) => authOptions(config, dev, users),
+    inject: [DevTokenIssuer, UsersService, OAuthSigningKeys],
+    useFactory: (dev: DevTokenIssuer | null, users: UsersService, oauthKeys: OAuthSigningKeys) =>
+      authOptions(config, dev, users, oauthKeys),
   });
 }

@@ -51,6 +51,7 @@ export class RequestLimitsInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const req = http.getRequest<object & { body?: unknown }>();
     if (route) this.checkRoute(route, req);
+    if (!route?.mediaTypes) this.checkDefaultMediaType(req);
 
     const ms = route?.timeoutMs ?? this.options.timeoutMs;
     const controller = new AbortController();
@@ -77,6 +78,15 @@ export class RequestLimitsInterceptor implements NestInterceptor {
       }),
       finalize(() => res.off('close', onClose)),
     );
+  }
+
+  /** A route that names no media types takes `routeMediaTypes` only, even if the platform parses more. */
+  private checkDefaultMediaType(req: object): void {
+    const raw = rawRequest(req);
+    if (!hasBody(raw.headers) || this.options.routeMediaTypes.includes(mediaTypeOf(raw.headers))) return;
+    throw new UnsupportedMediaTypeError(`Send the body as one of: ${this.options.routeMediaTypes.join(', ')}.`, {
+      reason: 'media_type',
+    });
   }
 
   private checkRoute(route: RouteLimits, req: object & { body?: unknown }): void {

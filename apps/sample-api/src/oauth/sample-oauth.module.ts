@@ -1,0 +1,76 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { OAuthServerModule, type OAuthInteraction } from '@rampart/auth';
+import { RateLimit } from '@rampart/rate-limit';
+import { RequestLimits } from '@rampart/validation';
+import type { AppConfig } from '../app.config';
+import { UsersModule } from '../users/users.module';
+import { UsersService } from '../users/users.service';
+import { demoClients } from './demo-clients';
+import { OAuthLoginController } from './oauth-login.controller';
+import { SampleConsents, SampleSessions } from './sessions';
+
+/** RFC 6749 §3.2: the token, revocation and introspection endpoints take form-encoded bodies. */
+const FORM_BODY = RequestLimits({ mediaTypes: ['application/x-www-form-urlencoded'], maxBodyBytes: 16 * 1024 });
+
+@Module({ providers: [SampleSessions, SampleConsents], exports: [SampleSessions, SampleConsents] })
+class SessionsModule {}
+
+function interaction(users: UsersService, sessions: SampleSessions, consents: SampleConsents): OAuthInteraction {
+  return {
+    currentUser: async (req) => {
+      const id = await sessions.userIdOf(req as { headers: Record<string, string | string[] | undefined> });
+      const user = id === undefined ? undefined : users.find(id);
+      return user?.status === 'active' ? { id: user.id, roles: [user.role], tenantId: user.tenantId } : undefined;
+    },
+    loginUrl: (returnTo) => `/oauth/login?return_to=${encodeURIComponent(returnTo)}`,
+    consent: async (req, { user, client, scopes }) => {
+      const url = (req as { url?: string; originalUrl?: string }).originalUrl ?? (req as { url?: string }).url ?? '';
+      if (url.includes('&consent=denied')) return 'denied';
+      return (await consents.covers(user.id, client.id, scopes)) ? 'granted' : undefined;
+    },
+    consentUrl: (returnTo) => `/oauth/consent?return_to=${encodeURIComponent(returnTo)}`,
+  };
+}
+
+/**
+ * The OAuth 2.1 server of the sample API: demo clients, the demo users' login form, tokens for
+ * this API (`aud` = `jwtAudience`) signed with configured keys or, in development, a generated one.
+ */
+@Module({})
+export class SampleOAuthModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: SampleOAuthModule,
+      imports: [
+        SessionsModule,
+        UsersModule,
+        OAuthServerModule.forRootAsync({
+          imports: [SessionsModule, UsersModule],
+          inject: [UsersService, SampleSessions, SampleConsents],
+          useFactory: (users: UsersService, sessions: SampleSessions, consents: SampleConsents) => ({
+            issuer: config.jwtIssuer,
+            clients: demoClients(config.oauth.demoBackendSecret),
+            interaction: interaction(users, sessions, consents),
+            resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
+            ...(config.oauth.signingKeys ? { signingKeys: config.oauth.signingKeys } : {}),
+          }),
+          routes: {
+            decorators: {
+              token: [
+                RateLimit({
+                  name: 'oauth-token',
+                  key: 'ip',
+                  tiers: [{ name: 'token', limit: config.oauth.tokenPerMinute, window: '1m' }],
+                }),
+                FORM_BODY,
+              ],
+              revoke: [FORM_BODY],
+              introspect: [FORM_BODY],
+            },
+          },
+        }),
+      ],
+      controllers: [OAuthLoginController],
+    };
+  }
+}

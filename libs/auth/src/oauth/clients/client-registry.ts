@@ -1,0 +1,80 @@
+import type { Cluster, Redis } from 'ioredis';
+import { isValidClientId, toOAuthClient, type OAuthClient, type OAuthClientRegistration } from './oauth-client';
+
+/**
+ * Where the authorization server looks clients up. Implement it over your own database, or use
+ * {@link MemoryClientRegistry} (static configuration) or {@link RedisClientRegistry}.
+ * @publicApi
+ * @example
+ * class DbClients implements OAuthClientRegistry { find(id) { return db.clients.findOne(id).then(toOAuthClient) } }
+ */
+export interface OAuthClientRegistry {
+  /** The client, or undefined when `id` is unknown (the server answers `invalid_client`). */
+  find(id: string): Promise<OAuthClient | undefined>;
+}
+
+/**
+ * Clients from configuration, checked at start.
+ * @publicApi
+ * @example
+ * new MemoryClientRegistry([{ id: 'spa', type: 'public', ... }])
+ */
+export class MemoryClientRegistry implements OAuthClientRegistry {
+  private readonly clients: ReadonlyMap<string, OAuthClient>;
+
+  constructor(registrations: readonly OAuthClientRegistration[]) {
+    const clients = new Map<string, OAuthClient>();
+    for (const registration of registrations) {
+      const client = toOAuthClient(registration);
+      if (clients.has(client.id)) throw new Error(`OAuth client "${client.id}" is registered twice.`);
+      clients.set(client.id, client);
+    }
+    this.clients = clients;
+  }
+
+  async find(id: string): Promise<OAuthClient | undefined> {
+    return this.clients.get(id);
+  }
+}
+
+/**
+ * Clients in Redis (one JSON document per client, secrets as hashes), for clients registered at
+ * run time and shared by every instance.
+ * @publicApi
+ * @example
+ * const registry = new RedisClientRegistry(redis, 'myapp:oauth-clients:');
+ * await registry.register({ id: 'partner', type: 'confidential', secret, grantTypes: ['client_credentials'], scopes: ['reports:read'] });
+ */
+export class RedisClientRegistry implements OAuthClientRegistry {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly prefix = 'rampart:oauth-client:',
+  ) {}
+
+  /** Validates and stores a client; the plain secret, if any, is hashed and dropped. */
+  async register(registration: OAuthClientRegistration): Promise<OAuthClient> {
+    const client = toOAuthClient(registration);
+    await this.redis.set(this.prefix + client.id, JSON.stringify(client));
+    return client;
+  }
+
+  async remove(id: string): Promise<boolean> {
+    return (await this.redis.del(this.prefix + id)) > 0;
+  }
+
+  async find(id: string): Promise<OAuthClient | undefined> {
+    // The id comes from the request: only well-formed ids reach a key name.
+    if (!isValidClientId(id)) return undefined;
+    const json = await this.redis.get(this.prefix + id);
+    if (json === null) return undefined;
+    const stored = JSON.parse(json) as OAuthClient;
+    return toOAuthClient({
+      ...stored,
+      grantTypes: [...stored.grantTypes],
+      scopes: [...stored.scopes],
+      defaultScopes: [...stored.defaultScopes],
+      redirectUris: [...stored.redirectUris],
+      secretHashes: [...stored.secretHashes],
+    });
+  }
+}
