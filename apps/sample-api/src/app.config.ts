@@ -36,6 +36,8 @@ export interface OAuthConfig {
   demoBackendSecret: string;
   /** Token requests per IP per minute. */
   tokenPerMinute: number;
+  /** Lifetime of authorization codes, in seconds (at most 600). */
+  codeTtlSeconds: number;
 }
 
 export interface RateLimitConfig {
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : undefined,
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || 'demo-backend-secret-change-me-0123456789',
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
+      codeTtlSeconds: 60,
     },
   };
 }

@@ -52,6 +52,7 @@ export class SampleOAuthModule {
             clients: demoClients(config.oauth.demoBackendSecret),
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
+            authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,
             ...(config.oauth.signingKeys ? { signingKeys: config.oauth.signingKeys } : {}),
           }),
           routes: {
