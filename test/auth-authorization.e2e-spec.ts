@@ -227,6 +227,25 @@ describe.each(PLATFORMS)('authorization on the sample API (%s)', (platform) => {
       expect(res.body).toEqual({ user: 'u-alice', application: 'Acme CRM' });
     });
 
+    it('accepts either credential on an @Auth("either") route, but every credential sent must be valid', async () => {
+      const catalog = () => request(t.server).get('/partner/catalog');
+      expect((await catalog().set(alice)).body.caller).toBe('user:u-alice');
+      expect((await catalog().set('X-API-Key', key)).body.caller).toBe('application:Acme CRM');
+      const none = await catalog();
+      expect(none.status).toBe(401);
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="api", ApiKey realm="api"');
+      expect(
+        (
+          await catalog()
+            .set(alice)
+            .set('X-API-Key', `${key.slice(0, -1)}A`)
+        ).status,
+      ).toBe(401);
+      const noScope = await catalog().set(await bearer(t.app, 'u-alice', { scope: 'profile' }));
+      expect(noScope.status).toBe(403);
+      expect(noScope.body).toMatchObject({ requiredScopes: ['partner:read', 'notes:read'], scopeMatch: 'any' });
+    });
+
     it('keeps the old secret working during the rotation overlap only', async () => {
       const created = await request(t.server)
         .post('/admin/api-keys')

@@ -34,6 +34,17 @@ export class PartnerController {
     return { tenant: key.tenantId, notes: this.notes.list().filter((n) => n.tenantId === key.tenantId).length };
   }
 
+  /** A user or an application: whichever credential is sent must be valid; one of the scopes suffices. */
+  @Get('catalog')
+  @Auth('either')
+  @Scopes({ anyOf: ['partner:read', 'notes:read'] })
+  catalog(
+    @CurrentUser() user: AuthenticatedUser | undefined,
+    @CurrentApiKey() key: AuthenticatedApiKey | undefined,
+  ): { caller: string; products: string[] } {
+    return { caller: user ? `user:${user.id}` : `application:${key?.name ?? ''}`, products: ['notes', 'stats'] };
+  }
+
   /** Defence in depth: the application (API key) and the user (access token) both identified. */
   @Get('me')
   @Auth('both')

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '@rampart/errors';
 import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
 import type { AuthenticatedApiKey } from '../principal';
-import { parseScope } from '../tokens/access-token';
+import { isScopeToken } from '../tokens/access-token';
 import { apiKeyParser, hashApiKey, newApiKey, newApiKeyId, sameHash, type ParsedApiKey } from './api-key.format';
 import type { ApiKeyRecord, ApiKeyStorage } from './storage/api-key.storage';
 
@@ -82,7 +82,10 @@ export class ApiKeyService {
 
   async create(input: CreateApiKeyInput, actor?: string): Promise<IssuedApiKey> {
     const name = typeof input.name === 'string' ? input.name.trim() : '';
-    const scopes = parseScope(Array.isArray(input.scopes) ? input.scopes.join(' ') : undefined);
+    const scopes =
+      Array.isArray(input.scopes) && input.scopes.length <= 64 && input.scopes.every(isScopeToken)
+        ? [...new Set(input.scopes)]
+        : undefined;
     const errors = [];
     if (name.length === 0 || name.length > 100)
       errors.push({ field: 'name', message: 'name must be 1 to 100 characters' });

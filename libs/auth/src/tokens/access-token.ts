@@ -41,6 +41,10 @@ export interface VerifiedAccessToken {
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && SCOPE_TOKEN.test(value);
+}
+
 /** Splits a `scope` claim; `undefined` when it is not a well-formed scope string. */
 export function parseScope(scope: unknown): string[] | undefined {
   if (typeof scope !== 'string' || scope.length > 4096) return undefined;
