@@ -1,0 +1,161 @@
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createServer, type AddressInfo } from 'node:net';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type AppConfig } from '../apps/sample-api/src/app.config';
+import { BACKEND, SPA } from './utils/oauth';
+import { describeWithRedis, redisUrl } from './utils/redis';
+import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+
+const AUDIENCE = 'http://localhost:3000/api';
+
+/** A free port: the issuer (and so the port) must be known before the app is built. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Follows the sample API's login form as a browser would, with fetch and manual redirects. */
+async function signIn(authorizationUrl: URL, issuer: string): Promise<URL> {
+  const first = await fetch(authorizationUrl, { redirect: 'manual' });
+  expect(first.status).toBe(302);
+  const loginPage = new URL(first.headers.get('location') ?? '', issuer);
+  const returnTo = loginPage.searchParams.get('return_to') ?? '';
+  const form = await fetch(new URL('/oauth/login', issuer), {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ username: 'alice@acme.test', password: 'alice-password', return_to: returnTo }),
+  });
+  expect(form.status).toBe(302);
+  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const back = await fetch(new URL(form.headers.get('location') ?? '', issuer), {
+    redirect: 'manual',
+    headers: { cookie },
+  });
+  expect(back.status).toBe(302);
+  return new URL(back.headers.get('location') ?? '');
+}
+
+function interop(platform: (typeof PLATFORMS)[number], overrides: Partial<AppConfig>): void {
+  let t: TestApp;
+  let issuer: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    issuer = `http://127.0.0.1:${port}`;
+    const defaults = loadConfig({});
+    t = await startApp(platform, {
+      jwtIssuer: issuer,
+      rateLimit: { ...defaults.rateLimit, loginPerMinute: 1000 },
+      ...overrides,
+    });
+    await t.app.listen(port, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('runs the authorization code flow with PKCE, refresh, revocation and introspection with openid-client', async () => {
+    // Discovery from the RFC 8414 metadata (openid-client checks `issuer` equals the URL).
+    const spa = await client.discovery(new URL(issuer), SPA.id, undefined, client.None(), {
+      algorithm: 'oauth2',
+      execute: [client.allowInsecureRequests],
+    });
+    expect(spa.serverMetadata().code_challenge_methods_supported).toEqual(['S256']);
+
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const redirectUri = 'http://127.0.0.1:8123/callback';
+    const authorizationUrl = client.buildAuthorizationUrl(spa, {
+      redirect_uri: redirectUri,
+      scope: 'notes:read profile',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    const callback = await signIn(authorizationUrl, issuer);
+    expect(callback.searchParams.get('iss')).toBe(issuer);
+
+    // A callback with another `iss` (a mix-up attack, RFC 9207) is refused by the client.
+    const mixedUp = new URL(callback);
+    mixedUp.searchParams.set('iss', 'https://attacker.example');
+    await expect(
+      client.authorizationCodeGrant(spa, mixedUp, { pkceCodeVerifier: verifier, expectedState: state }),
+    ).rejects.toThrow();
+    // So is one with another `state`.
+    await expect(
+      client.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: verifier, expectedState: 'other' }),
+    ).rejects.toThrow();
+
+    const tokens = await client.authorizationCodeGrant(spa, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    expect(tokens.token_type.toLowerCase()).toBe('bearer');
+    expect(tokens.scope).toBe('notes:read profile');
+
+    // The access token, against the published JWKS.
+    const jwks = createRemoteJWKSet(new URL(spa.serverMetadata().jwks_uri ?? ''));
+    const { payload, protectedHeader } = await jwtVerify(tokens.access_token, jwks, {
+      issuer,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
+    expect(protectedHeader.kid).toBeDefined();
+    expect(payload).toMatchObject({ sub: 'u-alice', client_id: SPA.id });
+
+    // The API accepts it.
+    const notes = await fetch(new URL('/notes', issuer), {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(notes.status).toBe(200);
+
+    // Refresh, with rotation.
+    const refreshed = await client.refreshTokenGrant(spa, tokens.refresh_token ?? '');
+    expect(refreshed.refresh_token).toBeDefined();
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+
+    // Introspection by the confidential backend (client_secret_basic).
+    const backend = await client.discovery(
+      new URL(issuer),
+      BACKEND.id,
+      undefined,
+      client.ClientSecretBasic(BACKEND.secret),
+      {
+        algorithm: 'oauth2',
+        execute: [client.allowInsecureRequests],
+      },
+    );
+    const active = await client.tokenIntrospection(backend, refreshed.access_token);
+    expect(active).toMatchObject({ active: true, sub: 'u-alice', client_id: SPA.id });
+
+    // Revocation: the token is inactive and the API refuses it.
+    await client.tokenRevocation(spa, refreshed.access_token);
+    expect((await client.tokenIntrospection(backend, refreshed.access_token)).active).toBe(false);
+    const refused = await fetch(new URL('/notes', issuer), {
+      headers: { authorization: `Bearer ${refreshed.access_token}` },
+    });
+    expect(refused.status).toBe(401);
+
+    // Client credentials for the backend (client_secret_basic).
+    const machine = await client.clientCredentialsGrant(backend, { scope: 'notes:read' });
+    expect(machine.access_token).toBeDefined();
+  });
+}
+
+describe.each(PLATFORMS)('openid-client interop on %s (memory store)', (platform) => {
+  interop(platform, {});
+});
+
+describeWithRedis('openid-client interop with Redis', () => {
+  describe.each(PLATFORMS)('on %s', (platform) => {
+    interop(platform, { redisUrl });
+  });
+});
