@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { hashClientSecret, secretMatches, toOAuthClient, type OAuthClientRegistration } from './oauth-client';
+
+const base: OAuthClientRegistration = {
+  id: 'backend',
+  type: 'confidential',
+  secret: 's'.repeat(40),
+  redirectUris: ['https://app.example/cb'],
+  grantTypes: ['authorization_code'],
+  scopes: ['a', 'b'],
+};
+
+describe('toOAuthClient', () => {
+  it('keeps the secret only as a hash', () => {
+    const client = toOAuthClient(base);
+    expect(JSON.stringify(client)).not.toContain('s'.repeat(40));
+    expect(client.secretHashes).toEqual([hashClientSecret('s'.repeat(40))]);
+  });
+
+  it('refuses unsafe registrations at start', () => {
+    const bad: Partial<OAuthClientRegistration>[] = [
+      { secret: 'short' },
+      { type: 'public' },
+      { type: 'public', secret: undefined, grantTypes: ['client_credentials'] },
+      { secret: undefined },
+      { redirectUris: ['http://app.example/cb'] },
+      { redirectUris: [] },
+      { grantTypes: ['password' as never] },
+      { grantTypes: ['implicit' as never] },
+      { scopes: ['bad scope"'] },
+      { defaultScopes: ['c'] },
+      { id: '../etc' },
+    ];
+    for (const change of bad) expect(() => toOAuthClient({ ...base, ...change })).toThrow();
+  });
+});
+
+describe('secretMatches', () => {
+  it('accepts any current secret (rotation) and nothing else', () => {
+    const client = toOAuthClient({
+      ...base,
+      secret: undefined,
+      secretHashes: [hashClientSecret('x'.repeat(32)), hashClientSecret('y'.repeat(32))],
+    });
+    expect(secretMatches(client, 'x'.repeat(32))).toBe(true);
+    expect(secretMatches(client, 'y'.repeat(32))).toBe(true);
+    expect(secretMatches(client, 'z'.repeat(32))).toBe(false);
+    expect(secretMatches(undefined, 'x'.repeat(32))).toBe(false);
+  });
+});
