@@ -35,7 +35,7 @@ describe.each(PLATFORMS)('access tokens verified against a remote JWKS (%s)', (p
   const jwks = new JwksServer();
   let t: TestApp;
   const issuer = 'https://issuer.test';
-  const audience = 'rampart-sample-api';
+  const audience = 'https://api.test';
   beforeAll(async () => {
     const url = await jwks.start();
     t = await startApp(platform, { jwksUrl: url, jwtIssuer: issuer, jwtAudience: audience });
