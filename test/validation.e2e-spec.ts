@@ -26,6 +26,12 @@ class SlowController {
     }
     return 'too late';
   }
+
+  @Get('hang')
+  @RequestLimits({ timeoutMs: 5000 })
+  async hang(@RequestSignal() signal: AbortSignal): Promise<string> {
+    return this.slow(signal);
+  }
 }
 
 const validAccount = (n: number | string) => ({
@@ -398,6 +404,17 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
       expect(res.headers['retry-after']).toBe('5');
       await sleep(20);
+      expect(SlowController.aborted).toBe(before + 1);
+    });
+
+    it("aborts a handler's signal when the client goes away", async () => {
+      const before = SlowController.aborted;
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/test/slow/hang' });
+      req.on('error', () => undefined);
+      req.end();
+      await sleep(150);
+      req.destroy();
+      await sleep(150);
       expect(SlowController.aborted).toBe(before + 1);
     });
 

@@ -14,13 +14,13 @@ import {
   ServiceUnavailableError,
   UnsupportedMediaTypeError,
 } from '@rampart/errors';
-import { finalize, throwError, timeout, type Observable } from 'rxjs';
+import { throwError, timeout, type Observable } from 'rxjs';
 import { REQUEST_LIMITS_METADATA, RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import { DEFAULT_VALIDATION_OPTIONS, type ResolvedValidationOptions, type RouteLimits } from '../validation.options';
 import { assertShape } from './json-shape';
 import { countQueryParams, queryOf } from './query-string';
 import { bodyBytesOf, hasBody, mediaTypeOf } from './request-limits';
-import { setRequestSignal } from './request-signal';
+import { expireDeadline, startDeadline } from './request-signal';
 
 const SHAPE_LIMITS = ['maxDepth', 'maxKeys', 'maxArrayLength', 'maxStringLength'] as const;
 
@@ -54,18 +54,12 @@ export class RequestLimitsInterceptor implements NestInterceptor {
     if (!route?.mediaTypes) this.checkDefaultMediaType(req);
 
     const ms = route?.timeoutMs ?? this.options.timeoutMs;
-    const controller = new AbortController();
-    setRequestSignal(req, controller.signal);
-    const res = rawResponse(http.getResponse<object>());
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort(new Error('The client closed the connection.'));
-    };
-    res.once('close', onClose);
+    const deadline = startDeadline(req, rawResponse(http.getResponse<object>()));
     return next.handle().pipe(
       timeout({
         first: ms,
         with: () => {
-          controller.abort(new Error(`The route timed out after ${ms} ms.`));
+          expireDeadline(deadline, new Error(`The route timed out after ${ms} ms.`));
           return throwError(
             () =>
               new ServiceUnavailableError('The request took too long: retry later.', {
@@ -76,7 +70,6 @@ export class RequestLimitsInterceptor implements NestInterceptor {
           );
         },
       }),
-      finalize(() => res.off('close', onClose)),
     );
   }
 

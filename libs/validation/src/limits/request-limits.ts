@@ -61,6 +61,10 @@ function bodyKind(mediaType: string): BodyKind | undefined {
 
 function parseBody(kind: BodyKind, text: string, options: ResolvedValidationOptions): unknown {
   if (kind === 'json') return parseJsonBody(text, options);
+  // Refused, not truncated: a form cut short would pass validation with fields the client did not mean.
+  if (countQueryParams(text) > options.maxKeys) {
+    throw new BadRequestError(`The form has more than ${options.maxKeys} fields.`, { reason: 'too_many_keys' });
+  }
   const form = parseQueryString(text, options.maxKeys);
   assertShape(form, options);
   markShapeChecked(form);

@@ -1,11 +1,26 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { rawRequest } from '@rampart/core';
+import type { ServerResponse } from 'node:http';
 
-const SIGNAL = Symbol('rampart.abortSignal');
-type WithSignal = object & { [SIGNAL]?: AbortSignal };
+/** A request's deadline. Its AbortController is made only when a handler asks for the signal. */
+interface Deadline {
+  readonly res: ServerResponse;
+  controller?: AbortController;
+  expired?: Error;
+}
 
-export function setRequestSignal(req: object, signal: AbortSignal): void {
-  (rawRequest(req) as WithSignal)[SIGNAL] = signal;
+const DEADLINE = Symbol('rampart.deadline');
+type WithDeadline = object & { [DEADLINE]?: Deadline };
+
+export function startDeadline(req: object, res: ServerResponse): Deadline {
+  const deadline: Deadline = { res };
+  (rawRequest(req) as WithDeadline)[DEADLINE] = deadline;
+  return deadline;
+}
+
+export function expireDeadline(deadline: Deadline, reason: Error): void {
+  deadline.expired = reason;
+  deadline.controller?.abort(reason);
 }
 
 /**
@@ -17,8 +32,18 @@ export function setRequestSignal(req: object, signal: AbortSignal): void {
  * const signal = getRequestSignal(req);
  */
 export function getRequestSignal(req: object): AbortSignal {
+  const deadline = (rawRequest(req) as WithDeadline)[DEADLINE];
   // Without the interceptor there is no deadline: a signal that never fires.
-  return (rawRequest(req) as WithSignal)[SIGNAL] ?? new AbortController().signal;
+  if (!deadline) return new AbortController().signal;
+  if (!deadline.controller) {
+    const controller = new AbortController();
+    deadline.controller = controller;
+    if (deadline.expired) controller.abort(deadline.expired);
+    deadline.res.once('close', () => {
+      if (!deadline.res.writableFinished) controller.abort(new Error('The client closed the connection.'));
+    });
+  }
+  return deadline.controller.signal;
 }
 
 /**
