@@ -65,6 +65,7 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: Partial<AppCon
     // Discovery from the RFC 8414 metadata (openid-client checks `issuer` equals the URL).
     const spa = await client.discovery(new URL(issuer), SPA.id, undefined, client.None(), {
       algorithm: 'oauth2',
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the test server speaks plain HTTP on loopback
       execute: [client.allowInsecureRequests],
     });
     expect(spa.serverMetadata().code_challenge_methods_supported).toEqual(['S256']);
@@ -130,6 +131,7 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: Partial<AppCon
       client.ClientSecretBasic(BACKEND.secret),
       {
         algorithm: 'oauth2',
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the test server speaks plain HTTP on loopback
         execute: [client.allowInsecureRequests],
       },
     );

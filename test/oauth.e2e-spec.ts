@@ -29,7 +29,7 @@ function expectOAuthError(res: request.Response, status: number, error: string):
 }
 
 /** An error sent back to the client's redirect URI, with `state` and `iss` (RFC 9207). */
-function expectErrorRedirect(res: request.Response, error: string, redirectUri = SPA.redirectUri): URL {
+function expectErrorRedirect(res: request.Response, error: string, redirectUri: string = SPA.redirectUri): URL {
   expect(res.status).toBe(302);
   const location = new URL(res.headers.location as string);
   expect(`${location.origin}${location.pathname}`).toBe(redirectUri);

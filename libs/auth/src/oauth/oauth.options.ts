@@ -124,7 +124,7 @@ export function resolveRoutes(raw: OAuthServerRoutes = {}): ResolvedRoutes {
         Object.entries(raw.decorators ?? {}).map(([endpoint, list]) => {
           if (!ENDPOINTS.includes(endpoint as OAuthEndpoint))
             fail(`routes.decorators: unknown endpoint "${endpoint}".`);
-          return [endpoint, Object.freeze([...(list ?? [])])];
+          return [endpoint, Object.freeze([...list])];
         }),
       ),
     ),
@@ -144,17 +144,21 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
   if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname))) {
     fail('issuer must use https (http only for localhost, for development).');
   }
-  if (typeof raw.interaction?.currentUser !== 'function' || typeof raw.interaction.loginUrl !== 'function') {
+  // Options may come from JavaScript or a config file: check what the types promise.
+  const interaction = raw.interaction as Partial<OAuthInteraction> | undefined;
+  if (typeof interaction?.currentUser !== 'function' || typeof interaction.loginUrl !== 'function') {
     fail('interaction must implement currentUser() and loginUrl().');
   }
-  if (!raw.resources || !Array.isArray(raw.resources.allowed) || raw.resources.allowed.length === 0) {
+  const resources = raw.resources as Partial<OAuthServerOptions['resources']> | undefined;
+  if (!Array.isArray(resources?.allowed) || resources.allowed.length === 0) {
     fail('resources.allowed must list the APIs (the `aud` of tokens) this server issues tokens for.');
   }
   raw.resources.allowed.forEach(checkResource);
   if (!raw.resources.allowed.includes(raw.resources.default))
     fail('resources.default must be one of resources.allowed.');
   const clients = Array.isArray(raw.clients) ? new MemoryClientRegistry(raw.clients) : raw.clients;
-  if (typeof clients?.find !== 'function') fail('clients must be an OAuthClientRegistry or a list of registrations.');
+  if (typeof (clients as Partial<OAuthClientRegistry> | undefined)?.find !== 'function')
+    fail('clients must be an OAuthClientRegistry or a list of registrations.');
   const scopesSupported =
     raw.scopesSupported ?? (Array.isArray(raw.clients) ? [...new Set(raw.clients.flatMap((c) => c.scopes))] : []);
   if (!parseScope(scopesSupported.join(' '))) fail('scopesSupported must be RFC 6749 scope tokens.');

@@ -100,9 +100,10 @@ function invalid(message: string): never {
 /** Checks a registration and turns it into the client the server uses; mistakes fail at start. */
 export function toOAuthClient(registration: OAuthClientRegistration): OAuthClient {
   const r = registration;
-  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id)) invalid(`OAuth client id "${String(r.id)}" is malformed.`);
+  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id)) invalid(`OAuth client id "${r.id}" is malformed.`);
   const where = `OAuth client "${r.id}"`;
-  if (r.type !== 'public' && r.type !== 'confidential') invalid(`${where}: type must be 'public' or 'confidential'.`);
+  if (!(['public', 'confidential'] as unknown[]).includes(r.type))
+    invalid(`${where}: type must be 'public' or 'confidential'.`);
   if (
     !Array.isArray(r.grantTypes) ||
     r.grantTypes.length === 0 ||
@@ -135,7 +136,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     const problem = redirectUriProblem(uri);
     if (problem) invalid(`${where}: redirect URI "${uri}" ${problem}.`);
   }
-  const scopes = parseScope((r.scopes ?? []).join(' '));
+  const scopes = Array.isArray(r.scopes) ? parseScope(r.scopes.join(' ')) : undefined;
   const defaultScopes = parseScope((r.defaultScopes ?? []).join(' '));
   if (!scopes || !defaultScopes) invalid(`${where}: scopes must be RFC 6749 scope tokens.`);
   if (!defaultScopes.every((s) => scopes.includes(s))) invalid(`${where}: defaultScopes must be among its scopes.`);

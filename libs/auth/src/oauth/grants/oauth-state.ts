@@ -71,7 +71,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {'ok'}`,
   local: (ctx, [code, used], [grantId, keepMs]) => {
     const previous = ctx.get(used as string);
-    if (previous !== undefined) return { status: 'replayed', grantId: String(previous) };
+    if (typeof previous === 'string') return { status: 'replayed', grantId: previous };
     const record = ctx.get(code as string);
     if (record === undefined) return { status: 'missing' };
     ctx.set(used as string, String(grantId), Number(keepMs));
@@ -134,7 +134,7 @@ return v`,
       ctx.set(refresh as string, { current: REVOKED, expiresAt: rt.expiresAt }, Math.max(1, rt.expiresAt - ctx.now()));
     return !value || value.list === REVOKED ? '' : value.list;
   },
-  parse: (reply) => String(reply ?? ''),
+  parse: (reply) => (typeof reply === 'string' ? reply : ''),
 });
 
 const SET_REFRESH = defineStoreScript<boolean>({

@@ -161,7 +161,10 @@ async function loadKey(input: SigningKeyInput): Promise<Omit<LoadedKey, 'publish
   } catch (error) {
     invalid(`Signing key "${kid}" cannot be used with ${alg}: ${(error as Error).message}`);
   }
-  const { alg: _alg, kid: _kid, use: _use, key_ops: _ops, ...members } = publicPart(jwk);
+  // What the key may be used for is this server's to say: its own kid, alg and use.
+  const members = Object.fromEntries(
+    Object.entries(publicPart(jwk)).filter(([name]) => !['alg', 'kid', 'use', 'key_ops'].includes(name)),
+  );
   return { kid, alg, privateKey, publicJwk: { ...members, kid, alg, use: 'sig' } };
 }
 
