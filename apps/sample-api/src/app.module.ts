@@ -9,7 +9,6 @@ import { AdminModule } from './admin/admin.module';
 import type { AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
-import { LoginController } from './login/login.controller';
 import { NotesModule } from './notes/notes.module';
 import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
@@ -47,7 +46,7 @@ export class AppModule {
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),
       ],
-      controllers: [HealthController, LoginController],
+      controllers: [HealthController],
     };
   }
 }

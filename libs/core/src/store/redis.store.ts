@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
 
@@ -37,13 +38,12 @@ export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
   };
 }
 
-type Scripted = Redis & Record<string, (...args: (string | number)[]) => Promise<unknown>>;
-
 /** The Redis store: state shared by every instance, each operation one round trip. */
 export class RedisStore implements Store {
   readonly kind = 'redis';
   private readonly logger = new Logger('RampartRedisStore');
-  private readonly registered = new Set<string>();
+  /** SHA-1 of each script's Lua, by script name. */
+  private readonly shas = new Map<string, string>();
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -128,15 +128,24 @@ export class RedisStore implements Store {
   }
 
   async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {
-    if (!this.registered.has(script.name)) {
-      // defineCommand sends EVALSHA and falls back to EVAL on NOSCRIPT (after a restart or failover).
-      // No fixed numberOfKeys: callers pass the key count first, so one script serves any number of keys.
-      this.client.defineCommand(script.name, { lua: script.lua });
-      this.registered.add(script.name);
+    // EVALSHA with an EVAL fallback on NOSCRIPT (after a restart or failover), by hand rather than
+    // through ioredis' defineCommand: ioredis 6 copies custom commands into an auto-pipeline when
+    // the pipeline is created, so a script first defined while a pipeline is pending is missing
+    // from it, and ioredis then throws an uncaught TypeError that kills the process. EVALSHA is a
+    // built-in command every pipeline has; still one round trip.
+    let sha = this.shas.get(script.name);
+    if (sha === undefined) {
+      sha = createHash('sha1').update(script.lua).digest('hex');
+      this.shas.set(script.name, sha);
     }
-    const command = (this.client as Scripted)[script.name];
-    if (!command) throw new Error(`Store script "${script.name}" could not be registered.`);
-    const reply = await command.call(this.client, keys.length, ...keys.map((k) => this.key(k)), ...args);
+    const prefixed = keys.map((k) => this.key(k));
+    let reply: unknown;
+    try {
+      reply = await this.client.evalsha(sha, keys.length, ...prefixed, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      reply = await this.client.eval(script.lua, keys.length, ...prefixed, ...args);
+    }
     return script.parse(reply);
   }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { InvalidOptionsError, MemoryStore, type SecurityEvents, type Store } from '@rampart/core';
 import type { ResolvedRateLimitOptions } from '../rate-limit.options';
+import { DECISION_SCRIPT } from './decision.script';
 import type { RateLimitStorage } from './rate-limit.storage';
 import { ResilientRateLimitStorage } from './resilient-rate-limit.storage';
 import { StoreRateLimitStorage } from './store-rate-limit.storage';
@@ -42,6 +43,11 @@ export function createRateLimitStorage(
     );
     return storage;
   }
+  // Registers the script on the client before traffic arrives: ioredis builds each auto-pipeline
+  // with the scripts known when it was created, and a script first defined while a pipeline is
+  // pending is missing from it (ioredis 6 then throws an uncaught TypeError). A script-less call
+  // (no tiers) touches no key.
+  store.run(DECISION_SCRIPT, [], [1]).catch(() => undefined);
   const insurance = new StoreRateLimitStorage(new MemoryStore({ capacity: options.memoryCapacity }), options.keyPrefix);
   return new ResilientRateLimitStorage(storage, insurance, options, events);
 }

@@ -17,24 +17,6 @@ class DeadlineExceeded extends Error {
   }
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new DeadlineExceeded(ms));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
 /**
  * Puts the outage policy around a shared store: a decision that fails or misses the deadline is
  * taken by the per-instance insurance limiter (`failOpen`) or refused with a 503 (`failClosed`),
@@ -46,6 +28,8 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
   private readonly logger = new Logger('RateLimit');
   private degradedSince: number | undefined;
   private nextProbeAt = 0;
+  /** Decisions the store has answered: evidence that it is alive, if busy. */
+  private answers = 0;
   private readonly probeIntervalMs: number;
 
   constructor(
@@ -70,13 +54,65 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
     }
     let decision: RateLimitDecision;
     try {
-      decision = await withDeadline(this.primary.decide(key, tiers, cost), this.options.deadlineMs);
+      decision = await this.withDeadline(this.primary.decide(key, tiers, cost));
     } catch (error) {
       this.degrade(error as Error);
       return this.fallback(key, tiers, cost);
     }
     if (this.degradedSince !== undefined) this.recover();
     return decision;
+  }
+
+  /**
+   * The deadline is about liveness, not queueing. A decision is abandoned when the store has
+   * answered nothing at all for `deadlineMs` and then for one more interval of `min(deadlineMs,
+   * 50)` — a hung or unreachable store costs a request at most `deadlineMs + 50` ms. A decision
+   * queued behind a burst, on a store that keeps answering, waits for its own answer (bounded by
+   * the store's command timeout): abandoning it would let the per-instance insurance limiter
+   * over-admit exactly when traffic peaks. Answers are counted rather than timed, and judged in
+   * `setImmediate` (after the I/O poll has read replies that already arrived), so that this
+   * process' own event-loop lag is not mistaken for a slow store.
+   */
+  private withDeadline<T>(promise: Promise<T>): Promise<T> {
+    const { deadlineMs } = this.options;
+    const graceMs = Math.min(deadlineMs, 50);
+    const sentAt = Date.now();
+    let answersSeen = this.answers;
+    let silentIntervals = 0;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const judge = (): void => {
+        if (settled) return;
+        if (this.answers > answersSeen) {
+          answersSeen = this.answers;
+          silentIntervals = 0;
+        } else if (++silentIntervals >= 2) {
+          settled = true;
+          reject(new DeadlineExceeded(Date.now() - sentAt));
+          return;
+        }
+        timer = setTimeout(onTimer, silentIntervals === 0 ? deadlineMs : graceMs);
+      };
+      const onTimer = (): void => {
+        setImmediate(judge);
+      };
+      let timer = setTimeout(onTimer, deadlineMs);
+      promise.then(
+        (value) => {
+          this.answers++;
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   private async fallback(key: string, tiers: readonly ResolvedTier[], cost: number): Promise<RateLimitDecision> {

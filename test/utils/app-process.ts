@@ -1,0 +1,95 @@
+// Runs an application instance in a process of its own, as in production: several instances share
+// one Redis and none shares its event loop with the load generator or with another instance. The
+// instance is the minimal stack the rate limiter needs (request context, problem+json errors,
+// RateLimitModule on core's Redis store) and the rate-limit test routes.
+// Usage: startAppProcess(platform, redisUrl, rateLimitOptions).
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { RampartCoreModule, useRequestContext } from '@rampart/core';
+import { ErrorsModule } from '@rampart/errors';
+import { RateLimitModule, type RateLimitModuleOptions } from '@rampart/rate-limit';
+import { fork } from 'node:child_process';
+import type { Platform } from '../../apps/sample-api/src/app.factory';
+import { RateLimitedController } from './rate-limited.controller';
+
+export interface AppProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one instance in a child process; resolves once it listens. */
+export function startAppProcess(
+  platform: Platform,
+  redisUrl: string,
+  options: RateLimitModuleOptions,
+): Promise<AppProcess> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [platform, redisUrl, JSON.stringify(options)], {
+      execArgv: ['-r', '@swc-node/register'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    child.once('message', (message) => {
+      resolve({
+        url: (message as { url: string }).url,
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => {
+              done();
+            });
+            child.disconnect();
+          }),
+      });
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`app process exited with ${String(code)}`));
+    });
+  });
+}
+
+@Module({})
+class InstanceModule {
+  static forRoot(redisUrl: string, options: RateLimitModuleOptions): DynamicModule {
+    return {
+      module: InstanceModule,
+      imports: [
+        // A cold process flooded with 500 requests lags its own event loop by more than ioredis' default
+        // command timeout here (500 ms): the reply is in the socket but the timer fires first. The
+        // rate limiter detects a hung Redis by itself (no answers for deadline + 50 ms).
+        RampartCoreModule.forRoot({
+          store: { type: 'redis', url: redisUrl, commandTimeoutMs: 5_000 },
+          logEvents: false,
+        }),
+        ErrorsModule.forRoot({}),
+        RateLimitModule.forRoot(options),
+      ],
+      controllers: [RateLimitedController],
+    };
+  }
+}
+
+async function main(): Promise<void> {
+  const [platform, redisUrl, options] = process.argv.slice(2) as [Platform, string, string];
+  const module = InstanceModule.forRoot(redisUrl, JSON.parse(options) as RateLimitModuleOptions);
+  const app =
+    platform === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] })
+      : await NestFactory.create(module, { logger: ['error'] });
+  useRequestContext(app);
+  if (process.env.RL_DEBUG)
+    app.get((await import('@rampart/core')).SecurityEvents).subscribe((e) => {
+      if (e.type === 'rate_limit.degraded') console.error('DEGRADED', Date.now(), JSON.stringify(e.details));
+    });
+  await app.listen(0, '127.0.0.1');
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  process.send?.({ url });
+  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
