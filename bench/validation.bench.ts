@@ -76,7 +76,10 @@ class UncheckedModule {}
 @Module({ controllers: [SchemaController] })
 class SchemaModule {}
 
-async function create(module: object, setup: (app: INestApplication) => void = () => undefined): Promise<INestApplication> {
+async function create(
+  module: object,
+  setup: (app: INestApplication) => void = () => undefined,
+): Promise<INestApplication> {
   const app = await NestFactory.create(module, { logger: false });
   setup(app);
   return app;
