@@ -25,12 +25,12 @@ export interface RateLimitMetadata {
  * class PartnerController {}
  */
 export function RateLimit(policy: RateLimitPolicy | string): ClassDecorator & MethodDecorator {
+  if (typeof policy !== 'string') resolvePolicy(policy, policy.name ?? 'RateLimit', 'sliding-window');
   return (target: object, propertyKey?: string | symbol, descriptor?: PropertyDescriptor): void => {
     const fallbackName =
       propertyKey === undefined
         ? (target as { name: string }).name
         : `${(target as { constructor: { name: string } }).constructor.name}.${String(propertyKey)}`;
-    if (typeof policy !== 'string') resolvePolicy(policy, fallbackName, 'sliding-window');
     const metadata: RateLimitMetadata = Object.freeze({ policy, fallbackName });
     if (descriptor && propertyKey !== undefined)
       SetMetadata(RATE_LIMIT_POLICY, metadata)(target, propertyKey, descriptor);

@@ -43,10 +43,8 @@ export function createRateLimitStorage(
     );
     return storage;
   }
-  // Registers the script on the client before traffic arrives: ioredis builds each auto-pipeline
-  // with the scripts known when it was created, and a script first defined while a pipeline is
-  // pending is missing from it (ioredis 6 then throws an uncaught TypeError). A script-less call
-  // (no tiers) touches no key.
+  // Loads the script before traffic arrives (EVALSHA then succeeds from the first request on); a
+  // call without tiers touches no key.
   store.run(DECISION_SCRIPT, [], [1]).catch(() => undefined);
   const insurance = new StoreRateLimitStorage(new MemoryStore({ capacity: options.memoryCapacity }), options.keyPrefix);
   return new ResilientRateLimitStorage(storage, insurance, options, events);

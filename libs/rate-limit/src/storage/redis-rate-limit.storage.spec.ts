@@ -1,5 +1,6 @@
 import { RedisStore } from '@rampart/core';
 import { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { tier, describeRateLimitStorage } from '../../../../test/utils/rate-limit-contract';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
@@ -83,5 +84,39 @@ describeWithRedis('StoreRateLimitStorage on Redis', () => {
     const [seconds] = await admin.time();
     const state = Number(await admin.get(`${keyPrefix}rl:{clock}:t`));
     expect(Math.abs(state - 10_000 - Number(seconds) * 1000)).toBeLessThan(2_000);
+  });
+
+  it('holds across a window boundary where a fixed window would admit the limit twice', async () => {
+    // The full quota in the last 400 ms of a 2 s window, then a burst 100 ms after the boundary.
+    const windowMs = 2_000;
+    const limit = 100;
+    const redisNow = async (): Promise<number> => {
+      const [seconds, micros] = await admin.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    };
+    const into = (await redisNow()) % windowMs;
+    await sleep((windowMs + 1_600 - into) % windowMs);
+    const start = await redisNow();
+    const boundary = Math.ceil((start + 1) / windowMs) * windowMs;
+    const algorithms = ['sliding-log', 'sliding-window', 'token-bucket'] as const;
+    const burst = (algorithm: (typeof algorithms)[number]) =>
+      Promise.all(
+        Array.from({ length: 150 }, () =>
+          limiter.decide(`boundary-${algorithm}`, [tier('w', limit, windowMs, algorithm)], 1),
+        ),
+      ).then((decisions) => decisions.filter((d) => d.admitted).length);
+    const first = await Promise.all(algorithms.map(burst));
+    await sleep(Math.max(0, boundary + 100 - (await redisNow())));
+    const second = await Promise.all(algorithms.map(burst));
+    const end = await redisNow();
+    expect(first).toEqual([100, 100, 100]);
+    // sliding-log: exact. Both bursts lie within one window length of each other.
+    expect(end - start).toBeLessThan(windowMs);
+    expect(second[0]).toBe(0);
+    // sliding-window: at most limit × (time into the new window / window) more.
+    expect(second[1]).toBeLessThanOrEqual(Math.ceil((limit * (end - boundary)) / windowMs));
+    // token-bucket: at most what refilled since the first burst.
+    expect(second[2]).toBeLessThanOrEqual(Math.ceil((limit * (end - start)) / windowMs));
+    for (const admitted of second) expect(admitted).toBeLessThan(limit / 2); // a fixed window: 100
   });
 });
