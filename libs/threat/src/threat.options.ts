@@ -116,10 +116,11 @@ function signal<T extends object>(name: string, defaults: T, raw: Partial<T> | u
 
 export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThreatOptions {
   const mode = raw.mode ?? 'block';
-  if (!MODES.includes(mode)) fail(`mode must be 'monitor', 'block' or 'ban', got '${String(mode)}'.`);
+  if (!MODES.includes(mode)) fail(`mode must be 'monitor', 'block' or 'ban', got '${mode}'.`);
   const threshold = positive('threshold', raw.threshold ?? 70);
+  // Options may come from JavaScript or a config file: check what the types promise.
   const paranoia = raw.paranoia ?? 1;
-  if (paranoia !== 1 && paranoia !== 2) fail('paranoia must be 1 or 2.');
+  if (![1, 2].includes(paranoia)) fail('paranoia must be 1 or 2.');
   let trustedClients: TrustedProxies;
   try {
     trustedClients = new TrustedProxies(raw.trustedClients ?? []);

@@ -33,6 +33,9 @@ function countDistinct(ctx: LocalScriptContext, current: string, previous: strin
 
 const numbers = (reply: unknown): number[] => (reply as unknown[]).map(Number);
 
+/** The n-th key or argument; scripts are always called with all of them. */
+const at = (list: readonly (string | number)[], index: number): string => String(list[index] ?? '');
+
 /**
  * One request observed: KEYS = rate (cur, prev), total (cur, prev), errors (cur, prev), endpoints
  * (cur, prev); ARGV = isError (0/1), endpoint, rate TTL, error-window TTL, scan TTL, cap.
@@ -53,14 +56,14 @@ redis.call('PFADD', KEYS[7], ARGV[2])
 if redis.call('PTTL', KEYS[7]) < 0 then redis.call('PEXPIRE', KEYS[7], ARGV[5]) end
 return {r, read(KEYS[2]), t, read(KEYS[4]), e, read(KEYS[6]), redis.call('PFCOUNT', KEYS[7], KEYS[8])}`,
   local: (ctx, keys, args) => {
-    const [rate, ratePrev, total, totalPrev, errors, errorsPrev, hll, hllPrev] = keys as string[];
-    const [isError, endpoint, rateTtl, errorTtl, scanTtl, cap] = args;
-    const r = bump(ctx, rate!, 1, Number(rateTtl));
-    const t = bump(ctx, total!, 1, Number(errorTtl));
-    const e = bump(ctx, errors!, Number(isError), Number(errorTtl));
-    addDistinct(ctx, hll!, String(endpoint), Number(scanTtl), Number(cap));
-    const read = (key: string): number => Number(ctx.get(key) ?? 0);
-    return [r, read(ratePrev!), t, read(totalPrev!), e, read(errorsPrev!), countDistinct(ctx, hll!, hllPrev!)];
+    const key = (i: number): string => at(keys, i);
+    const arg = (i: number): number => Number(args[i]);
+    const r = bump(ctx, key(0), 1, arg(2));
+    const t = bump(ctx, key(2), 1, arg(3));
+    const e = bump(ctx, key(4), arg(0), arg(3));
+    addDistinct(ctx, key(6), at(args, 1), arg(4), arg(5));
+    const read = (i: number): number => Number(ctx.get(key(i)) ?? 0);
+    return [r, read(1), t, read(3), e, read(5), countDistinct(ctx, key(6), key(7))];
   },
   parse: numbers,
 });
@@ -71,7 +74,7 @@ export const COUNT = defineStoreScript<number[]>({
   lua: `local v = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return {v, tonumber(redis.call('GET', KEYS[2]) or '0')}`,
-  local: (ctx, keys, args) => [bump(ctx, keys[0]!, 1, Number(args[0])), Number(ctx.get(keys[1]!) ?? 0)],
+  local: (ctx, keys, args) => [bump(ctx, at(keys, 0), 1, Number(args[0])), Number(ctx.get(at(keys, 1)) ?? 0)],
   parse: numbers,
 });
 
@@ -82,8 +85,8 @@ export const DISTINCT = defineStoreScript<number>({
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('PFCOUNT', KEYS[1], KEYS[2])`,
   local: (ctx, keys, args) => {
-    addDistinct(ctx, keys[0]!, String(args[0]), Number(args[1]), Number(args[2]));
-    return countDistinct(ctx, keys[0]!, keys[1]!);
+    addDistinct(ctx, at(keys, 0), at(args, 0), Number(args[1]), Number(args[2]));
+    return countDistinct(ctx, at(keys, 0), at(keys, 1));
   },
   parse: Number,
 });

@@ -19,7 +19,9 @@ const AMBIGUOUS = new Set(
 
 const COMMAND_SET = new Set(COMMANDS.split('|').map((c) => c.replaceAll('\\', '')));
 
-const SEPARATOR = /(?:[;|&\n\r`]|\$\(|\$\{ifs\}|\|\|)[\s"'\\]*(?:(?:\/usr)?\/s?bin\/)?([a-z][a-z0-9.]*)([^\n]{0,40})/g;
+// Bounded repetitions only: a run of 50 000 newlines must not make each start scan to the end.
+const SEPARATOR =
+  /(?:[;|&\n\r`]|\$\(|\$\{ifs\}|\|\|)[\s"'\\]{0,16}(?:(?:\/usr)?\/s?bin\/)?([a-z][a-z0-9.]{0,31})([^\n]{0,40})/g;
 /** Arguments a shell command takes and prose does not: paths, flags, numbers, $vars, redirects, ends. */
 const SHELL_ARGUMENT = /^(?:\s+[-/~$>.<\\]|\s+\d|\s+[a-z]:\\|\s+%[a-z]+%|\s+'|\s+")/;
 /** A redirect later in the command line: `echo x > /tmp/pwn`. */
@@ -37,8 +39,11 @@ const SHELLSHOCK = /\(\)\s*\{\s*:?\s*;?\s*\}\s*;/;
 const IFS = /\$\{?ifs\}?/;
 
 export const detectCommandInjection: Detector = (text) => {
-  if (SHELLSHOCK.test(text)) return { rule: 'command_injection.shellshock', severity: 'critical' };
-  if (REVERSE_SHELL.test(text)) return { rule: 'command_injection.reverse_shell', severity: 'critical' };
+  if (text.includes('(') && SHELLSHOCK.test(text))
+    return { rule: 'command_injection.shellshock', severity: 'critical' };
+  if ((text.includes('-') || text.includes('/dev/')) && REVERSE_SHELL.test(text)) {
+    return { rule: 'command_injection.reverse_shell', severity: 'critical' };
+  }
   if (!/[;|&\n\r`$]/.test(text)) return undefined;
   if (IFS.test(text)) return { rule: 'command_injection.ifs', severity: 'critical' };
   SEPARATOR.lastIndex = 0;
@@ -47,9 +52,10 @@ export const detectCommandInjection: Detector = (text) => {
   while ((match = SEPARATOR.exec(text)) !== null && seen++ < 64) {
     // The next separator may lie inside this match's look-ahead: resume just after this one.
     SEPARATOR.lastIndex = match.index + 1;
-    const command = match[1]!.replace(/\.exe$/, '');
+    const word = match[1] ?? '';
+    const command = word.endsWith('.exe') ? word.slice(0, -4) : word;
     const rest = match[2] ?? '';
-    if (!COMMAND_SET.has(command) && !COMMAND_SET.has(match[1]!)) continue;
+    if (!COMMAND_SET.has(command) && !COMMAND_SET.has(word)) continue;
     if (!WORD_END.test(rest)) continue;
     const opener = match[0].charAt(0);
     // Inside $( ) or backticks the command is being substituted: that alone is shell syntax.

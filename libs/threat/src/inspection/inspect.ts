@@ -81,7 +81,7 @@ export const DEFAULT_SCORES: Readonly<Record<FindingSeverity, number>> = {
   low: 10,
 };
 
-const ALL: readonly [ThreatCategory, Detector][] = [
+const DETECTORS: readonly [ThreatCategory, Detector][] = [
   ['sqli', detectSqlInjection],
   ['xss', detectXss],
   ['path_traversal', detectPathTraversal],
@@ -92,13 +92,65 @@ const ALL: readonly [ThreatCategory, Detector][] = [
   ['crlf_injection', detectCrlfInjection],
   ['prototype_pollution', detectPrototypePollution],
 ];
-const IN_HEADERS = ALL.filter(([c]) => c !== 'ssrf' && c !== 'nosql_injection' && c !== 'prototype_pollution');
-const IN_PATH = ALL.filter(([c]) => c !== 'ssrf');
+// Which detectors run where, as bit masks (bit i = DETECTORS[i]): no allocation per string.
+const bit = (category: ThreatCategory): number => 1 << DETECTORS.findIndex(([c]) => c === category);
+const ALL = (1 << DETECTORS.length) - 1;
+const SQLI = bit('sqli');
+const TRAVERSAL = bit('path_traversal');
+const SSRF = bit('ssrf');
+const PROTOTYPE = bit('prototype_pollution');
+const IN_HEADERS = ALL & ~SSRF & ~bit('nosql_injection') & ~PROTOTYPE;
+const IN_PATH_SEGMENTS = ALL & ~SSRF & ~TRAVERSAL;
 
-/** Strings of only these characters can hold no payload but a few word-only ones (checked below). */
-const PLAIN = /^[a-zA-Z0-9 _.,:@/-]*$/;
+/**
+ * One pass over a string: -1 when it has a character outside [A-Za-z0-9 _.,:@/-] or a `..`
+ * (the general path); otherwise the detectors a plain string still needs: SQL for word-only
+ * payloads (needs a space), traversal (needs a slash), SSRF (needs a colon or a leading `//`).
+ */
+function plainShape(s: string): number {
+  let active = 0;
+  let previousDot = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const dot = c === 46;
+    if (
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 45 ||
+      c === 44 ||
+      c === 64
+    ) {
+      previousDot = false;
+      continue;
+    }
+    if (dot) {
+      if (previousDot) return -1;
+    } else if (c === 32) active |= SQLI;
+    else if (c === 47) active |= i === 1 && s.charCodeAt(0) === 47 ? TRAVERSAL | SSRF : TRAVERSAL;
+    else if (c === 58) active |= SSRF;
+    else return -1;
+    previousDot = dot;
+  }
+  return active;
+}
 const SQL_WORDS =
   /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
+
+/** Key names whose values servers fetch, memoised: the same few names recur in every request. */
+const URL_KEY =
+  /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+const urlKeyCache = new Map<string, boolean>();
+function isUrlKey(name: string): boolean {
+  let known = urlKeyCache.get(name);
+  if (known === undefined) {
+    known = URL_KEY.test(name);
+    if (urlKeyCache.size >= 1024) urlKeyCache.clear(); // names come from clients: keep the memo bounded
+    urlKeyCache.set(name, known);
+  }
+  return known;
+}
 
 interface Compiled {
   paranoia: 1 | 2;
@@ -122,63 +174,63 @@ export function compileInspectOptions(options: InspectOptions = {}): Compiled {
   };
 }
 
-const SECRET_NAME = '__rampart_sample__';
+const SAMPLE_KEY = '__rampart_sample__';
 
 function sampleOf(raw: string, name: string): string {
   // eslint-disable-next-line no-control-regex -- control characters would forge log lines
   const cut = (raw.length > 64 ? `${raw.slice(0, 64)}…` : raw).replace(/[\x00-\x1f\x7f]/g, '?');
-  const redacted = redact({ [name || SECRET_NAME]: cut }) as Record<string, unknown>;
-  return String(redacted[name || SECRET_NAME]);
+  const redacted = redact({ [name || SAMPLE_KEY]: cut }) as Record<string, unknown>;
+  return String(redacted[name || SAMPLE_KEY]);
 }
 
 class Inspection {
   readonly findings: Finding[] = [];
   truncated = false;
   private strings = 0;
+  /** Location of the string being inspected, e.g. ['body', 'items', '0', 'name']; a stack, not copied. */
+  readonly path: string[] = [];
 
   constructor(private readonly options: Compiled) {}
 
-  private ignored(segments: readonly string[]): boolean {
+  ignored(): boolean {
+    const path = this.path;
     return this.options.ignore.some(
-      (pattern) => pattern.length <= segments.length && pattern.every((p, i) => p === '*' || p === segments[i]),
+      (pattern) => pattern.length <= path.length && pattern.every((p, i) => p === '*' || p === path[i]),
     );
   }
 
-  /** Inspects one string; `segments` locate it (`['body', 'user', 'name']`). */
-  check(
-    raw: string,
-    segments: readonly string[],
-    context: DetectContext,
-    detectors: readonly [ThreatCategory, Detector][] = ALL,
-  ): void {
+  /** Inspects one string at the current path with the detectors in `mask`. */
+  check(raw: string, context: DetectContext, mask: number = ALL): void {
     if (raw.length === 0) return;
     if (++this.strings > this.options.maxStrings) {
       this.truncated = true;
       return;
     }
-    if (this.options.ignore.length > 0 && this.ignored(segments)) return;
-    let text: string;
-    let active = detectors;
-    if (PLAIN.test(raw) && !raw.includes('..')) {
-      text = raw.toLowerCase();
-      active = detectors.filter(
-        ([category]) =>
-          (category === 'sqli' && text.includes(' ') && SQL_WORDS.test(text)) ||
-          (category === 'path_traversal' && text.includes('/')) ||
-          (category === 'ssrf' && (text.includes(':') || context.name !== '')) ||
-          (category === 'prototype_pollution' && text.includes('proto')),
-      );
-      if (active.length === 0) return;
-    } else {
-      text = normalize(raw);
+    if (this.options.ignore.length > 0 && this.ignored()) return;
+    const plain = plainShape(raw);
+    if (plain >= 0) {
+      // Fast path: no quote, bracket, operator or escape, so only word-only payloads are possible.
+      let active = plain;
+      if (context.name !== '' && isUrlKey(context.name)) active |= SSRF;
+      if (raw.includes('proto')) active |= PROTOTYPE;
+      active &= mask;
+      if (active === 0) return;
+      const text = raw.toLowerCase();
+      if (active & SQLI && !SQL_WORDS.test(text)) active &= ~SQLI;
+      if (active !== 0) this.run(raw, text, context, active);
+      return;
     }
-    for (const [category, detect] of active) {
+    this.run(raw, normalize(raw), context, mask);
+  }
+
+  private run(raw: string, text: string, context: DetectContext, mask: number): void {
+    for (const [i, [category, detect]] of DETECTORS.entries()) {
+      if ((mask & (1 << i)) === 0) continue;
       const match = detect(text, context);
       if (!match || (match.paranoia ?? 1) > this.options.paranoia) continue;
-      const location = segments.join('.') + (context.isKey ? ':key' : '');
       this.findings.push({
         category,
-        location,
+        location: this.path.join('.') + (context.isKey ? ':key' : ''),
         rule: match.rule,
         severity: match.severity,
         score: this.options.scores[match.severity],
@@ -187,9 +239,9 @@ class Inspection {
     }
   }
 
-  walk(value: unknown, segments: string[], source: 'body' | 'query', depth: number, parentKey: string): void {
+  walk(value: unknown, source: 'body' | 'query', depth: number, parentKey: string): void {
     if (typeof value === 'string') {
-      this.check(value, segments, { source, isKey: false, name: (segments.at(-1) ?? '').toLowerCase() });
+      this.check(value, { source, isKey: false, name: parentKey.toLowerCase() });
       return;
     }
     if (value === null || typeof value !== 'object') return;
@@ -198,31 +250,42 @@ class Inspection {
       return;
     }
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++)
-        this.walk(value[i], [...segments, String(i)], source, depth + 1, parentKey);
+      for (let i = 0; i < value.length; i++) {
+        this.path.push(String(i));
+        this.walk(value[i], source, depth + 1, parentKey);
+        this.path.pop();
+      }
       return;
     }
     if (Buffer.isBuffer(value)) return;
     for (const key of Object.keys(value)) {
-      const child = [...segments, key];
-      this.check(key, child, { source, isKey: true, name: '' });
-      if (key === 'prototype' && parentKey === 'constructor' && !this.ignored(child)) {
+      this.path.push(key);
+      this.check(key, { source, isKey: true, name: '' });
+      if (key === 'prototype' && parentKey === 'constructor' && !this.ignored()) {
         this.findings.push({
           category: 'prototype_pollution',
-          location: `${child.join('.')}:key`,
+          location: `${this.path.join('.')}:key`,
           rule: 'prototype_pollution.key',
           severity: 'critical',
           score: this.options.scores.critical,
           sample: 'constructor.prototype',
         });
       }
-      this.walk((value as Record<string, unknown>)[key], child, source, depth + 1, key);
+      this.walk((value as Record<string, unknown>)[key], source, depth + 1, key);
+      this.path.pop();
     }
+  }
+
+  /** Runs `inspect` with `segments` as the current location. */
+  at(segments: readonly string[], inspect: () => void): void {
+    this.path.push(...segments);
+    inspect();
+    this.path.length -= segments.length;
   }
 }
 
 function decodeQueryPart(part: string): string {
-  return percentDecode(part.replaceAll('+', ' '));
+  return percentDecode(part.includes('+') ? part.replaceAll('+', ' ') : part);
 }
 
 function inspectQueryString(inspection: Inspection, query: string): void {
@@ -231,8 +294,10 @@ function inspectQueryString(inspection: Inspection, query: string): void {
     const eq = pair.indexOf('=');
     const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    inspection.check(key, ['query', key], { source: 'query', isKey: true, name: '' });
-    inspection.check(value, ['query', key], { source: 'query', isKey: false, name: key.toLowerCase() });
+    inspection.at(['query', key], () => {
+      inspection.check(key, { source: 'query', isKey: true, name: '' });
+      inspection.check(value, { source: 'query', isKey: false, name: key.toLowerCase() });
+    });
   }
 }
 
@@ -241,14 +306,13 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const eq = pair.indexOf('=');
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    inspection.check(
-      value,
-      ['cookies', name],
-      { source: 'cookie', isKey: false, name: name.toLowerCase() },
-      IN_HEADERS,
-    );
+    inspection.at(['cookies', name], () => {
+      inspection.check(value, { source: 'cookie', isKey: false, name: name.toLowerCase() }, IN_HEADERS);
+    });
   }
 }
+
+const PATH_CONTEXT: DetectContext = { source: 'path', isKey: false, name: '' };
 
 /** Runs the engine with options compiled once (what the guard does on every request). */
 export function inspectCompiled(request: InspectableRequest, options: Compiled): InspectionResult {
@@ -261,33 +325,32 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     path = path.slice(0, mark);
   }
   if (path !== '' && path !== '/') {
-    inspection.check(path, ['path'], { source: 'path', isKey: false, name: '' }, [
-      ['path_traversal', detectPathTraversal],
-    ]);
-    for (const segment of path.split('/')) {
-      inspection.check(
-        segment,
-        ['path'],
-        { source: 'path', isKey: false, name: '' },
-        IN_PATH.filter(([c]) => c !== 'path_traversal'),
-      );
-    }
+    inspection.at(['path'], () => {
+      inspection.check(path, PATH_CONTEXT, TRAVERSAL);
+      for (const segment of path.split('/')) inspection.check(segment, PATH_CONTEXT, IN_PATH_SEGMENTS);
+    });
   }
   if (typeof query === 'string') inspectQueryString(inspection, query);
-  else if (query) inspection.walk(query, ['query'], 'query', 0, '');
+  else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
   const headers = request.headers ?? {};
   for (const name of options.headers) {
     const value = headers[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
     if (name === 'cookie') inspectCookies(inspection, text);
-    else inspection.check(text, ['headers', name], { source: 'header', isKey: false, name }, IN_HEADERS);
+    else
+      inspection.at(['headers', name], () =>
+        inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
+      );
   }
   if (typeof request.body === 'string') {
-    inspection.check(request.body, ['body'], { source: 'body', isKey: false, name: '' });
+    const body = request.body;
+    inspection.at(['body'], () => inspection.check(body, { source: 'body', isKey: false, name: '' }));
   } else if (request.body !== undefined) {
-    inspection.walk(request.body, ['body'], 'body', 0, '');
+    inspection.at(['body'], () => inspection.walk(request.body, 'body', 0, ''));
   }
+  if (inspection.findings.length === 0)
+    return { score: 0, threat: false, findings: [], truncated: inspection.truncated };
   const best = new Map<ThreatCategory, number>();
   for (const finding of inspection.findings) {
     best.set(finding.category, Math.max(best.get(finding.category) ?? 0, finding.score));

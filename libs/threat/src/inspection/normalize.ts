@@ -8,12 +8,21 @@
 /** Encodings are peeled this many times at most: enough for double and triple encoding, bounded work. */
 const MAX_ROUNDS = 3;
 
-const HEX = /^[0-9a-fA-F]$/;
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
 
 function hexAt(s: string, i: number, length: number): number {
   if (i + length > s.length) return -1;
-  for (let k = i; k < i + length; k++) if (!HEX.test(s.charAt(k))) return -1;
-  return parseInt(s.slice(i, i + length), 16);
+  let value = 0;
+  for (let k = i; k < i + length; k++) {
+    const digit = hexDigit(s.charCodeAt(k));
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
 }
 
 /**
@@ -24,7 +33,7 @@ function hexAt(s: string, i: number, length: number): number {
 function decodeBytes(bytes: number[]): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
+    const b = bytes[i] ?? 0;
     const need = b >= 0xf8 ? 0 : b >= 0xf0 ? 3 : b >= 0xe0 ? 2 : b >= 0xc0 ? 1 : 0;
     if (need === 0 || i + need >= bytes.length) {
       out += String.fromCharCode(b);
@@ -33,7 +42,7 @@ function decodeBytes(bytes: number[]): string {
     let code = b & (0x3f >> need);
     let ok = true;
     for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k]!;
+      const c = bytes[i + k] ?? 0;
       if ((c & 0xc0) !== 0x80) {
         ok = false;
         break;
@@ -126,7 +135,7 @@ export function decodeHtmlEntities(s: string): string {
   return s.replace(ENTITY, (match, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
     const code = hex !== undefined ? parseInt(hex, 16) : dec !== undefined ? parseInt(dec, 10) : -1;
     if (code >= 0) return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
-    return NAMED_ENTITIES[name!.toLowerCase()] ?? match;
+    return NAMED_ENTITIES[(name ?? '').toLowerCase()] ?? match;
   });
 }
 

@@ -28,6 +28,7 @@ export const detectNoSqlInjection: Detector = (text, context) => {
   }
   if (text.includes('$') && OPERATOR_IN_STRING.test(text))
     return { rule: 'nosql_injection.operator', severity: 'critical' };
-  if (WHERE_JS.test(text)) return { rule: 'nosql_injection.javascript', severity: 'critical' };
+  if (/['";]|this\.|db\.|mapreduce|sleep/.test(text) && WHERE_JS.test(text))
+    return { rule: 'nosql_injection.javascript', severity: 'critical' };
   return undefined;
 };

@@ -194,7 +194,8 @@ const DROP_OBJECTS = new Set([
   'temporary',
 ]);
 
-const MAX_TOKENS = 64;
+/** Far beyond any real value; only a guard against pathological memory use. */
+const MAX_TOKENS = 100_000;
 
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36 || (c >= 65 && c <= 90) || c > 127;
@@ -340,7 +341,8 @@ export function sqlTokens(s: string): Token[] {
 function fingerprint(tokens: Token[]): string {
   let fp = '';
   for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
+    const t = tokens[i];
+    if (!t) break;
     const next = tokens[i + 1];
     if (t.type === 'b' || t.type === 'h' || t.type === 'g') {
       const w = t.word;
@@ -447,28 +449,91 @@ function firstMatch(fp: string, rules: readonly [string, RegExp][]): string | un
   return undefined;
 }
 
-/** Characters without which no rule above can match: plain words and numbers are skipped early. */
-const SQL_SIGNAL =
-  /['"`;=()<>|&#@]|--|\/\*|\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
+/**
+ * No rule above matches without a quote to break out of, a logical operator, a system variable
+ * or one of these words: text without any of them (user agents, most prose, ids) is not tokenised.
+ */
+const SQL_SIGNAL = new RegExp(
+  `\\|\\||&&|@@|\\/\\*!|\\b(?:union|select|or|and|xor|not|order|group|having|limit|offset|into|procedure|waitfor|drop|truncate|alter|create|delete|insert|update|exec|execute|declare|shutdown|${[...ALWAYS_DANGEROUS].join('|')})\\b`,
+);
+
+const MAX_BREAKOUTS = 4;
+
+/** Words SQL allows right after a value: a quote followed by anything else closes no string. */
+const AFTER_VALUE_WORDS = new Set([
+  'or',
+  'and',
+  'xor',
+  'not',
+  'union',
+  'order',
+  'group',
+  'having',
+  'limit',
+  'offset',
+  'into',
+  'procedure',
+  'waitfor',
+  'like',
+  'rlike',
+  'regexp',
+  'is',
+  'in',
+  'between',
+  'sounds',
+  'div',
+  'mod',
+  'collate',
+  'from',
+  'where',
+]);
+
+/**
+ * Whether the quote at `at` can be a break-out: what follows it (after spaces) is SQL punctuation
+ * or a word SQL allows after a value. "O'Connor", "it's", "Runner's cap" are ruled out here,
+ * before any tokenising, which keeps prose cheap.
+ */
+function plausibleBreakout(text: string, at: number): boolean {
+  let i = at + 1;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  if (i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (!((c >= 97 && c <= 122) || c === 95)) return !(c >= 48 && c <= 57) && c < 128;
+  let j = i + 1;
+  while (j < text.length && isWordChar(text.charCodeAt(j))) j++;
+  return AFTER_VALUE_WORDS.has(text.slice(i, j));
+}
 
 export const detectSqlInjection: Detector = (text) => {
-  if (!SQL_SIGNAL.test(text)) return undefined;
   const critical = (rule: string): RuleMatch => ({ rule, severity: 'critical' });
-  const plain = fingerprint(sqlTokens(text));
-  const whole = firstMatch(plain, WHOLE_VALUE) ?? firstMatch(plain, ANYWHERE);
-  if (whole) return critical(whole);
-  if (/^[nv)]/.test(plain)) {
-    const rule = firstMatch(plain.replace(/^[nv]/, ''), AFTER_VALUE);
-    if (rule) return critical(rule);
+  // Every whole-value rule needs a keyword, a logical operator or a system variable.
+  if (SQL_SIGNAL.test(text)) {
+    const plain = fingerprint(sqlTokens(text));
+    const whole = firstMatch(plain, WHOLE_VALUE) ?? firstMatch(plain, ANYWHERE);
+    if (whole) return critical(whole);
+    if (/^[nv)]/.test(plain)) {
+      const rule = firstMatch(plain.replace(/^[nv]/, ''), AFTER_VALUE);
+      if (rule) return critical(rule);
+    }
   }
   for (const quote of ["'", '"', '`']) {
-    if (!text.includes(quote)) continue;
-    // Read the input as if it were placed inside a string literal: the first quote closes it.
-    const fp = fingerprint(sqlTokens(quote + text));
-    if (!fp.startsWith(quote === '`' ? 'b' : 's')) continue;
-    const tail = fp.slice(1);
-    const rule = firstMatch(tail, AFTER_VALUE) ?? firstMatch(tail, AFTER_STRING) ?? firstMatch(tail, ANYWHERE);
-    if (rule) return critical(rule);
+    // Read the input as if it were placed inside a string literal that a quote closes: the first
+    // one, and the next few, so an earlier apostrophe (O'Brien) cannot hide the break-out.
+    let at = text.indexOf(quote);
+    for (let tries = 0; at >= 0 && tries < MAX_BREAKOUTS; tries++) {
+      if (!plausibleBreakout(text, at)) {
+        at = text.indexOf(quote, at + 1);
+        continue;
+      }
+      const tail = fingerprint(sqlTokens(text.slice(at + 1)));
+      // A later quote followed by a comment is prose ('no' -- and…); `admin'--` closes the first.
+      const rule =
+        firstMatch(tail, AFTER_VALUE) ??
+        (tries === 0 ? firstMatch(tail, AFTER_STRING) : undefined) ??
+        firstMatch(tail, ANYWHERE);
+      if (rule) return critical(rule);
+      at = text.indexOf(quote, at + 1);
+    }
   }
   return undefined;
 };

@@ -69,8 +69,8 @@ function embeddedIpv4(ip: string): string | undefined {
   const match = /^(?:::ffff:|::|64:ff9b::|::ffff:0:)(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/.exec(ip);
   if (!match) return undefined;
   if (match[3]) return match[3];
-  const high = parseInt(match[1]!, 16);
-  const low = parseInt(match[2]!, 16);
+  const high = parseInt(match[1] ?? '0', 16);
+  const low = parseInt(match[2] ?? '0', 16);
   return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }
 

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { inspectRequest } from './inspect';
+
+const SQLI = "1' UNION SELECT password FROM users--";
+
+describe('inspectRequest', () => {
+  it.each([
+    ['path segment', { path: `/users/${encodeURIComponent(SQLI)}` }, 'path'],
+    ['query value', { path: '/s', query: `q=${encodeURIComponent(SQLI)}` }, 'query.q'],
+    ['query in the path', { path: `/s?id=${encodeURIComponent(SQLI)}` }, 'query.id'],
+    ['parsed query object', { query: { filter: { name: SQLI } } }, 'query.filter.name'],
+    ['nested body value', { body: { user: { profile: { bio: SQLI } } } }, 'body.user.profile.bio'],
+    ['array element', { body: { items: [{ note: 'ok' }, { note: SQLI }] } }, 'body.items.1.note'],
+    ['text body', { body: SQLI }, 'body'],
+    ['user agent', { headers: { 'user-agent': SQLI } }, 'headers.user-agent'],
+    ['cookie', { headers: { cookie: `a=1; prefs=${encodeURIComponent(SQLI)}` } }, 'cookies.prefs'],
+  ])('finds SQL injection in a %s', (_name, request, location) => {
+    const result = inspectRequest(request);
+    expect(result.threat).toBe(true);
+    expect(result.findings).toEqual([
+      expect.objectContaining({ category: 'sqli', location, severity: 'critical', score: 70 }),
+    ]);
+  });
+
+  it('inspects keys as well as values', () => {
+    expect(inspectRequest({ query: 'user%5B%24ne%5D=x' }).findings[0]).toMatchObject({
+      category: 'nosql_injection',
+      location: 'query.user[$ne]:key',
+    });
+    expect(inspectRequest({ body: { '<img src=x onerror=alert(1)>': 1 } }).findings[0]?.category).toBe('xss');
+    const polluted = JSON.parse('{"a": {"__proto__": {"admin": true}}}') as object;
+    expect(inspectRequest({ body: polluted }).findings[0]).toMatchObject({
+      category: 'prototype_pollution',
+      location: 'body.a.__proto__:key',
+    });
+    expect(inspectRequest({ body: { constructor: { prototype: { admin: true } } } }).findings[0]).toMatchObject({
+      location: 'body.constructor.prototype:key',
+    });
+  });
+
+  it('does not inspect headers it was not told to', () => {
+    expect(inspectRequest({ headers: { 'x-custom': SQLI } }).findings).toEqual([]);
+    expect(inspectRequest({ headers: { 'x-custom': SQLI } }, { headers: ['x-custom'] }).threat).toBe(true);
+  });
+
+  it.each([
+    ['double URL encoding', '%253Cscript%253Ealert(1)%253C%252Fscript%253E'],
+    ['HTML entities', '&lt;img src=x onerror=alert(1)&gt;'],
+    ['numeric entities without semicolons', '&#60img src=x onerror=alert(1)&#62'],
+    ['fullwidth characters', '＜script＞alert(1)＜/script＞'],
+    ['JavaScript escapes', '\\u003cscript\\u003ealert(1)\\u003c/script\\u003e'],
+    ['mixed case', '<ScRiPt>alert(1)</sCrIpT>'],
+    ['NUL bytes', '<scr\u0000ipt>alert(1)</script>'],
+  ])('decodes %s before matching', (_name, payload) => {
+    expect(inspectRequest({ body: { v: payload } }).findings[0]?.category).toBe('xss');
+  });
+
+  it('stops decoding after three rounds (bounded work)', () => {
+    let payload = '<script>alert(1)</script>';
+    for (let i = 0; i < 5; i++) payload = encodeURIComponent(payload);
+    expect(inspectRequest({ body: { v: payload } }).threat).toBe(false);
+  });
+
+  it.each([
+    "Conan O'Brien",
+    'Please update my card details before the next billing cycle.',
+    "Drop me a line when you're back; select the union rate -- thanks",
+    'The union select committee meets on Friday.',
+    'Price: $19.99 (was $29.99); save $$$',
+    'See report.v2.final.pdf and archive.2024.tar.gz',
+    'wait... what?',
+    'a < b and c > d, I <3 this',
+    '<p>Hello <b>world</b> <a href="https://example.com">link</a></p>',
+    'JavaScript: The Good Parts (2008)',
+    'Tom & Jerry; cat lovers welcome',
+    'Hello {{name}}, your total is ${amount}',
+    'Meeting notes:\nLocation: Room 5\nAttendees: Ann, Bob',
+    'https://api.github.com/repos/nestjs/nest',
+    '| id | name |\n|----|------|\n| 1  | Ann  |',
+  ])('lets %j pass', (text) => {
+    expect(inspectRequest({ query: `q=${encodeURIComponent(text.replaceAll('\n', ' '))}`, body: { text } })).toEqual({
+      score: 0,
+      threat: false,
+      findings: [],
+      truncated: false,
+    });
+  });
+
+  it('lets JSON Schema keywords and GraphQL variables pass, not Mongo operators', () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: 'x',
+      properties: { a: { $ref: '#/$defs/a' } },
+    };
+    expect(inspectRequest({ body: schema }).findings).toEqual([]);
+    expect(inspectRequest({ body: { query: 'query Q($id: ID!) { user(id: $id) { name } }' } }).findings).toEqual([]);
+    expect(inspectRequest({ body: { password: { $gt: '' } } }).findings[0]?.category).toBe('nosql_injection');
+  });
+
+  it('scores like the CRS: one critical finding reaches the threshold, categories add up, repeats do not', () => {
+    const one = inspectRequest({ body: { a: SQLI } });
+    expect(one).toMatchObject({ score: 70, threat: true });
+    const same = inspectRequest({ body: { a: SQLI, b: SQLI, c: SQLI } });
+    expect(same.findings).toHaveLength(3);
+    expect(same.score).toBe(70);
+    const two = inspectRequest({ body: { a: SQLI, b: '<script>alert(1)</script>' } });
+    expect(two.score).toBe(140);
+    expect(inspectRequest({ body: { a: SQLI } }, { threshold: 100 }).threat).toBe(false);
+    expect(inspectRequest({ body: { a: SQLI } }, { scores: { critical: 40 } }).score).toBe(40);
+  });
+
+  it('skips ignored locations, with * for one segment and everything under a prefix', () => {
+    const body = { codeSnippet: '<script>x()</script>', files: [{ content: SQLI, name: 'a' }], title: 'ok' };
+    expect(inspectRequest({ body }, { ignore: ['body.codeSnippet', 'body.files.*.content'] }).findings).toEqual([]);
+    expect(inspectRequest({ body }, { ignore: ['body.files'] }).findings.map((f) => f.location)).toEqual([
+      'body.codeSnippet',
+    ]);
+    expect(inspectRequest({ body }, { ignore: ['body.title'] }).findings).toHaveLength(2);
+  });
+
+  it('keeps samples short, free of control characters, and redacted under secret-looking names', () => {
+    const long = `${SQLI}\r\n${'x'.repeat(200)}`;
+    const [finding] = inspectRequest({ body: { comment: long } }).findings;
+    expect(finding?.sample.length).toBeLessThanOrEqual(65);
+    expect(finding?.sample).not.toMatch(/[\r\n]/);
+    expect(inspectRequest({ body: { password: SQLI } }).findings[0]?.sample).toBe('[REDACTED]');
+    expect(inspectRequest({ body: { apiKey: SQLI } }).findings[0]?.sample).toBe('[REDACTED]');
+  });
+
+  it('bounds the walk in depth and says so', () => {
+    let deep: unknown = SQLI;
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    const result = inspectRequest({ body: deep });
+    expect(result.truncated).toBe(true);
+    expect(inspectRequest({ body: deep }, { maxDepth: 64 }).threat).toBe(true);
+    const many = { items: Array.from({ length: 50 }, () => 'x') };
+    expect(inspectRequest({ body: many }, { maxStrings: 10 }).truncated).toBe(true);
+  });
+
+  it('adds paranoia-level-2 rules only when asked', () => {
+    const request = { query: 'next=%2Fhome%0d%0a' };
+    expect(inspectRequest(request).findings).toEqual([]);
+    expect(inspectRequest(request, { paranoia: 2 }).findings[0]).toMatchObject({
+      rule: 'crlf_injection.line_break',
+      severity: 'medium',
+      score: 30,
+    });
+    expect(inspectRequest(request, { paranoia: 2 }).threat).toBe(false);
+  });
+});
