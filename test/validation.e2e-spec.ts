@@ -1,12 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { Public } from '@rampart/auth';
+import { SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { RequestLimits, RequestSignal } from '@rampart/validation';
 import fc from 'fast-check';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { bearer } from './utils/auth';
 import { PLATFORMS, ProbeController, startApp, type TestApp } from './utils/test-app';
 
@@ -151,7 +152,7 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
       for (const path of ['/accounts', '/accounts/via-schema']) {
         const res = await request(t.server).post(path).set('Content-Type', 'application/json').send(deep);
-        expectProblem(res, 400, 'BAD_REQUEST');
+        expectProblem(res, 400, 'VALIDATION_ERROR');
         expect(res.body.detail).toContain('nested deeper than 20');
       }
       const arrays = '['.repeat(10_000) + ']'.repeat(10_000);
@@ -166,12 +167,12 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       const res = await request(t.server)
         .post('/accounts')
         .send({ ...validAccount('deep'), profile: { displayName: 'x', bio: 'y', extra: { a: { b: 1 } } } });
-      expectProblem(res, 400, 'BAD_REQUEST');
+      expectProblem(res, 400, 'VALIDATION_ERROR');
     });
 
     it('refuses too many keys, too long arrays and too long strings', async () => {
       const keys = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, 1]));
-      expectProblem(await request(t.server).post('/notes').set(admin).send(keys), 400, 'BAD_REQUEST');
+      expectProblem(await request(t.server).post('/notes').set(admin).send(keys), 400, 'VALIDATION_ERROR');
       expectProblem(
         await request(t.server)
           .post('/notes')
@@ -192,14 +193,18 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       ['__proto__', '{"email":"a@b.co","__proto__":{"isAdmin":true}}'],
       ['constructor.prototype', '{"email":"a@b.co","constructor":{"prototype":{"isAdmin":true}}}'],
       ['an escaped __proto__', '{"\\u005f_proto__":{"isAdmin":true}}'],
-    ])('refuses %s at parse time and pollutes nothing', async (_name, body) => {
+    ])('refuses %s at parse time, reports it, and pollutes nothing', async (_name, body) => {
+      const events: SecurityEvent[] = [];
+      const unsubscribe = t.app.get(SecurityEvents).subscribe((event) => events.push(event));
+      onTestFinished(unsubscribe);
       for (const path of ['/accounts', '/accounts/via-schema']) {
         const res = await request(t.server).post(path).set('Content-Type', 'application/json').send(body);
-        expectProblem(res, 400, 'BAD_REQUEST');
+        expectProblem(res, 400, 'VALIDATION_ERROR');
         expect(res.body.detail).toMatch(/__proto__|constructor\.prototype/);
       }
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
       expect(Object.prototype).not.toHaveProperty('isAdmin');
+      expect(events.filter((e) => e.reason === 'prototype_poisoning')).toHaveLength(2);
     });
 
     it('answers malformed JSON with 400 without quoting it', async () => {
@@ -380,7 +385,7 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
 
     it('answers more than 100 parameters within the URL limit with 400', async () => {
       const res = await request(t.server).get(`/health?${'a&'.repeat(150)}`);
-      expectProblem(res, 400, 'BAD_REQUEST');
+      expectProblem(res, 400, 'VALIDATION_ERROR');
     });
 
     it('answers a URL over 4 kB with 414', async () => {

@@ -1,4 +1,4 @@
-import { BadRequestError } from '@rampart/errors';
+import { SecurityError } from '@rampart/errors';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_VALIDATION_OPTIONS } from '../validation.options';
 import { findShapeViolation, isShapeChecked, parseJsonBody } from './json-shape';
@@ -10,8 +10,8 @@ function reasonOf(fn: () => unknown): string | undefined {
     fn();
     return undefined;
   } catch (error) {
-    expect(error).toBeInstanceOf(BadRequestError);
-    return (error as BadRequestError).reason;
+    expect(error).toBeInstanceOf(SecurityError);
+    return (error as SecurityError).reason;
   }
 }
 

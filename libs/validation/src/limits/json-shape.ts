@@ -1,4 +1,4 @@
-import { BadRequestError } from '@rampart/errors';
+import { BadRequestError, ValidationError } from '@rampart/errors';
 import sjson from 'secure-json-parse';
 import type { ResolvedRouteLimits } from '../validation.options';
 
@@ -20,7 +20,7 @@ export function isShapeChecked(value: unknown): boolean {
  * recursion: a 10 000-deep document must not overflow the call stack of the very check meant to
  * refuse it. The cost is one visit per node, and stops at the first violation.
  */
-export function findShapeViolation(value: unknown, limits: ShapeLimits): BadRequestError | undefined {
+export function findShapeViolation(value: unknown, limits: ShapeLimits): ValidationError | undefined {
   const values: unknown[] = [value];
   const depths: number[] = [0];
   let keys = 0;
@@ -98,13 +98,18 @@ export function parseJsonBody(text: string, limits: ShapeLimits): unknown {
   return value;
 }
 
-function prototypePoisoning(): BadRequestError {
+function prototypePoisoning(): ValidationError {
   return refuse(
     'prototype_poisoning',
     'The body contains a "__proto__" or "constructor.prototype" key, which is refused.',
   );
 }
 
-function refuse(reason: string, message: string): BadRequestError {
-  return new BadRequestError(message, { reason });
+/**
+ * A VALIDATION_ERROR (not a bare BAD_REQUEST), so the exception filter reports it as a
+ * `validation.failed` security event with this reason: limit probing and prototype poisoning
+ * are signals worth counting.
+ */
+export function refuse(reason: string, message: string): ValidationError {
+  return new ValidationError([{ field: '', message }], message, { reason });
 }

@@ -8,16 +8,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { rawRequest, rawResponse } from '@rampart/core';
-import {
-  BadRequestError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-  UnsupportedMediaTypeError,
-} from '@rampart/errors';
+import { PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError } from '@rampart/errors';
 import { throwError, timeout, type Observable } from 'rxjs';
 import { REQUEST_LIMITS_METADATA, RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import { DEFAULT_VALIDATION_OPTIONS, type ResolvedValidationOptions, type RouteLimits } from '../validation.options';
-import { assertShape } from './json-shape';
+import { assertShape, refuse } from './json-shape';
 import { countQueryParams, queryOf } from './query-string';
 import { bodyBytesOf, hasBody, mediaTypeOf } from './request-limits';
 import { expireDeadline, startDeadline } from './request-signal';
@@ -85,9 +80,7 @@ export class RequestLimitsInterceptor implements NestInterceptor {
   private checkRoute(route: RouteLimits, req: object & { body?: unknown }): void {
     const raw = rawRequest(req);
     if (route.maxQueryParams !== undefined && countQueryParams(queryOf(raw.url ?? '')) > route.maxQueryParams) {
-      throw new BadRequestError(`The query string has more than ${route.maxQueryParams} parameters.`, {
-        reason: 'too_many_query_params',
-      });
+      throw refuse('too_many_query_params', `The query string has more than ${route.maxQueryParams} parameters.`);
     }
     if (!hasBody(raw.headers)) return;
     if (route.maxBodyBytes !== undefined && bodyBytesOf(raw) > route.maxBodyBytes) {

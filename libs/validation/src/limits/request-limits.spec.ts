@@ -52,7 +52,7 @@ describe.each(['express', 'fastify'] as const)('useRequestLimits body parsing (%
     expect(ok.body).toEqual({ body: { a: ['1', '2'], 'b[c][d]': '3' }, prototype: true });
     const tooMany = await request(app.getHttpServer()).post('/echo').type('form').send('a=1&b=2&c=3&d=4');
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.code).toBe('BAD_REQUEST');
+    expect(tooMany.body.code).toBe('VALIDATION_ERROR');
   });
 
   it('still refuses other media types', async () => {

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { useRawMiddleware } from '@rampart/core';
-import { BadRequestError, PayloadTooLargeError, SecurityError, UnsupportedMediaTypeError } from '@rampart/errors';
+import { PayloadTooLargeError, SecurityError, UnsupportedMediaTypeError } from '@rampart/errors';
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import {
   appOptionsOf,
@@ -10,7 +10,7 @@ import {
   type ResolvedValidationOptions,
   type ValidationModuleOptions,
 } from '../validation.options';
-import { assertShape, markShapeChecked, parseJsonBody, type ShapeLimits } from './json-shape';
+import { assertShape, markShapeChecked, parseJsonBody, refuse, type ShapeLimits } from './json-shape';
 import { countQueryParams, parseQueryString, queryOf } from './query-string';
 import { applyServerLimits } from './server-limits';
 
@@ -63,7 +63,7 @@ function parseBody(kind: BodyKind, text: string, options: ResolvedValidationOpti
   if (kind === 'json') return parseJsonBody(text, options);
   // Refused, not truncated: a form cut short would pass validation with fields the client did not mean.
   if (countQueryParams(text) > options.maxKeys) {
-    throw new BadRequestError(`The form has more than ${options.maxKeys} fields.`, { reason: 'too_many_keys' });
+    throw refuse('too_many_keys', `The form has more than ${options.maxKeys} fields.`);
   }
   const form = parseQueryString(text, options.maxKeys);
   assertShape(form, options);
@@ -114,9 +114,7 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
     }
     if (countQueryParams(queryOf(url)) > options.maxQueryParams) {
       return next(
-        new BadRequestError(`The query string has more than ${options.maxQueryParams} parameters.`, {
-          reason: 'too_many_query_params',
-        }),
+        refuse('too_many_query_params', `The query string has more than ${options.maxQueryParams} parameters.`),
       );
     }
     if (!hasBody(req.headers)) return next();

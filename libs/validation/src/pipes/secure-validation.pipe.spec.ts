@@ -1,5 +1,5 @@
 import type { ArgumentMetadata } from '@nestjs/common';
-import { BadRequestError, ValidationError } from '@rampart/errors';
+import { ValidationError } from '@rampart/errors';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, ValidateNested } from 'class-validator';
 import { describe, expect, it } from 'vitest';
@@ -75,8 +75,8 @@ describe('SecureValidationPipe with class-validator DTOs', () => {
     let deep: Record<string, unknown> = { n: 1 };
     for (let i = 0; i < 100_000; i++) deep = { inner: deep };
     const error = await errorOf(() => pipe.transform(deep, body(Outer)));
-    expect(error).toBeInstanceOf(BadRequestError);
-    expect((error as BadRequestError).reason).toBe('body_too_deep');
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).reason).toBe('body_too_deep');
   });
 
   it('passes primitive and custom parameters through unchanged', async () => {
@@ -138,6 +138,6 @@ describe('SecureValidationPipe with Standard Schema', () => {
 
   it('holds the value to the shape limits first', async () => {
     const error = await errorOf(() => pipe.transform({ name: 'x'.repeat(10_001) }, body(undefined, { schema: user })));
-    expect((error as BadRequestError).reason).toBe('string_too_long');
+    expect((error as ValidationError).reason).toBe('string_too_long');
   });
 });
