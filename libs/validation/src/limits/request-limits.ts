@@ -10,7 +10,7 @@ import {
   type ResolvedValidationOptions,
   type ValidationModuleOptions,
 } from '../validation.options';
-import { assertShape, markShapeChecked, parseJsonBody, refuse, type ShapeLimits } from './json-shape';
+import { assertShape, markShapeChecked, parseJsonBody, refuse } from './json-shape';
 import { countQueryParams, parseQueryString, queryOf } from './query-string';
 import { applyServerLimits } from './server-limits';
 
@@ -185,4 +185,3 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
   });
 }
 
-export type { ShapeLimits };
