@@ -14,7 +14,8 @@ export type {
   ResolvedRateLimitOptions,
   ResolvedTier,
 } from './rate-limit.options';
-export { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE } from './rate-limit.constants';
+export { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE, RATE_LIMIT_POLICY, SKIP_RATE_LIMIT } from './rate-limit.constants';
+export type { RateLimitMetadata } from './rate-limit.decorator';
 export type { IdentifiedRequest } from './key-resolver';
 export type { RateLimitDecision, RateLimitStorage, TierResult } from './storage/rate-limit.storage';
 export { StoreRateLimitStorage } from './storage/store-rate-limit.storage';

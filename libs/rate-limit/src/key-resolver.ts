@@ -52,11 +52,12 @@ function part(name: RateLimitKeyPart, req: object): string {
   }
 }
 
-/** The identity a policy limits, for this request. */
-export async function resolveKey(key: RateLimitKey, req: object, context: ExecutionContext): Promise<string> {
+/** The identity a policy limits, for this request (a promise only for a function key). */
+export function resolveKey(key: RateLimitKey, req: object, context: ExecutionContext): string | Promise<string> {
   if (typeof key === 'function') {
-    const value = await key(context);
-    return value === undefined || value === '' ? ipKey(req) : `fn:${safe(value)}`;
+    return Promise.resolve(key(context)).then((value) =>
+      value === undefined || value === '' ? ipKey(req) : `fn:${safe(value)}`,
+    );
   }
   if (typeof key === 'string') return part(key, req);
   return key.map((name) => part(name, req)).join('|');

@@ -41,7 +41,8 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     if (!Number.isSafeInteger(cost) || cost < 1) {
       throw new TypeError(`The cost function of rate-limit policy "${policy.name}" returned ${cost}.`);
     }
-    const key = await resolveKey(policy.key, req, context);
+    const resolved = resolveKey(policy.key, req, context);
+    const key = typeof resolved === 'string' ? resolved : await resolved;
     const decision = await this.storage.decide(`${policy.name}|${key}`, policy.tiers, cost);
     const headers = rateLimitHeaders(decision, this.options.headers);
     if (decision.admitted) {

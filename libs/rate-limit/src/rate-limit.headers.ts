@@ -2,6 +2,20 @@ import type { RateLimitDecision, TierResult } from './storage/rate-limit.storage
 
 const seconds = (ms: number): number => Math.ceil(ms / 1000);
 
+/** `RateLimit-Policy` depends only on the tiers, which repeat: built once per tier list shape. */
+const policyFields = new Map<string, string>();
+
+function policyField(tiers: readonly TierResult[]): string {
+  const id = tiers.map((t) => `${t.name}/${t.limit}/${t.windowMs}`).join('|');
+  let field = policyFields.get(id);
+  if (field === undefined) {
+    field = tiers.map((t) => `"${t.name}";q=${t.limit};w=${seconds(t.windowMs)}`).join(', ');
+    // Tier lists come from configuration, not from clients; the bound only guards against misuse.
+    if (policyFields.size < 1_000) policyFields.set(id, field);
+  }
+  return field;
+}
+
 /** The tier a client should watch: the one that denied, else the one with the least left. */
 export function constrainingTier(decision: RateLimitDecision): TierResult {
   if (decision.limitedBy) return decision.limitedBy;
@@ -32,9 +46,7 @@ export function rateLimitHeaders(
   const headers: Record<string, string> = {};
   const tier = constrainingTier(decision);
   if (style === 'ietf' || style === 'both') {
-    headers['RateLimit-Policy'] = decision.tiers
-      .map((t) => `"${t.name}";q=${t.limit};w=${seconds(t.windowMs)}`)
-      .join(', ');
+    headers['RateLimit-Policy'] = policyField(decision.tiers);
     headers.RateLimit = `"${tier.name}";r=${tier.remaining};t=${seconds(tier.resetMs)}`;
   }
   if (style === 'legacy' || style === 'both') {

@@ -23,7 +23,7 @@ export class StoreRateLimitStorage implements RateLimitStorage {
     const base = `${this.keyPrefix}{${key}}:`;
     const keys: string[] = [];
     for (const tier of tiers) keys.push(base + tier.name, `${base + tier.name}:block`);
-    const reply = await this.store.run(DECISION_SCRIPT, keys, [cost, ...this.argsOf(tiers)]);
+    const reply = await this.store.run(DECISION_SCRIPT, keys, this.argsOf(tiers, cost));
     const results: TierResult[] = [];
     let limitedBy: TierResult | undefined;
     for (const [i, tier] of tiers.entries()) {
@@ -41,12 +41,16 @@ export class StoreRateLimitStorage implements RateLimitStorage {
     return { admitted: reply[0] === 1, tiers: results, limitedBy, degraded: false };
   }
 
-  private argsOf(tiers: readonly ResolvedTier[]): (string | number)[] {
+  /** ARGV for a cost of 1 is built once per tier list; other costs copy it. */
+  private argsOf(tiers: readonly ResolvedTier[], cost: number): readonly (string | number)[] {
     let args = this.argsCache.get(tiers);
     if (!args) {
-      args = tiers.flatMap((t) => [ALGORITHM_CODES[t.algorithm], t.limit, t.windowMs, t.blockForMs]);
+      args = [1, ...tiers.flatMap((t) => [ALGORITHM_CODES[t.algorithm], t.limit, t.windowMs, t.blockForMs])];
       this.argsCache.set(tiers, args);
     }
-    return args;
+    if (cost === 1) return args;
+    const copy = [...args];
+    copy[0] = cost;
+    return copy;
   }
 }
