@@ -184,4 +184,3 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
     next();
   });
 }
-
