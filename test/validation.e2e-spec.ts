@@ -315,6 +315,26 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       expect(res.text).not.toMatch(/javascript|onerror|<img/i);
     });
 
+    it('takes a public https website and refuses the others', async () => {
+      const ok = await request(t.server)
+        .patch(`/accounts/${id}/profile`)
+        .set(admin)
+        .send({ website: ' https://example.com/me ' });
+      expect(ok.body.profile.website).toBe('https://example.com/me');
+      for (const website of [
+        'javascript:alert(1)',
+        'http://example.com',
+        'https://169.254.169.254/latest',
+        'https://localhost',
+      ]) {
+        const res = await request(t.server).patch(`/accounts/${id}/profile`).set(admin).send({ website });
+        expectProblem(res, 400, 'VALIDATION_ERROR');
+        expect(res.body.errors).toEqual([
+          { field: 'website', message: 'website must be an absolute https URL to a public host' },
+        ]);
+      }
+    });
+
     it('refuses a mass-assignment attempt on the profile', async () => {
       const res = await request(t.server)
         .patch(`/accounts/${id}/profile`)

@@ -1,5 +1,7 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import { InvalidOptionsError } from '@rampart/core';
+import { ErrorsModule } from '@rampart/errors';
+import request from 'supertest';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
@@ -53,6 +55,28 @@ describe('ValidationModule', () => {
     await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(
       /UploadController\.upload sets maxBodyBytes/,
     );
+  });
+
+  it("merges a method's limits over its controller's", async () => {
+    @Controller('merge')
+    @RequestLimits({ timeoutMs: 50, maxDepth: 5 })
+    class MergeController {
+      @Get()
+      @RequestLimits({ maxDepth: 2 })
+      async slow(): Promise<string> {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return 'late';
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [ErrorsModule.forRoot({}), ValidationModule.forRoot({})],
+      controllers: [MergeController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    const res = await request(app.getHttpServer()).get('/merge');
+    expect(res.status).toBe(503); // the controller's timeout still applies under the method's own limits
+    await app.close();
   });
 
   it('starts when routes only tighten, or change their timeout', async () => {

@@ -1,11 +1,19 @@
-import { CreateUserDto, NormalizeUnicode, PaginationQuery, SanitizeHtml, StripHtml, Trim } from '@rampart/validation';
+import {
+  CreateUserDto,
+  IsSafeUrl,
+  NormalizeUnicode,
+  PaginationQuery,
+  SanitizeHtml,
+  StripHtml,
+  Trim,
+} from '@rampart/validation';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { AccountSortField } from './accounts.service';
 
 /** Sign-up body: the library's create-user DTO as it is. */
 export class CreateAccountDto extends CreateUserDto {}
 
-/** PATCH body: either field, sanitised like the sign-up profile. */
+/** PATCH body: any of the fields, sanitised like the sign-up profile. */
 export class UpdateProfileDto {
   @IsOptional()
   @IsString()
@@ -22,6 +30,12 @@ export class UpdateProfileDto {
   @SanitizeHtml()
   @NormalizeUnicode({ allowLineBreaks: true })
   bio?: string;
+
+  /** Rendered as a link on the profile page, so only public https URLs. */
+  @IsOptional()
+  @IsSafeUrl({ protocols: ['https'] })
+  @Trim()
+  website?: string;
 }
 
 const SORT_FIELDS: readonly [AccountSortField, ...AccountSortField[]] = ['createdAt', 'username'];

@@ -9,6 +9,7 @@ const scryptAsync = promisify(scrypt) as (password: string, salt: Buffer, length
 export interface Profile {
   displayName: string;
   bio?: string | undefined;
+  website?: string | undefined;
 }
 
 export interface NewAccount {

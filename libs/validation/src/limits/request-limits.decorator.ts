@@ -7,7 +7,7 @@ import { checkRouteLimits, type RouteLimits } from '../validation.options';
  * Body and JSON-shape limits can only tighten the global ones: the global limits are what the
  * platform's parser enforces before routing, and so what any request can make the server
  * buffer. A route that needs a larger body needs a larger global limit (checked at bootstrap).
- * `timeoutMs` can go either way.
+ * `timeoutMs` can go either way. On a method, its limits override its controller's one by one.
  * @publicApi
  * @example
  * @RequestLimits({ maxBodyBytes: 2048, maxDepth: 3, timeoutMs: 2000 })

@@ -39,10 +39,12 @@ export class RequestLimitsInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const route = this.reflector.getAllAndOverride<RouteLimits | undefined>(REQUEST_LIMITS_METADATA, [
+    // The method's limits over its controller's, limit by limit.
+    const [onMethod, onClass] = this.reflector.getAll<(RouteLimits | undefined)[]>(REQUEST_LIMITS_METADATA, [
       context.getHandler(),
       context.getClass(),
     ]);
+    const route = onMethod && onClass ? { ...onClass, ...onMethod } : (onMethod ?? onClass);
     const http = context.switchToHttp();
     const req = http.getRequest<object & { body?: unknown }>();
     if (route) this.checkRoute(route, req);
