@@ -27,8 +27,10 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
  * secrets typed in the wrong field — into the response and the logs. Such a message is replaced.
  */
 function withoutEcho(message: string, field: string, rejected: unknown): string {
-  if ((typeof rejected === 'string' && rejected.length >= 3) || typeof rejected === 'number') {
-    if (message.includes(String(rejected))) return `${field || 'The value'} is invalid.`;
+  // Strings only, of 3+ characters: a number or a letter would match limits quoted in messages
+  // ("must be at most 100") and blank useful messages for nothing.
+  if (typeof rejected === 'string' && rejected.length >= 3 && message.includes(rejected)) {
+    return `${field || 'The value'} is invalid.`;
   }
   return message;
 }
