@@ -106,6 +106,7 @@ export const cases: BenchCases = {
   'bare route': create(() => BareModule),
   'Rampart, 1 tier, Redis': create(() => rampart(TIERS.slice(0, 1), true)),
   'Rampart, 3 tiers, Redis': create(() => rampart(TIERS, true)),
+  'Rampart, 1 tier, memory': create(() => rampart(TIERS.slice(0, 1), false)),
   'Rampart, 3 tiers, memory': create(() => rampart(TIERS, false)),
   '@nestjs/throttler + storage-redis, 1': create(() => throttler(1, new ThrottlerStorageRedisService(REDIS_URL))),
   '@nestjs/throttler + storage-redis, 3': create(() => throttler(3, new ThrottlerStorageRedisService(REDIS_URL))),
@@ -240,12 +241,14 @@ async function boundary(contender: Contender): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const names = Object.keys(cases);
+  // BENCH_CASES="bare route;Rampart, 3 tiers, Redis" runs a subset (the first is the baseline).
+  const names = process.env.BENCH_CASES?.split(';') ?? Object.keys(cases);
   if (process.env.BENCH_SKIP_THROUGHPUT !== '1')
     printTable(
       'Rate limiting: GET /r, 50 connections, medians of 5 × 5 s rounds (limits never reached)',
       await compare(__filename, names, { path: '/r' }),
     );
+  if (process.env.BENCH_SKIP_EXACTNESS === '1') process.exit(0);
   console.log('\n### Exactness and window boundary (limit 100)\n');
   console.log(
     '| limiter | admitted of 1000 concurrent, two instances (60 s window) | admitted in ~0.5 s across a boundary (2 s window) |',
