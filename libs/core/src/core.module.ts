@@ -1,13 +1,22 @@
 import { Inject, Logger, Module, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './core.module-definition';
 import { resolveCoreOptions, type RampartCoreOptions, type ResolvedCoreOptions } from './core.options';
+import { InvalidOptionsError } from './invalid-options.error';
 import { useRawMiddleware } from './raw-middleware';
 import { attachRequestContext } from './request-context';
 import { SecurityEvents } from './security-events';
 import { MemoryStore } from './store/memory.store';
 import { RedisStore } from './store/redis.store';
 import type { Store } from './store/store';
+
+/**
+ * Resolved options by application, keyed by its HttpAdapterHost (which every Nest application
+ * has), so `useRequestContext(app)` finds them without `app.get()` of a token that may be missing:
+ * that ends the process (Nest's abortOnError) instead of throwing.
+ */
+const optionsByApp = new WeakMap<HttpAdapterHost, ResolvedCoreOptions>();
 
 async function createStore(options: ResolvedCoreOptions): Promise<Store> {
   const logger = new Logger('RampartCore');
@@ -32,8 +41,12 @@ async function createStore(options: ResolvedCoreOptions): Promise<Store> {
   providers: [
     {
       provide: RAMPART_CORE_OPTIONS,
-      inject: [MODULE_OPTIONS_TOKEN],
-      useFactory: (raw: RampartCoreOptions) => resolveCoreOptions(raw),
+      inject: [MODULE_OPTIONS_TOKEN, HttpAdapterHost],
+      useFactory: (raw: RampartCoreOptions, host: HttpAdapterHost) => {
+        const options = resolveCoreOptions(raw);
+        optionsByApp.set(host, options);
+        return options;
+      },
     },
     { provide: RAMPART_STORE, inject: [RAMPART_CORE_OPTIONS], useFactory: createStore },
     {
@@ -69,7 +82,13 @@ export class RampartCoreModule extends ConfigurableModuleClass implements OnAppl
  * useRequestContext(app);
  */
 export function useRequestContext(app: INestApplication): void {
-  const options = app.get<ResolvedCoreOptions>(RAMPART_CORE_OPTIONS, { strict: false });
+  const options = optionsByApp.get(app.get(HttpAdapterHost));
+  if (!options) {
+    throw new InvalidOptionsError(
+      'CORE_INVALID_OPTIONS',
+      'useRequestContext(app) needs RampartCoreModule.forRoot() among the imports of the application module.',
+    );
+  }
   useRawMiddleware(app, (req, res, next) => {
     attachRequestContext(req, res, options);
     next();
