@@ -8,7 +8,7 @@ import { detectPrototypePollution } from './prototype';
 import { detectSqlInjection } from './sql';
 import { detectSsrf } from './ssrf';
 import { detectTemplateInjection } from './template';
-import type { DetectContext, Detector, FindingSeverity, ThreatCategory } from './types';
+import type { DetectContext, Detector, FindingSeverity, RuleMatch, ThreatCategory } from './types';
 import { detectXss } from './xss';
 
 /** A request as the inspection engine reads it; every field is optional. @publicApi */
@@ -152,6 +152,72 @@ function isUrlKey(name: string): boolean {
   return known;
 }
 
+const XSS = bit('xss');
+const COMMAND = bit('command_injection');
+const TEMPLATE = bit('template_injection');
+const NOSQL = bit('nosql_injection');
+const CRLF = bit('crlf_injection');
+
+/**
+ * The detectors a normalised string can trigger, from one pass over its characters: each
+ * detector needs at least one of the characters listed here before any of its rules can match
+ * (XSS a `<`, `:`, `=` or quote; CRLF a line break; …), so the others are not called at all.
+ */
+function needed(text: string, context: DetectContext): number {
+  let mask = SQLI | PROTOTYPE;
+  for (let i = 0; i < text.length; i++) {
+    switch (text.charCodeAt(i)) {
+      case 60: // <
+        mask |= XSS | TEMPLATE;
+        break;
+      case 34: // "
+      case 39: // '
+      case 96: // `
+        mask |= XSS | NOSQL | COMMAND;
+        break;
+      case 61: // =
+        mask |= XSS;
+        break;
+      case 58: // :
+        mask |= XSS | SSRF | TRAVERSAL;
+        break;
+      case 46: // .
+        mask |= TRAVERSAL | NOSQL;
+        break;
+      case 47: // /
+      case 92: // backslash
+        mask |= TRAVERSAL | COMMAND | SSRF;
+        break;
+      case 59: // ;
+        mask |= COMMAND | NOSQL;
+        break;
+      case 124: // |
+      case 38: // &
+      case 40: // (
+      case 45: // -
+        mask |= COMMAND | NOSQL;
+        break;
+      case 36: // $
+        mask |= COMMAND | TEMPLATE | NOSQL;
+        break;
+      case 123: // {
+      case 37: // %
+      case 35: // #
+        mask |= TEMPLATE;
+        break;
+      case 10:
+      case 13:
+        mask |= COMMAND | CRLF;
+        break;
+      default:
+        // Non-ASCII slash look-alikes (∕ ∖ ⁄ ⧸ ⧹) survive NFKC: traversal must see them.
+        if (text.charCodeAt(i) > 127) mask |= TRAVERSAL;
+    }
+  }
+  if (context.name !== '' && isUrlKey(context.name)) mask |= SSRF;
+  return mask;
+}
+
 interface Compiled {
   paranoia: 1 | 2;
   ignore: readonly (readonly string[])[];
@@ -182,6 +248,33 @@ function sampleOf(raw: string, name: string): string {
   const redacted = redact({ [name || SAMPLE_KEY]: cut }) as Record<string, unknown>;
   return String(redacted[name || SAMPLE_KEY]);
 }
+
+type Match = readonly [ThreatCategory, RuleMatch];
+const NO_MATCHES: readonly Match[] = Object.freeze([]);
+
+function detectWith(text: string, context: DetectContext, mask: number): readonly Match[] {
+  let matches: Match[] | undefined;
+  for (const [i, [category, detect]] of DETECTORS.entries()) {
+    if ((mask & (1 << i)) === 0) continue;
+    const match = detect(text, context);
+    if (match) (matches ??= []).push([category, match]);
+  }
+  return matches ?? NO_MATCHES;
+}
+
+function detectAll(raw: string, context: DetectContext, mask: number): readonly Match[] {
+  const text = normalize(raw);
+  return detectWith(text, context, mask & needed(text, context));
+}
+
+/**
+ * Verdicts of short strings, memoised: detection is a pure function of the string and where it
+ * was found, and real traffic repeats most of its strings (user agents, cookies, enum values,
+ * keys). Bounded: cleared when full, so a client sending fresh strings only costs the cache.
+ */
+const MEMO_MAX_LENGTH = 256;
+const MEMO_SIZE = 4096;
+const memo = new Map<string, readonly Match[]>();
 
 class Inspection {
   readonly findings: Finding[] = [];
@@ -220,14 +313,27 @@ class Inspection {
       if (active !== 0) this.run(raw, text, context, active);
       return;
     }
-    this.run(raw, normalize(raw), context, mask);
+    if (raw.length > MEMO_MAX_LENGTH) {
+      this.record(raw, context, detectAll(raw, context, mask));
+      return;
+    }
+    const key = `${mask}|${context.source}|${context.isKey ? 'k' : 'v'}|${context.name !== '' && isUrlKey(context.name) ? 'u' : ''}|${raw}`;
+    let matches = memo.get(key);
+    if (matches === undefined) {
+      matches = detectAll(raw, context, mask);
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(key, matches);
+    }
+    this.record(raw, context, matches);
   }
 
   private run(raw: string, text: string, context: DetectContext, mask: number): void {
-    for (const [i, [category, detect]] of DETECTORS.entries()) {
-      if ((mask & (1 << i)) === 0) continue;
-      const match = detect(text, context);
-      if (!match || (match.paranoia ?? 1) > this.options.paranoia) continue;
+    this.record(raw, context, detectWith(text, context, mask));
+  }
+
+  private record(raw: string, context: DetectContext, matches: readonly Match[]): void {
+    for (const [category, match] of matches) {
+      if ((match.paranoia ?? 1) > this.options.paranoia) continue;
       this.findings.push({
         category,
         location: this.path.join('.') + (context.isKey ? ':key' : ''),
@@ -288,16 +394,18 @@ function decodeQueryPart(part: string): string {
   return percentDecode(part.includes('+') ? part.replaceAll('+', ' ') : part);
 }
 
+const QUERY_KEY: DetectContext = { source: 'query', isKey: true, name: '' };
+
 function inspectQueryString(inspection: Inspection, query: string): void {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    inspection.at(['query', key], () => {
-      inspection.check(key, { source: 'query', isKey: true, name: '' });
-      inspection.check(value, { source: 'query', isKey: false, name: key.toLowerCase() });
-    });
+    inspection.path.push('query', key);
+    inspection.check(key, QUERY_KEY);
+    inspection.check(value, { source: 'query', isKey: false, name: key.toLowerCase() });
+    inspection.path.length -= 2;
   }
 }
 
