@@ -65,8 +65,8 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
 
   /**
    * The deadline is about liveness, not queueing. A decision is abandoned when the store has
-   * answered nothing at all for `deadlineMs` and then for one more interval of `min(deadlineMs,
-   * 50)` — a hung or unreachable store costs a request at most `deadlineMs + 50` ms. A decision
+   * answered nothing at all for `deadlineMs` and then for a grace of `min(deadlineMs, 25)` ms — a
+   * hung or unreachable store costs a request `deadlineMs + 25` ms plus timer slack. A decision
    * queued behind a burst, on a store that keeps answering, waits for its own answer (bounded by
    * the store's command timeout): abandoning it would let the per-instance insurance limiter
    * over-admit exactly when traffic peaks. Answers are counted rather than timed, and judged in
@@ -75,7 +75,7 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
    */
   private withDeadline<T>(promise: Promise<T>): Promise<T> {
     const { deadlineMs } = this.options;
-    const graceMs = Math.min(deadlineMs, 50);
+    const graceMs = Math.min(deadlineMs, 25);
     const sentAt = Date.now();
     let answersSeen = this.answers;
     let silentIntervals = 0;
