@@ -77,7 +77,8 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
       .set(await bearer(t.app))
       .send({ title: '' });
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ code: 'VALIDATION_ERROR', errors: [{ field: 'title' }] });
+    expect(res.body.code).toBe('VALIDATION_ERROR');
+    expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'title' }));
   });
 
   it('accepts a well-formed request', async () => {

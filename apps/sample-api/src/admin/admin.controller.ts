@@ -9,11 +9,15 @@ import {
   type AuthenticatedUser,
   type IssuedApiKey,
 } from '@rampart/auth';
-import { NotFoundError, ValidationError } from '@rampart/errors';
+import { NotFoundError } from '@rampart/errors';
+import { UpdateUserDto } from '../users/users.dto';
 import { UsersService, type User } from '../users/users.service';
+import { CreateApiKeyDto, RotateApiKeyDto } from './admin.dto';
 
-const ROLES: readonly string[] = ['user', 'admin'];
-const STATUSES: readonly string[] = ['active', 'suspended', 'locked', 'deleted'];
+/** The fields of a DTO the client sent (a DTO instance declares all of them). */
+function definedFields<T extends object>(dto: T): Partial<T> {
+  return Object.fromEntries(Object.entries(dto).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
 
 /** The admin area (OWASP API5): every route needs the `admin` role; a user gets 403. */
 @Controller('admin')
@@ -33,21 +37,11 @@ export class AdminController {
 
   @Patch('users/:id')
   @SerializeAs('User')
-  updateUser(@Req() req: object, @Param('id') id: string, @Body() body: unknown): User | undefined {
+  updateUser(@Req() req: object, @Param('id') id: string, @Body() input: UpdateUserDto): User | undefined {
     const target = this.users.find(id);
     this.policies.authorize(req, 'update', 'User', target);
-    const input = (body ?? {}) as Record<string, unknown>;
     this.policies.assertWritable(req, 'update', 'User', target, input);
-    if (input.role !== undefined && !ROLES.includes(input.role as string)) {
-      throw new ValidationError([{ field: 'role', message: `role must be one of ${ROLES.join(', ')}` }]);
-    }
-    if (input.status !== undefined && !STATUSES.includes(input.status as string)) {
-      throw new ValidationError([{ field: 'status', message: `status must be one of ${STATUSES.join(', ')}` }]);
-    }
-    if (input.name !== undefined && typeof input.name !== 'string') {
-      throw new ValidationError([{ field: 'name', message: 'name must be a string' }]);
-    }
-    return this.users.update(target.id, input);
+    return this.users.update(target.id, definedFields(input));
   }
 
   @Get('api-keys')
@@ -57,18 +51,14 @@ export class AdminController {
 
   /** The response holds the key: the only time it is ever shown. */
   @Post('api-keys')
-  createKey(@CurrentUser() admin: AuthenticatedUser, @Body() body: unknown): Promise<IssuedApiKey> {
-    const { name, scopes, expiresInSeconds } = (body ?? {}) as Record<string, unknown>;
-    if (expiresInSeconds !== undefined && (typeof expiresInSeconds !== 'number' || expiresInSeconds <= 0)) {
-      throw new ValidationError([{ field: 'expiresInSeconds', message: 'expiresInSeconds must be a positive number' }]);
-    }
+  createKey(@CurrentUser() admin: AuthenticatedUser, @Body() input: CreateApiKeyDto): Promise<IssuedApiKey> {
     return this.apiKeys.create(
       {
-        name: name as string,
-        scopes: scopes as string[],
+        name: input.name,
+        scopes: input.scopes,
         ownerId: admin.id,
         ...(admin.tenantId === undefined ? {} : { tenantId: admin.tenantId }),
-        ...(expiresInSeconds === undefined ? {} : { expiresAt: Date.now() + expiresInSeconds * 1000 }),
+        ...(input.expiresInSeconds === undefined ? {} : { expiresAt: Date.now() + input.expiresInSeconds * 1000 }),
       },
       admin.id,
     );
@@ -78,14 +68,11 @@ export class AdminController {
   async rotateKey(
     @CurrentUser() admin: AuthenticatedUser,
     @Param('id') id: string,
-    @Body() body: unknown,
+    @Body() input: RotateApiKeyDto,
   ): Promise<IssuedApiKey> {
     await this.ownKey(admin, id);
-    const { overlapSeconds } = (body ?? {}) as Record<string, unknown>;
-    if (overlapSeconds !== undefined && (typeof overlapSeconds !== 'number' || !Number.isInteger(overlapSeconds))) {
-      throw new ValidationError([{ field: 'overlapSeconds', message: 'overlapSeconds must be a whole number' }]);
-    }
-    return this.apiKeys.rotate(id, overlapSeconds === undefined ? {} : { overlapMs: overlapSeconds * 1000 }, admin.id);
+    const overlap = input.overlapSeconds === undefined ? {} : { overlapMs: input.overlapSeconds * 1000 };
+    return this.apiKeys.rotate(id, overlap, admin.id);
   }
 
   @Delete('api-keys/:id')

@@ -1,20 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import { CurrentUser, Policies, Scopes, type AuthenticatedUser } from '@rampart/auth';
-import { ValidationError } from '@rampart/errors';
 import { RateLimit } from '@rampart/rate-limit';
+import { CreateNoteDto, UpdateNoteDto } from './notes.dto';
 import { NotesService, type Note } from './notes.service';
-
-function validate(body: unknown, partial: boolean): { title?: string; body?: string } & Record<string, unknown> {
-  const input = (body ?? {}) as Record<string, unknown>;
-  const { title, body: text } = input;
-  if ((!partial || title !== undefined) && (typeof title !== 'string' || title.length === 0 || title.length > 200)) {
-    throw new ValidationError([{ field: 'title', message: 'title must be a string of 1 to 200 characters' }]);
-  }
-  if ((!partial || text !== undefined) && (typeof text !== 'string' || text.length > 10_000)) {
-    throw new ValidationError([{ field: 'body', message: 'body must be a string of at most 10000 characters' }]);
-  }
-  return input;
-}
 
 /**
  * Notes belong to their author. Another user's note answers 404, exactly as a missing one does
@@ -44,22 +32,20 @@ export class NotesController {
   @Post()
   @Scopes('notes:write')
   @RateLimit('writes')
-  create(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() body: unknown): Note {
-    const input = validate(body, false);
+  create(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() input: CreateNoteDto): Note {
     this.policies.assertWritable(req, 'create', 'Note', undefined, input);
-    return this.notes.create(user, input.title ?? '', input.body ?? '');
+    return this.notes.create(user, input.title, input.body);
   }
 
   @Patch(':id')
   @Scopes('notes:write')
   @RateLimit('writes')
-  update(@Req() req: object, @Param('id') id: string, @Body() body: unknown): Note | undefined {
+  update(@Req() req: object, @Param('id') id: string, @Body() input: UpdateNoteDto): Note | undefined {
     const note = this.notes.find(id);
     this.policies.authorize(req, 'update', 'Note', note);
-    const input = validate(body, true);
     this.policies.assertWritable(req, 'update', 'Note', note, input);
     return this.notes.update(note.id, {
-      ...(input.title ? { title: input.title } : {}),
+      ...(input.title !== undefined ? { title: input.title } : {}),
       ...(input.body !== undefined ? { body: input.body } : {}),
     });
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Req } from '@nestjs/common';
 import { CurrentUser, Policies, Scopes, SerializeAs, type AuthenticatedUser } from '@rampart/auth';
-import { NotFoundError, ValidationError } from '@rampart/errors';
+import { NotFoundError } from '@rampart/errors';
+import { UpdateUserDto } from './users.dto';
 import { UsersService, type User } from './users.service';
 
 /**
@@ -24,19 +25,12 @@ export class UsersController {
   }
 
   @Patch('me')
-  updateMe(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() body: unknown): User | undefined {
+  updateMe(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() input: UpdateUserDto): User | undefined {
     const me = this.users.find(user.id);
     this.policies.authorize(req, 'update', 'User', me);
-    const input = (body ?? {}) as Record<string, unknown>;
-    // Mass assignment (`role`, `status`, `tenantId`…) is refused by the field-level policy: 403.
+    // Mass assignment (`role`, `status`) is refused by the field-level policy: 403.
     this.policies.assertWritable(req, 'update', 'User', me, input);
-    if (
-      input.name !== undefined &&
-      (typeof input.name !== 'string' || input.name.length === 0 || input.name.length > 100)
-    ) {
-      throw new ValidationError([{ field: 'name', message: 'name must be a string of 1 to 100 characters' }]);
-    }
-    return this.users.update(me.id, typeof input.name === 'string' ? { name: input.name } : {});
+    return this.users.update(me.id, input.name === undefined ? {} : { name: input.name });
   }
 
   @Get(':id')

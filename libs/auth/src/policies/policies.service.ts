@@ -72,7 +72,9 @@ export class Policies {
   assertWritable(req: object, action: string, type: string, object: object | undefined, body: object): void {
     const ability = this.abilityFor(req);
     const subject = object ? asSubject(type, { ...object }) : type;
-    const denied = Object.keys(body).filter((field) => !ability.can(action, subject, field));
+    // A DTO instance declares every field it may hold; only those given a value are being written.
+    const written = Object.keys(body).filter((field) => (body as Record<string, unknown>)[field] !== undefined);
+    const denied = written.filter((field) => !ability.can(action, subject, field));
     if (denied.length > 0) {
       throw new ForbiddenError(`You may not set these fields: ${denied.join(', ')}.`, {
         reason: 'field_not_writable',

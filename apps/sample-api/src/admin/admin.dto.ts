@@ -1,0 +1,48 @@
+import { NormalizeUnicode, StripHtml, Trim } from '@rampart/validation';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** A new partner API key. The service re-checks scopes: this is the shape, that is the rule. */
+export class CreateApiKeyDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(100)
+  @Trim()
+  @StripHtml()
+  @NormalizeUnicode()
+  name!: string;
+
+  /** RFC 6749 scope tokens (printable ASCII, no space, quote or backslash). */
+  @IsArray()
+  @ArrayMaxSize(64)
+  @IsString({ each: true })
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, { each: true })
+  scopes!: string[];
+
+  @IsOptional()
+  @IsInt()
+  @Min(60)
+  @Max(730 * DAY_SECONDS)
+  expiresInSeconds?: number;
+}
+
+/** How long the key being replaced keeps working, so the partner can deploy the new one. */
+export class RotateApiKeyDto {
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(30 * DAY_SECONDS)
+  overlapSeconds?: number;
+}

@@ -1,0 +1,42 @@
+import { NormalizeUnicode, SanitizeHtml, StripHtml, Trim } from '@rampart/validation';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+
+/**
+ * A note as a client writes it. Nothing else is accepted: `ownerId`, `tenantId` or `id` in a body
+ * is a 400 naming the field (mass assignment), before any handler runs.
+ */
+export class CreateNoteDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @Trim()
+  @StripHtml()
+  @NormalizeUnicode()
+  title!: string;
+
+  /** Rendered as rich text: only the allowlisted tags survive. */
+  @IsString()
+  @MaxLength(10_000)
+  @SanitizeHtml()
+  @NormalizeUnicode({ allowLineBreaks: true })
+  body!: string;
+}
+
+/** PATCH: any of the fields. */
+export class UpdateNoteDto {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  @Trim()
+  @StripHtml()
+  @NormalizeUnicode()
+  title?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(10_000)
+  @SanitizeHtml()
+  @NormalizeUnicode({ allowLineBreaks: true })
+  body?: string;
+}
