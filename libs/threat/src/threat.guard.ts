@@ -2,10 +2,12 @@ import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
 import { ThreatDetectedError } from '@rampart/errors';
-import { markRoute, wasScreened } from './threat.middleware';
+import { markRoute, middlewareInstalled } from './threat.middleware';
 import { THREAT_POLICY } from './threat.constants';
 import type { ThreatPolicyOptions } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
+import type { InspectionResult } from './inspection/inspect';
+import type { ThreatMode } from './threat.options';
 
 /**
  * Inspects every routed request's input (path, query, selected headers, cookies, body) and
@@ -25,13 +27,13 @@ export class ThreatGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<object & { body?: unknown }>();
     const raw = rawRequest(req);
     const route = routeOf(req);
     markRoute(raw, route);
-    if (!wasScreened(raw) && !this.warnedUnscreened) {
+    if (!this.warnedUnscreened && !middlewareInstalled()) {
       this.warnedUnscreened = true;
       this.logger.warn('useThreatDetection(app) was not called: bans and behaviour signals are not enforced.');
     }
@@ -51,16 +53,21 @@ export class ThreatGuard implements CanActivate {
       this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
       return true;
     }
-    let banned = false;
-    if (mode === 'ban') {
-      banned = await this.threat
-        .ban(clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
-        .catch((error: unknown) => {
-          this.threat.storeFailed(error);
-          return false;
-        });
-    }
-    throw new ThreatDetectedError(undefined, {
+    if (mode !== 'ban') throw this.refusal(result, mode, false);
+    // Only a ban waits for the store; every other outcome is decided synchronously.
+    return this.threat
+      .ban(clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
+      .catch((error: unknown) => {
+        this.threat.storeFailed(error);
+        return false;
+      })
+      .then((banned) => {
+        throw this.refusal(result, mode, banned);
+      });
+  }
+
+  private refusal(result: InspectionResult, mode: ThreatMode, banned: boolean): ThreatDetectedError {
+    return new ThreatDetectedError(undefined, {
       reason: 'malicious_input',
       eventDetails: {
         decision: banned ? 'blocked_and_banned' : 'blocked',

@@ -4,17 +4,19 @@ import { ThreatDetectedError } from '@rampart/errors';
 import type { IncomingMessage } from 'node:http';
 import { ThreatService } from './threat.service';
 
-const ROUTE = Symbol('rampart.threat.route');
-const SCREENED = Symbol('rampart.threat.screened');
-type Marked = IncomingMessage & { [ROUTE]?: string; [SCREENED]?: boolean };
+// Side tables rather than properties added to every request: adding properties to Node's request
+// objects after construction changes their shape and slows every later access to them.
+const routes = new WeakMap<IncomingMessage, string>();
+let installed = false;
 
 /** Called by the guard: the route template, counted for scanning instead of the concrete path. */
 export function markRoute(req: IncomingMessage, route: string): void {
-  (req as Marked)[ROUTE] = route;
+  routes.set(req, route);
 }
 
-export function wasScreened(req: IncomingMessage): boolean {
-  return (req as Marked)[SCREENED] === true;
+/** Whether any application installed {@link useThreatDetection} (for a one-time warning). */
+export function middlewareInstalled(): boolean {
+  return installed;
 }
 
 /** The path of an unmatched request, without the query, bounded: what a scanner probes. */
@@ -40,8 +42,8 @@ function unmatchedEndpoint(req: IncomingMessage): string {
  */
 export function useThreatDetection(app: INestApplication): void {
   const threat = app.get(ThreatService, { strict: false });
+  installed = true;
   useRawMiddleware(app, (req, res, next) => {
-    (req as Marked)[SCREENED] = true;
     const client = getRequestContext(req).clientIp;
     if (threat.isTrusted(client)) return next();
     threat.getBan(client).then(
@@ -60,7 +62,7 @@ export function useThreatDetection(app: INestApplication): void {
           );
         }
         res.once('finish', () => {
-          const endpoint = (req as Marked)[ROUTE] ?? unmatchedEndpoint(req);
+          const endpoint = routes.get(req) ?? unmatchedEndpoint(req);
           threat.observe(client, endpoint, res.statusCode).catch((error: unknown) => {
             threat.storeFailed(error);
           });

@@ -26,9 +26,10 @@ function addDistinct(ctx: LocalScriptContext, key: string, member: string, ttlMs
 function countDistinct(ctx: LocalScriptContext, current: string, previous: string): number {
   const a = ctx.get(current);
   const b = ctx.get(previous);
-  const union = new Set<string>(a instanceof Set ? (a as Set<string>) : []);
-  if (b instanceof Set) for (const member of b as Set<string>) union.add(member);
-  return union.size;
+  const mine = a instanceof Set ? (a as Set<string>) : undefined;
+  let count = mine?.size ?? 0;
+  if (b instanceof Set) for (const member of b as Set<string>) if (!mine?.has(member)) count++;
+  return count;
 }
 
 const numbers = (reply: unknown): number[] => (reply as unknown[]).map(Number);
