@@ -14,7 +14,10 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /**
    * A command that gets no answer within this time fails, so a hung Redis cannot hang requests.
-   * @default 500
+   * Not much lower: when the event loop stalls longer than this, the timer fires before the reply
+   * already waiting in the socket is read, and a healthy Redis looks down. Libs that must answer
+   * sooner (rate-limit's deadline) race their own, shorter timer.
+   * @default 1000
    */
   commandTimeoutMs?: number;
   /** @default 2000 */
@@ -31,7 +34,7 @@ export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 500,
+    commandTimeout: options.commandTimeoutMs ?? 1000,
     connectTimeout: options.connectTimeoutMs ?? 2000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     enableAutoPipelining: true,
