@@ -4,6 +4,7 @@ export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
 export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
+export { isNonPublicIp, embeddedIpv4 } from './network';
 export type { ProxyHeader } from './client-identity';
 export { getRequestContext, routeOf, REQUEST_ID_HEADER } from './request-context';
 export type { RequestContext } from './request-context';

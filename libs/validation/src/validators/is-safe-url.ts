@@ -1,5 +1,5 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { BlockList, isIP } from 'node:net';
+import { isNonPublicIp } from '@rampart/core';
 
 /** Options of {@link IsSafeUrl} and {@link isSafeUrl}. @publicApi */
 export interface SafeUrlOptions {
@@ -14,45 +14,10 @@ export interface SafeUrlOptions {
   maxLength?: number;
 }
 
-/** Loopback, private, link-local (cloud metadata), CGNAT, unspecified, multicast and reserved ranges. */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
-
 function isPrivateHost(hostname: string): boolean {
-  const host = hostname.startsWith('[') ? hostname.slice(1, -1).toLowerCase() : hostname.toLowerCase();
-  if (isIP(host) === 4) return NON_PUBLIC.check(host, 'ipv4');
-  if (isIP(host) === 6) {
-    // ::ffff:7f00:1 is 127.0.0.1 reached over IPv6.
-    const [, high, low] = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host) ?? [];
-    if (high !== undefined && low !== undefined) {
-      const value = (parseInt(high, 16) << 16) | parseInt(low, 16);
-      return NON_PUBLIC.check([24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.'), 'ipv4');
-    }
-    return NON_PUBLIC.check(host, 'ipv6');
-  }
+  const host = hostname.toLowerCase();
+  const nonPublic = isNonPublicIp(host);
+  if (nonPublic !== undefined) return nonPublic;
   // Single-label names (intranet, metadata) resolve inside the network; so does *.localhost.
   return !host.includes('.') || host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal');
 }

@@ -34,6 +34,8 @@ describe('isSafeUrl', () => {
     'https://0.0.0.0/',
     'https://[::1]/',
     'https://[::ffff:127.0.0.1]/',
+    'https://[64:ff9b::a9fe:a9fe]/',
+    'https://[::7f00:1]/',
     'https://[fd00::1]/',
     'https://[fe80::1]/',
     'https://metadata/',
