@@ -1,9 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Module, Post, Req } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Public } from '@rampart/auth';
-import { getRequestContext, SecurityEvents, type SecurityEvent } from '@rampart/core';
+import { getRequestContext, InvalidOptionsError, SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { BadRequestError, UnauthorizedError } from '@rampart/errors';
-import { ThreatPolicy, ThreatService, type ThreatModuleOptions } from '@rampart/threat';
+import { ThreatPolicy, ThreatService, useThreatDetection, type ThreatModuleOptions } from '@rampart/threat';
 import { Redis } from 'ioredis';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
@@ -63,9 +65,14 @@ interface Booted extends TestApp {
 const apps: Booted[] = [];
 
 async function boot(platform: Platform, threat: ThreatModuleOptions, redis?: string): Promise<Booted> {
-  const t = await startApp(platform, { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat }, redisUrl: redis }, [
-    ThreatProbeController,
-  ]);
+  // A generous deadline: a busy test machine must not make a healthy Redis look down (the hung-Redis
+  // test sets its own).
+  const store = { deadlineMs: 500, ...threat.store };
+  const t = await startApp(
+    platform,
+    { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat, store }, redisUrl: redis },
+    [ThreatProbeController],
+  );
   const events: SecurityEvent[] = [];
   t.app.get(SecurityEvents).subscribe((event) => events.push(event));
   const booted = { ...t, events, threat: t.app.get(ThreatService) };
@@ -298,17 +305,105 @@ describeWithRedis('threat detection with Redis', () => {
   describe.each(PLATFORMS)('%s', (platform) => {
     describeBehaviour(platform, 'redis', redisUrl);
 
-    it('enforces a ban set by one instance on another, and an unban by either', async () => {
+    it('enforces a ban set by one instance on another within banCacheMs, and an unban by either', async () => {
       const keyPrefix = uniqueKeyPrefix('threat');
       const a = await boot(platform, { mode: 'ban', keyPrefix }, redisUrl);
       const b = await boot(platform, { mode: 'ban', keyPrefix }, redisUrl);
       const client = from('198.51.100.50');
       expect((await request(b.server).get('/test/threat/echo').set(client)).status).toBe(200);
       expect((await request(a.server).post('/test/threat/echo').set(client).send({ q: SQLI })).status).toBe(403);
-      expect((await request(b.server).get('/test/threat/echo').set(client)).status).toBe(403);
+      // The banning instance at once; the other once its cached "not banned" (≤ banCacheMs, 1 s) expires.
+      expect((await request(a.server).get('/test/threat/echo').set(client)).status).toBe(403);
+      const banned = Date.now();
+      await expect
+        .poll(async () => (await request(b.server).get('/test/threat/echo').set(client)).status, { timeout: 3_000 })
+        .toBe(403);
+      expect(Date.now() - banned).toBeLessThan(1_500);
       expect(await b.threat.unban('198.51.100.50')).toBe(true);
-      expect((await request(a.server).get('/test/threat/echo').set(client)).status).toBe(200);
+      expect((await request(b.server).get('/test/threat/echo').set(client)).status).toBe(200);
+      await expect
+        .poll(async () => (await request(a.server).get('/test/threat/echo').set(client)).status, { timeout: 3_000 })
+        .toBe(200);
     });
+  });
+
+  describe.each(PLATFORMS)('when Redis hangs (%s)', (platform) => {
+    it('answers within the deadline, skips the store during the outage, and recovers', async () => {
+      // A proxy in front of the real Redis that holds traffic on demand: a hung server, which
+      // answers what it was sent once it resumes.
+      let frozen = false;
+      const held: Array<() => void> = [];
+      const relay = (write: () => void): void => {
+        if (frozen) held.push(write);
+        else write();
+      };
+      const target = new URL(redisUrl);
+      const proxy = createServer((client) => {
+        const upstream = connect(Number(target.port || 6379), target.hostname);
+        client.on('data', (chunk) => relay(() => upstream.write(chunk)));
+        upstream.on('data', (chunk) => relay(() => client.write(chunk)));
+        client.on('close', () => upstream.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = proxy.address() as AddressInfo;
+        const store = { deadlineMs: 150, cooldownMs: 1_500, banCacheMs: 0, maxPendingObservations: 5 };
+        const t = await boot(platform, { mode: 'ban', store }, `redis://127.0.0.1:${port}`);
+        await t.threat.ban('198.51.100.60');
+        expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.60'))).status).toBe(403);
+        frozen = true;
+        // Each request waits at most the deadline (the store's command timeout is 1 s); during the
+        // cool-down the store is not asked at all. Fail open: the banned client passes.
+        const durations: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const started = Date.now();
+          const res = await request(t.server).get('/test/threat/echo').set(from('198.51.100.60'));
+          durations.push(Date.now() - started);
+          expect(res.status).toBe(200);
+        }
+        expect(Math.max(...durations)).toBeLessThan(150 + 250);
+        // Only the first waited for the deadline: without the breaker they would sum to ≥ 1 500 ms.
+        expect(durations.reduce((a, b) => a + b, 0)).toBeLessThan(2 * 150 + 10 * 40);
+        // Many concurrent requests do not each wait either, and observations stay bounded.
+        const started = Date.now();
+        const statuses = await Promise.all(
+          Array.from({ length: 30 }, async (_, i) => (await request(t.server).get(`/x-${i}`)).status),
+        );
+        expect(statuses.every((s) => s === 404)).toBe(true);
+        expect(Date.now() - started).toBeLessThan(150 + 500);
+        // Observations wait for the store's 1 s command timeout: at most maxPendingObservations at once.
+        expect(t.threat.observationsInFlight).toBe(5);
+        expect(t.logs.lines.filter((line) => line.includes('Threat store unavailable'))).toHaveLength(1);
+        frozen = false;
+        for (const write of held.splice(0)) write();
+        // After the cool-down a probe finds the store again and the ban is enforced again.
+        await expect
+          .poll(async () => (await request(t.server).get('/test/threat/echo').set(from('198.51.100.60'))).status, {
+            timeout: 5_000,
+            interval: 100,
+          })
+          .toBe(403);
+        expect(t.logs.lines.some((line) => line.includes('Threat store reachable again'))).toBe(true);
+      } finally {
+        proxy.close();
+      }
+    });
+  });
+});
+
+describe('useThreatDetection without ThreatModule', () => {
+  it('throws THREAT_INVALID_OPTIONS instead of ending the process', async () => {
+    @Module({})
+    class BareModule {}
+    const app = await NestFactory.create(BareModule, { logger: false });
+    try {
+      expect(() => useThreatDetection(app)).toThrow(InvalidOptionsError);
+      expect(() => useThreatDetection(app)).toThrow(/ThreatModule\.forRoot\(\)/);
+    } finally {
+      await app.close();
+    }
   });
 });
 
@@ -318,7 +413,8 @@ describe.each(PLATFORMS)('threat detection when the store is down (%s)', (platfo
     const t = await boot(platform, { mode: 'ban' }, 'redis://127.0.0.1:1');
     expect((await request(t.server).get('/test/threat/echo')).status).toBe(200);
     expect((await request(t.server).get(`/test/threat/echo?id=${encodeURIComponent(SQLI)}`)).status).toBe(403);
-    expect((await request(t.server).get('/test/threat/echo')).status).toBe(200);
-    expect(t.logs.lines.some((line) => line.includes('Threat store unavailable'))).toBe(true);
+    // Another client (the attacker's ban holds on this instance for banCacheMs even without a store).
+    expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.70'))).status).toBe(200);
+    expect(t.logs.lines.filter((line) => line.includes('Threat store unavailable'))).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { THREAT_OPTIONS } from './threat.constants';
 import { ThreatGuard } from './threat.guard';
+import { registerThreatService } from './threat.middleware';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './threat.module-definition';
 import { resolveThreatOptions, type ThreatModuleOptions } from './threat.options';
 import { ThreatService } from './threat.service';
@@ -23,6 +24,15 @@ import { ThreatService } from './threat.service';
       useFactory: (raw: ThreatModuleOptions) => resolveThreatOptions(raw),
     },
     ThreatService,
+    {
+      // Lets useThreatDetection(app) find this application's service without app.get().
+      provide: Symbol('THREAT_SERVICE_REGISTRATION'),
+      inject: [ThreatService, HttpAdapterHost],
+      useFactory: (service: ThreatService, host: HttpAdapterHost) => {
+        registerThreatService(host, service);
+        return true;
+      },
+    },
     { provide: APP_GUARD, useClass: ThreatGuard },
   ],
   exports: [ThreatService, THREAT_OPTIONS],

@@ -53,6 +53,23 @@ export interface BehaviourOptions {
   failedLogins?: Partial<FailedLoginSignal>;
 }
 
+/** How the request path copes with a slow or failing store (README "Store outages"). */
+export interface ThreatStoreOptions {
+  /** A ban lookup on the request path waits at most this long, then the request proceeds (fail open). @default 40 */
+  deadlineMs?: number;
+  /** After a store failure or a missed deadline the store is skipped this long, then probed again. @default 2_000 */
+  cooldownMs?: number;
+  /**
+   * Ban lookups are cached per client this long: a ban set by another instance is enforced here
+   * within this delay (a ban set by this instance applies at once). 0 disables the cache. @default 1_000
+   */
+  banCacheMs?: number;
+  /** Clients kept in the ban cache (the oldest goes first). @default 10_000 */
+  banCacheSize?: number;
+  /** Behaviour observations in flight to the store at once; more are dropped. @default 1_000 */
+  maxPendingObservations?: number;
+}
+
 /** Options of {@link ThreatModule}. @publicApi */
 export interface ThreatModuleOptions {
   /** @default 'block' */
@@ -78,6 +95,7 @@ export interface ThreatModuleOptions {
   trustedClients?: string[];
   /** Prefix of every key this module writes in the store. @default 'threat:' */
   keyPrefix?: string;
+  store?: ThreatStoreOptions;
 }
 
 export interface ResolvedThreatOptions {
@@ -95,6 +113,7 @@ export interface ResolvedThreatOptions {
   readonly banTtlMs: number;
   readonly trustedClients: TrustedProxies;
   readonly keyPrefix: string;
+  readonly store: Readonly<Required<ThreatStoreOptions>>;
 }
 
 const MODES: readonly string[] = ['monitor', 'block', 'ban'];
@@ -160,5 +179,18 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
     banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
     trustedClients,
     keyPrefix: raw.keyPrefix ?? 'threat:',
+    store: resolveStoreOptions(raw.store ?? {}),
+  });
+}
+
+function resolveStoreOptions(raw: ThreatStoreOptions): Readonly<Required<ThreatStoreOptions>> {
+  const banCacheMs = raw.banCacheMs ?? 1_000;
+  if (!Number.isFinite(banCacheMs) || banCacheMs < 0) fail(`store.banCacheMs must be 0 or more, got ${banCacheMs}.`);
+  return Object.freeze({
+    deadlineMs: positive('store.deadlineMs', raw.deadlineMs ?? 40),
+    cooldownMs: positive('store.cooldownMs', raw.cooldownMs ?? 2_000),
+    banCacheMs,
+    banCacheSize: Math.ceil(positive('store.banCacheSize', raw.banCacheSize ?? 10_000)),
+    maxPendingObservations: Math.ceil(positive('store.maxPendingObservations', raw.maxPendingObservations ?? 1_000)),
   });
 }

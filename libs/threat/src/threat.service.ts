@@ -8,6 +8,7 @@ import {
   type InspectableRequest,
   type InspectionResult,
 } from './inspection/inspect';
+import { BanCache, StoreBreaker } from './store-breaker';
 import { THREAT_OPTIONS } from './threat.constants';
 import type { ResolvedThreatOptions, ThreatMode } from './threat.options';
 
@@ -43,8 +44,6 @@ export interface BehaviourSignal {
   windowMs: number;
 }
 
-const STORE_WARNING_INTERVAL_MS = 60_000;
-
 /**
  * The threat engine inside Nest: inspects requests with the module's options, keeps behaviour
  * signals per client in the shared store, decides by risk score and mode, bans and unbans.
@@ -63,14 +62,28 @@ const STORE_WARNING_INTERVAL_MS = 60_000;
 @Injectable()
 export class ThreatService {
   private readonly logger = new Logger('ThreatService');
-  private lastStoreWarning = 0;
   private readonly compiled = new WeakMap<readonly string[], ReturnType<typeof compileInspectOptions>>();
+  private readonly breaker: StoreBreaker;
+  private readonly banCache: BanCache<BanRecord | Promise<BanRecord | undefined>>;
+  private pendingObservations = 0;
 
   constructor(
     @Inject(THREAT_OPTIONS) readonly options: ResolvedThreatOptions,
     @InjectStore() private readonly store: Store,
     private readonly events: SecurityEvents,
-  ) {}
+  ) {
+    const { deadlineMs, cooldownMs, banCacheMs, banCacheSize } = options.store;
+    this.breaker = new StoreBreaker(
+      deadlineMs,
+      cooldownMs,
+      (error) =>
+        this.logger.warn(
+          `Threat store unavailable (${(error as Error).message}): bans and behaviour signals are not enforced until it recovers; input inspection still applies.`,
+        ),
+      () => this.logger.log('Threat store reachable again: bans and behaviour signals are enforced.'),
+    );
+    this.banCache = new BanCache(banCacheMs, banCacheSize);
+  }
 
   /** Inspects a request with the module's options, plus `ignore` locations of a route policy. */
   inspect(request: InspectableRequest, ignore?: readonly string[]): InspectionResult {
@@ -104,6 +117,49 @@ export class ThreatService {
     }
   }
 
+  /**
+   * The request path's ban check: from the local cache, else from the store within the deadline
+   * (`store.deadlineMs`); `undefined` when the store fails, is slow or is in a cool-down (fail
+   * open). Synchronous when cached; never rejects.
+   */
+  lookupBan(client: string): BanRecord | undefined | Promise<BanRecord | undefined> {
+    const now = Date.now();
+    const cached = this.banCache.get(client, now);
+    if (cached) {
+      const value = cached.value;
+      if (value === undefined || value instanceof Promise) return value;
+      return value.until > now ? value : undefined;
+    }
+    const entry = this.banCache.set(client, undefined, now);
+    // Concurrent requests of the client share this lookup; a local ban or unban meanwhile wins.
+    const pending = this.breaker
+      .run(() => this.getBan(client), undefined)
+      .then((ban) => {
+        if (this.banCache.isCurrent(client, entry)) entry.value = ban;
+        return ban;
+      });
+    if (this.banCache.isCurrent(client, entry)) entry.value = pending;
+    return pending;
+  }
+
+  /**
+   * Records a response for the behaviour signals without waiting: dropped when
+   * `store.maxPendingObservations` are already in flight (each ends within the store's command
+   * timeout), so a slow or hung store cannot pile up work in memory.
+   */
+  observeInBackground(client: string, endpoint: string, status: number): void {
+    if (this.pendingObservations >= this.options.store.maxPendingObservations) return;
+    this.pendingObservations++;
+    this.observe(client, endpoint, status)
+      .catch((error: unknown) => this.breaker.failure(error))
+      .finally(() => this.pendingObservations--);
+  }
+
+  /** Behaviour observations in flight (bounded by `store.maxPendingObservations`). */
+  get observationsInFlight(): number {
+    return this.pendingObservations;
+  }
+
   /** Bans `client` on every instance sharing the store. Trusted clients are never banned. */
   async ban(
     client: string,
@@ -116,6 +172,8 @@ export class ThreatService {
       reasons: options.reasons ?? ['manual'],
       until: Date.now() + ttlMs,
     };
+    // Enforced here at once, before the store answers; other instances see it within banCacheMs.
+    this.banCache.set(client, record, Date.now());
     await this.store.set(this.key(client, 'ban'), JSON.stringify(record), { ttlMs });
     this.events.emit({
       type: 'client.banned',
@@ -130,6 +188,7 @@ export class ThreatService {
   /** Lifts a ban or block on every instance. Resolves to whether there was one. */
   async unban(client: string): Promise<boolean> {
     const removed = await this.store.delete(this.key(client, 'ban'));
+    this.banCache.set(client, undefined, Date.now());
     if (removed) this.events.emit({ type: 'client.unbanned', severity: 'info', clientIp: client, reason: 'manual' });
     return removed;
   }
@@ -307,14 +366,9 @@ export class ThreatService {
     });
   }
 
-  /** Logs a store failure at most once a minute: the policy is to let requests through. */
+  /** Reports a store failure: the request path skips the store for a cool-down (one warning per outage). */
   storeFailed(error: unknown): void {
-    const now = Date.now();
-    if (now - this.lastStoreWarning < STORE_WARNING_INTERVAL_MS) return;
-    this.lastStoreWarning = now;
-    this.logger.warn(
-      `Threat store unavailable (${(error as Error).message}): bans and behaviour signals are not enforced until it recovers; input inspection still applies.`,
-    );
+    this.breaker.failure(error);
   }
 
   /** The security event of an inspected request that is let through. */
