@@ -5,11 +5,18 @@ import { RateLimitedError } from '@rampart/errors';
 import { resolveKey, subjectOf } from './key-resolver';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY, RATE_LIMIT_STORAGE, SKIP_RATE_LIMIT } from './rate-limit.constants';
 import type { RateLimitMetadata } from './rate-limit.decorator';
-import { constrainingTier, rateLimitHeaders } from './rate-limit.headers';
+import { constrainingTier, rateLimitHeaders, setAdmittedHeaders } from './rate-limit.headers';
 import { resolvePolicy, type ResolvedPolicy, type ResolvedRateLimitOptions } from './rate-limit.options';
-import type { RateLimitStorage } from './storage/rate-limit.storage';
+import type { RateLimitDecision, RateLimitStorage } from './storage/rate-limit.storage';
 
 type Handler = (...args: unknown[]) => unknown;
+
+/** A route's policy and what the hot path derives from it, computed once. */
+interface PreparedRoute {
+  readonly policy: ResolvedPolicy;
+  /** `<policy name>|`, the start of every storage key of this policy. */
+  readonly keyPrefix: string;
+}
 
 /**
  * Applies the route's policy (its `@RateLimit()`, its controller's, or the module's default) in
@@ -21,7 +28,7 @@ type Handler = (...args: unknown[]) => unknown;
 @Injectable()
 export class RateLimitGuard implements CanActivate, OnModuleInit {
   /** Policies per controller and handler, resolved once: the hot path does no reflection. */
-  private readonly policies = new WeakMap<object, Map<Handler, ResolvedPolicy | null>>();
+  private readonly routes = new WeakMap<object, Map<Handler, PreparedRoute | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -31,25 +38,40 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     @Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const policy = this.policyOf(context);
-    if (!policy) return true;
+    const route = this.routeOf(context.getClass(), context.getHandler() as Handler);
+    if (!route) return true;
+    const { policy } = route;
     const http = context.switchToHttp();
     const req = http.getRequest<object>();
     const cost = typeof policy.cost === 'number' ? policy.cost : policy.cost(context);
     if (!Number.isSafeInteger(cost) || cost < 1) {
       throw new TypeError(`The cost function of rate-limit policy "${policy.name}" returned ${cost}.`);
     }
-    const resolved = resolveKey(policy.key, req, context);
-    const key = typeof resolved === 'string' ? resolved : await resolved;
-    const decision = await this.storage.decide(`${policy.name}|${key}`, policy.tiers, cost);
-    const headers = rateLimitHeaders(decision, this.options.headers);
+    const key = resolveKey(policy.key, req, context);
+    // One promise per request when the key is known synchronously (every key but a function's).
+    if (typeof key === 'string') {
+      return this.storage
+        .decide(route.keyPrefix + key, policy.tiers, cost)
+        .then((d) => this.apply(d, route, http, req));
+    }
+    return key.then((k) =>
+      this.storage.decide(route.keyPrefix + k, policy.tiers, cost).then((d) => this.apply(d, route, http, req)),
+    );
+  }
+
+  private apply(
+    decision: RateLimitDecision,
+    route: PreparedRoute,
+    http: ReturnType<ExecutionContext['switchToHttp']>,
+    req: object,
+  ): true {
     if (decision.admitted) {
-      const res = rawResponse(http.getResponse<object>());
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+      setAdmittedHeaders(rawResponse(http.getResponse<object>()), decision, route.policy.tiers, this.options.headers);
       return true;
     }
+    const headers = rateLimitHeaders(decision, this.options.headers);
     const tier = decision.limitedBy ?? constrainingTier(decision);
     const retryAfter = Number(headers['Retry-After']);
     throw new RateLimitedError(`Too many requests: the "${tier.name}" limit is reached. Retry in ${retryAfter} s.`, {
@@ -60,24 +82,22 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
         retryAfter,
         resetAt: new Date(Date.now() + retryAfter * 1000).toISOString(),
       },
-      eventDetails: { policy: policy.name, tier: tier.name, degraded: decision.degraded },
+      eventDetails: { policy: route.policy.name, tier: tier.name, degraded: decision.degraded },
       ...(subjectOf(req) === undefined ? {} : { subject: subjectOf(req) }),
     });
   }
 
-  private policyOf(context: ExecutionContext): ResolvedPolicy | null {
-    return this.policyFor(context.getClass(), context.getHandler() as Handler);
-  }
-
-  private policyFor(controller: object, handler: Handler): ResolvedPolicy | null {
-    let byHandler = this.policies.get(controller);
-    if (!byHandler) this.policies.set(controller, (byHandler = new Map<Handler, ResolvedPolicy | null>()));
-    let policy = byHandler.get(handler);
-    if (policy === undefined) {
-      policy = this.resolve(handler, controller);
-      byHandler.set(handler, policy);
+  /** The route's policy, resolved once per handler: the hot path does no reflection. */
+  private routeOf(controller: object, handler: Handler): PreparedRoute | null {
+    let byHandler = this.routes.get(controller);
+    if (!byHandler) this.routes.set(controller, (byHandler = new Map<Handler, PreparedRoute | null>()));
+    let route = byHandler.get(handler);
+    if (route === undefined) {
+      const policy = this.resolve(handler, controller);
+      route = policy ? { policy, keyPrefix: `${policy.name}|` } : null;
+      byHandler.set(handler, route);
     }
-    return policy;
+    return route;
   }
 
   private resolve(handler: Handler, controller: object): ResolvedPolicy | null {
@@ -106,7 +126,7 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name];
-        if (typeof handler === 'function') this.policyFor(controller, handler as Handler);
+        if (typeof handler === 'function') this.routeOf(controller, handler as Handler);
       }
     }
   }

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { ResolvedTier } from './rate-limit.options';
 import type { RateLimitDecision, TierResult } from './storage/rate-limit.storage';
 
 const seconds = (ms: number): number => Math.ceil(ms / 1000);
@@ -5,7 +7,7 @@ const seconds = (ms: number): number => Math.ceil(ms / 1000);
 /** `RateLimit-Policy` depends only on the tiers, which repeat: built once per tier list shape. */
 const policyFields = new Map<string, string>();
 
-function policyField(tiers: readonly TierResult[]): string {
+function policyField(tiers: readonly (TierResult | ResolvedTier)[]): string {
   const id = tiers.map((t) => `${t.name}/${t.limit}/${t.windowMs}`).join('|');
   let field = policyFields.get(id);
   if (field === undefined) {
@@ -13,6 +15,15 @@ function policyField(tiers: readonly TierResult[]): string {
     // Tier lists come from configuration, not from clients; the bound only guards against misuse.
     if (policyFields.size < 1_000) policyFields.set(id, field);
   }
+  return field;
+}
+
+/** `RateLimit-Policy` for a policy's own (frozen, reused) tier list: no string work per request. */
+const policyFieldsByTiers = new WeakMap<readonly ResolvedTier[], string>();
+
+export function policyFieldOf(tiers: readonly ResolvedTier[]): string {
+  let field = policyFieldsByTiers.get(tiers);
+  if (field === undefined) policyFieldsByTiers.set(tiers, (field = policyField(tiers)));
   return field;
 }
 
@@ -56,4 +67,27 @@ export function rateLimitHeaders(
   }
   if (!decision.admitted) headers['Retry-After'] = String(Math.max(1, seconds(tier.resetMs)));
   return headers;
+}
+
+/**
+ * The headers of an admitted request, written straight to the response: the same fields as
+ * {@link rateLimitHeaders}, without building a record per request on the hot path.
+ */
+export function setAdmittedHeaders(
+  res: ServerResponse,
+  decision: RateLimitDecision,
+  tiers: readonly ResolvedTier[],
+  style: 'ietf' | 'legacy' | 'both' | 'none',
+): void {
+  if (style === 'none') return;
+  const tier = constrainingTier(decision);
+  if (style !== 'legacy') {
+    res.setHeader('RateLimit-Policy', policyFieldOf(tiers));
+    res.setHeader('RateLimit', `"${tier.name}";r=${tier.remaining};t=${seconds(tier.resetMs)}`);
+  }
+  if (style !== 'ietf') {
+    res.setHeader('X-RateLimit-Limit', String(tier.limit));
+    res.setHeader('X-RateLimit-Remaining', String(tier.remaining));
+    res.setHeader('X-RateLimit-Reset', String(seconds(tier.resetMs)));
+  }
 }

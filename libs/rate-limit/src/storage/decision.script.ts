@@ -45,6 +45,7 @@ for i = 1, n do
     tier.idx = math.floor(now / tier.window)
     local h = redis.call('HMGET', tier.key, 'w', 'c', 'p')
     local w, c, p = tonumber(h[1]), tonumber(h[2]) or 0, tonumber(h[3]) or 0
+    tier.sameWindow = w == tier.idx
     tier.cur, tier.prev = 0, 0
     if w == tier.idx then tier.cur, tier.prev = c, p elseif w == tier.idx - 1 then tier.prev = c end
     local frac = (now - tier.idx * tier.window) / tier.window
@@ -116,8 +117,13 @@ for i = 1, n do
       redis.call('PEXPIRE', tier.key, math.ceil(tier.window))
     elseif tier.algo == 'window' then
       tier.cur = tier.cur + cost
-      redis.call('HSET', tier.key, 'w', tier.idx, 'c', tier.cur, 'p', tier.prev)
-      redis.call('PEXPIRE', tier.key, math.ceil((tier.idx + 2) * tier.window - now))
+      if tier.sameWindow then
+        -- Same window: only the count moves; the expiry, set when the window began, still holds.
+        redis.call('HSET', tier.key, 'c', tier.cur)
+      else
+        redis.call('HSET', tier.key, 'w', tier.idx, 'c', tier.cur, 'p', tier.prev)
+        redis.call('PEXPIRE', tier.key, math.ceil((tier.idx + 2) * tier.window - now))
+      end
     else
       tier.tat = tier.tat + cost * tier.interval
       redis.call('SET', tier.key, string.format('%.3f', tier.tat), 'PX', math.max(1, math.ceil(tier.tat - now)))
@@ -157,6 +163,8 @@ interface LocalTier {
   ok: boolean;
   log: number[];
   idx: number;
+  /** The stored state of a sliding-window tier when it is for the current window (updated in place). */
+  state: WindowState | undefined;
   cur: number;
   prev: number;
   interval: number;
@@ -169,13 +177,54 @@ interface WindowState {
   p: number;
 }
 
+/** Shared by tiers that keep no log; never written (only `log` tiers push, onto their own array). */
+const NO_LOG: number[] = [];
+
+function remaining(tier: LocalTier, now: number): number {
+  if (tier.algo === 'log') return tier.limit - tier.log.length;
+  if (tier.algo === 'window') {
+    const frac = (now - tier.idx * tier.window) / tier.window;
+    return Math.max(0, Math.floor(tier.limit - (tier.prev * (1 - frac) + tier.cur)));
+  }
+  return Math.max(0, Math.min(tier.limit, Math.floor((tier.window - (tier.tat - now)) / tier.interval + EPSILON)));
+}
+
+function fullReset(tier: LocalTier, now: number): number {
+  if (tier.algo === 'log') return tier.log.length === 0 ? 0 : (tier.log.at(-1) ?? now) + tier.window - now;
+  if (tier.algo === 'window') {
+    if (tier.cur > 0) return (tier.idx + 2) * tier.window - now;
+    if (tier.prev > 0) return (tier.idx + 1) * tier.window - now;
+    return 0;
+  }
+  return tier.tat - now;
+}
+
+function waitFor(tier: LocalTier, need: number, now: number): number {
+  if (need > tier.limit) return 2 * tier.window;
+  if (tier.algo === 'log') {
+    const index = tier.log.length + need - tier.limit - 1;
+    return index < 0 ? 0 : (tier.log[index] ?? now) + tier.window - now;
+  }
+  if (tier.algo === 'window') {
+    if (tier.cur + need <= tier.limit) {
+      if (tier.prev <= 0) return 0;
+      const f = 1 - (tier.limit - tier.cur - need) / tier.prev;
+      return Math.max(0, (tier.idx + f) * tier.window - now);
+    }
+    const g = 1 - (tier.limit - need) / tier.cur;
+    return (tier.idx + 1 + g) * tier.window - now;
+  }
+  return Math.max(0, tier.tat + need * tier.interval - tier.window - now);
+}
+
 /** The in-memory twin of {@link LUA}: same steps, same arithmetic, synchronous (so atomic). */
 function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: readonly (string | number)[]): number[] {
   const now = ctx.now();
   const cost = Number(args[0]);
-  const tiers: LocalTier[] = [];
+  const n = keys.length / 2;
+  const tiers = new Array<LocalTier>(n);
   let admitted = true;
-  for (let i = 0; i < keys.length / 2; i++) {
+  for (let i = 0; i < n; i++) {
     const a = 1 + i * 4;
     const tier: LocalTier = {
       algo: args[a] as Algo,
@@ -186,8 +235,9 @@ function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: r
       blockKey: keys[2 * i + 1] ?? '',
       blocked: 0,
       ok: false,
-      log: [],
+      log: NO_LOG,
       idx: 0,
+      state: undefined,
       cur: 0,
       prev: 0,
       interval: 0,
@@ -209,6 +259,7 @@ function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: r
       tier.idx = Math.floor(now / tier.window);
       const state = ctx.get(tier.key) as WindowState | undefined;
       if (state?.w === tier.idx) {
+        tier.state = state;
         tier.cur = state.c;
         tier.prev = state.p;
       } else if (state?.w === tier.idx - 1) {
@@ -223,45 +274,12 @@ function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: r
     }
     if (tier.blocked > 0) tier.ok = false;
     if (!tier.ok) admitted = false;
-    tiers.push(tier);
+    tiers[i] = tier;
   }
 
-  const remaining = (tier: LocalTier): number => {
-    if (tier.algo === 'log') return tier.limit - tier.log.length;
-    if (tier.algo === 'window') {
-      const frac = (now - tier.idx * tier.window) / tier.window;
-      return Math.max(0, Math.floor(tier.limit - (tier.prev * (1 - frac) + tier.cur)));
-    }
-    return Math.max(0, Math.min(tier.limit, Math.floor((tier.window - (tier.tat - now)) / tier.interval + EPSILON)));
-  };
-  const fullReset = (tier: LocalTier): number => {
-    if (tier.algo === 'log') return tier.log.length === 0 ? 0 : (tier.log.at(-1) ?? now) + tier.window - now;
-    if (tier.algo === 'window') {
-      if (tier.cur > 0) return (tier.idx + 2) * tier.window - now;
-      if (tier.prev > 0) return (tier.idx + 1) * tier.window - now;
-      return 0;
-    }
-    return tier.tat - now;
-  };
-  const waitFor = (tier: LocalTier, need: number): number => {
-    if (need > tier.limit) return 2 * tier.window;
-    if (tier.algo === 'log') {
-      const index = tier.log.length + need - tier.limit - 1;
-      return index < 0 ? 0 : (tier.log[index] ?? now) + tier.window - now;
-    }
-    if (tier.algo === 'window') {
-      if (tier.cur + need <= tier.limit) {
-        if (tier.prev <= 0) return 0;
-        const f = 1 - (tier.limit - tier.cur - need) / tier.prev;
-        return Math.max(0, (tier.idx + f) * tier.window - now);
-      }
-      const g = 1 - (tier.limit - need) / tier.cur;
-      return (tier.idx + 1 + g) * tier.window - now;
-    }
-    return Math.max(0, tier.tat + need * tier.interval - tier.window - now);
-  };
-
-  const out = [admitted ? 1 : 0];
+  const out = new Array<number>(1 + 3 * n);
+  out[0] = admitted ? 1 : 0;
+  let i = 0;
   for (const tier of tiers) {
     if (admitted) {
       if (tier.algo === 'log') {
@@ -269,14 +287,19 @@ function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: r
         ctx.set(tier.key, tier.log, Math.ceil(tier.window));
       } else if (tier.algo === 'window') {
         tier.cur += cost;
-        const state: WindowState = { w: tier.idx, c: tier.cur, p: tier.prev };
-        ctx.set(tier.key, state, Math.ceil((tier.idx + 2) * tier.window - now));
+        if (tier.state) {
+          // Same window: only the count moves; the expiry, set when the window began, still holds.
+          tier.state.c = tier.cur;
+        } else {
+          const state: WindowState = { w: tier.idx, c: tier.cur, p: tier.prev };
+          ctx.set(tier.key, state, Math.ceil((tier.idx + 2) * tier.window - now));
+        }
       } else {
         tier.tat += cost * tier.interval;
         ctx.set(tier.key, tier.tat, Math.max(1, Math.ceil(tier.tat - now)));
       }
     }
-    let rem = remaining(tier);
+    let rem = remaining(tier, now);
     let reset: number;
     if (tier.blocked > 0) {
       rem = 0;
@@ -286,13 +309,16 @@ function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: r
       rem = 0;
       reset = tier.block;
     } else if (!tier.ok) {
-      reset = waitFor(tier, cost);
+      reset = waitFor(tier, cost, now);
     } else if (rem >= 1) {
-      reset = fullReset(tier);
+      reset = fullReset(tier, now);
     } else {
-      reset = waitFor(tier, 1);
+      reset = waitFor(tier, 1, now);
     }
-    out.push(rem, Math.max(0, Math.ceil(reset)), tier.ok ? 0 : 1);
+    out[1 + 3 * i] = rem;
+    out[2 + 3 * i] = Math.max(0, Math.ceil(reset));
+    out[3 + 3 * i] = tier.ok ? 0 : 1;
+    i++;
   }
   return out;
 }

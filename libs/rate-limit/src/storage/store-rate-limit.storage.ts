@@ -11,46 +11,63 @@ const ALGORITHM_CODES = { 'sliding-log': 'log', 'sliding-window': 'window', 'tok
  * the script is valid on Redis Cluster.
  */
 export class StoreRateLimitStorage implements RateLimitStorage {
-  /** ARGV per tier list, built once: policies are frozen and reused for every request. */
-  private readonly argsCache = new WeakMap<readonly ResolvedTier[], (string | number)[]>();
+  private readonly layouts = new WeakMap<readonly ResolvedTier[], Layout>();
 
   constructor(
     readonly store: Store,
     private readonly keyPrefix = 'rl:',
   ) {}
 
-  async decide(key: string, tiers: readonly ResolvedTier[], cost: number): Promise<RateLimitDecision> {
-    const base = `${this.keyPrefix}{${key}}:`;
+  decide(key: string, tiers: readonly ResolvedTier[], cost: number): Promise<RateLimitDecision> {
+    const layout = this.layoutOf(tiers);
+    const base = `${this.keyPrefix}{${key}}`;
     const keys: string[] = [];
-    for (const tier of tiers) keys.push(base + tier.name, `${base + tier.name}:block`);
-    const reply = await this.store.run(DECISION_SCRIPT, keys, this.argsOf(tiers, cost));
-    const results: TierResult[] = [];
-    let limitedBy: TierResult | undefined;
-    for (const [i, tier] of tiers.entries()) {
-      const result: TierResult = {
-        name: tier.name,
-        limit: tier.limit,
-        windowMs: tier.windowMs,
-        remaining: reply[1 + i * 3] ?? 0,
-        resetMs: reply[2 + i * 3] ?? 0,
-        denied: reply[3 + i * 3] === 1,
-      };
-      results.push(result);
-      if (result.denied && (!limitedBy || result.resetMs > limitedBy.resetMs)) limitedBy = result;
-    }
-    return { admitted: reply[0] === 1, tiers: results, limitedBy, degraded: false };
+    for (const suffix of layout.keySuffixes) keys.push(base + suffix);
+    const args = cost === 1 ? layout.args : withCost(layout.args, cost);
+    return this.store.run(DECISION_SCRIPT, keys, args).then((reply) => toDecision(reply, tiers));
   }
 
-  /** ARGV for a cost of 1 is built once per tier list; other costs copy it. */
-  private argsOf(tiers: readonly ResolvedTier[], cost: number): readonly (string | number)[] {
-    let args = this.argsCache.get(tiers);
-    if (!args) {
-      args = [1, ...tiers.flatMap((t) => [ALGORITHM_CODES[t.algorithm], t.limit, t.windowMs, t.blockForMs])];
-      this.argsCache.set(tiers, args);
+  /** Key suffixes and ARGV of a tier list, built once: policies are frozen and reused for every request. */
+  private layoutOf(tiers: readonly ResolvedTier[]): Layout {
+    let layout = this.layouts.get(tiers);
+    if (!layout) {
+      layout = {
+        keySuffixes: tiers.flatMap((t) => [`:${t.name}`, `:${t.name}:block`]),
+        args: [1, ...tiers.flatMap((t) => [ALGORITHM_CODES[t.algorithm], t.limit, t.windowMs, t.blockForMs])],
+      };
+      this.layouts.set(tiers, layout);
     }
-    if (cost === 1) return args;
-    const copy = [...args];
-    copy[0] = cost;
-    return copy;
+    return layout;
   }
+}
+
+interface Layout {
+  readonly keySuffixes: readonly string[];
+  /** ARGV for a cost of 1; other costs copy it. */
+  readonly args: readonly (string | number)[];
+}
+
+function withCost(args: readonly (string | number)[], cost: number): (string | number)[] {
+  const copy = [...args];
+  copy[0] = cost;
+  return copy;
+}
+
+function toDecision(reply: readonly number[], tiers: readonly ResolvedTier[]): RateLimitDecision {
+  const results = new Array<TierResult>(tiers.length);
+  let limitedBy: TierResult | undefined;
+  let i = 0;
+  for (const tier of tiers) {
+    const result: TierResult = {
+      name: tier.name,
+      limit: tier.limit,
+      windowMs: tier.windowMs,
+      remaining: reply[1 + i * 3] ?? 0,
+      resetMs: reply[2 + i * 3] ?? 0,
+      denied: reply[3 + i * 3] === 1,
+    };
+    results[i++] = result;
+    if (result.denied && (!limitedBy || result.resetMs > limitedBy.resetMs)) limitedBy = result;
+  }
+  return { admitted: reply[0] === 1, tiers: results, limitedBy, degraded: false };
 }
