@@ -10,6 +10,7 @@ import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+import { loadConfig, type AppConfig } from '../apps/sample-api/src/app.config';
 import type { Platform } from '../apps/sample-api/src/app.factory';
 
 /** Routes of this suite: an echo, a route whose `codeSnippet` carries code, a login, a failing route. */
@@ -64,13 +65,18 @@ interface Booted extends TestApp {
 
 const apps: Booted[] = [];
 
-async function boot(platform: Platform, threat: ThreatModuleOptions, redis?: string): Promise<Booted> {
+async function boot(
+  platform: Platform,
+  threat: ThreatModuleOptions,
+  redis?: string,
+  config: Partial<AppConfig> = {},
+): Promise<Booted> {
   // A generous deadline: a busy test machine must not make a healthy Redis look down (the hung-Redis
   // test sets its own).
   const store = { deadlineMs: 500, ...threat.store };
   const t = await startApp(
     platform,
-    { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat, store }, redisUrl: redis },
+    { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat, store }, redisUrl: redis, ...config },
     [ThreatProbeController],
   );
   const events: SecurityEvent[] = [];
@@ -191,6 +197,9 @@ describe.each(PLATFORMS)('threat detection (%s)', (platform) => {
       const banned = await request(t.server).get('/test/threat/echo').set(from('198.51.100.7'));
       expect(banned.status).toBe(403);
       expect(banned.body.code).toBe('THREAT_DETECTED');
+      // Refused before routing, yet with the security headers every response carries.
+      expect(banned.headers['x-frame-options']).toBe('DENY');
+      expect(banned.headers['content-security-policy']).toContain("default-src 'none'");
       expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.8'))).status).toBe(200);
       expect(t.events.map((e) => e.type)).toContain('client.banned');
       expect(await t.threat.unban('198.51.100.7')).toBe(true);
@@ -212,6 +221,42 @@ describe.each(PLATFORMS)('threat detection (%s)', (platform) => {
   });
 
   describeBehaviour(platform, 'memory', undefined);
+
+  describe("the sample's OAuth login form", () => {
+    // The login rate limit (5 a minute) would answer 429 first: raise it to reach the threat signal.
+    const rateLimit = { ...loadConfig({}).rateLimit, loginPerMinute: 100, keyPrefix: uniqueKeyPrefix('rl') };
+    const failLogins = async (t: Booted, ip: string, count: number): Promise<number[]> => {
+      const statuses: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const res = await request(t.server)
+          .post('/oauth/login')
+          .set(from(ip))
+          .type('form')
+          .send({ username: `user${i}@example.com`, password: 'wrong' });
+        statuses.push(res.status);
+      }
+      return statuses;
+    };
+
+    it('bans credential stuffing in ban mode: 11 failed logins from one IP across accounts', async () => {
+      const t = await boot(platform, { mode: 'ban' }, undefined, { rateLimit });
+      expect(await failLogins(t, '192.0.2.50', 11)).toEqual(Array(11).fill(401));
+      const next = await request(t.server).get('/health').set(from('192.0.2.50'));
+      expect(next.status).toBe(403);
+      expect(next.body.code).toBe('THREAT_DETECTED');
+      expect(await t.threat.getBan('192.0.2.50')).toMatchObject({ reasons: ['credential_stuffing'] });
+      expect((await request(t.server).get('/health').set(from('192.0.2.51'))).status).toBe(200);
+    });
+
+    it('in the default monitor mode reports it once and refuses nothing', async () => {
+      const t = await boot(platform, { mode: loadConfig({}).threat.mode }, undefined, { rateLimit });
+      expect(await failLogins(t, '192.0.2.52', 12)).toEqual(Array(12).fill(401));
+      const reported = t.events.filter((e) => e.reason === 'suspicious_behaviour' && e.clientIp === '192.0.2.52');
+      expect(reported).toHaveLength(1);
+      expect(reported[0]?.details).toMatchObject({ decision: 'monitored' });
+      expect(await t.threat.getBan('192.0.2.52')).toBeUndefined();
+    });
+  });
 });
 
 /** The acceptance scenarios, on a given store. */

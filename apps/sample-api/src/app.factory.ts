@@ -22,13 +22,14 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
 
 /**
  * The Rampart wiring, in order: request context first (so everything after it has the request id
- * and client IP), then threat detection (banned clients refused before any work), headers, the HTTPS redirect, request limits and CORS. The e2e tests call this
- * on apps built with `@nestjs/testing`.
+ * and client IP), then security headers (so every response carries them, a banned client's 403
+ * included), threat detection (banned clients refused before any other work), the HTTPS redirect,
+ * request limits and CORS. The e2e tests call this on apps built with `@nestjs/testing`.
  */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   useRequestContext(app);
-  useThreatDetection(app);
   useSecurityHeaders(app);
+  useThreatDetection(app);
   useHttpsRedirect(app, { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) });
   useRequestLimits(app);
   app.enableCors(strictCors({ origins: config.corsOrigins }));

@@ -4,6 +4,7 @@ import { getRequestContext } from '@rampart/core';
 import { ForbiddenError } from '@rampart/errors';
 import { SecurityHeaders } from '@rampart/headers';
 import { RateLimit } from '@rampart/rate-limit';
+import { ThreatService } from '@rampart/threat';
 import { RequestLimits } from '@rampart/validation';
 import { UsersService } from '../users/users.service';
 import { consentPage, loginPage } from './pages';
@@ -70,6 +71,7 @@ export class OAuthLoginController {
     private readonly users: UsersService,
     private readonly sessions: SampleSessions,
     private readonly consents: SampleConsents,
+    private readonly threat: ThreatService,
   ) {}
 
   @Get('login')
@@ -86,6 +88,11 @@ export class OAuthLoginController {
     const returnTo = field(req.body, 'return_to');
     const user = this.users.verifyPassword(field(req.body, 'username'), field(req.body, 'password'));
     if (!user) {
+      // Credential stuffing (one IP, many accounts) is acted on by the threat mode; a store outage
+      // must not turn a wrong password into a 500.
+      await this.threat
+        .recordFailedLogin({ ip: getRequestContext(req).clientIp, account: field(req.body, 'username') })
+        .catch((error: unknown) => this.threat.storeFailed(error));
       res.status(401);
       res.header('Content-Type', HTML);
       res.send(loginPage(this.server.isReturnPath(returnTo) ? returnTo : '', 'The email or password is wrong.'));
