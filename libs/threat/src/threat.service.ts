@@ -66,6 +66,7 @@ export class ThreatService {
   private readonly breaker: StoreBreaker;
   private readonly banCache: BanCache<BanRecord | Promise<BanRecord | undefined>>;
   private pendingObservations = 0;
+  private readonly keysByClient = new Map<string, { r: number; e: number; s: number; keys: string[] }>();
 
   constructor(
     @Inject(THREAT_OPTIONS) readonly options: ResolvedThreatOptions,
@@ -205,16 +206,7 @@ export class ThreatService {
     const r = window(now, requestRate.windowMs);
     const e = window(now, errorRate.windowMs);
     const s = window(now, scanning.windowMs);
-    const keys = [
-      this.key(client, `r:${r.index}`),
-      this.key(client, `r:${r.index - 1}`),
-      this.key(client, `t:${e.index}`),
-      this.key(client, `t:${e.index - 1}`),
-      this.key(client, `e:${e.index}`),
-      this.key(client, `e:${e.index - 1}`),
-      this.key(client, `h:${s.index}`),
-      this.key(client, `h:${s.index - 1}`),
-    ];
+    const keys = this.observationKeys(client, r.index, e.index, s.index);
     const [rate = 0, ratePrev = 0, total = 0, totalPrev = 0, errors = 0, errorsPrev = 0, distinct = 0] =
       await this.store.run(OBSERVE, keys, [
         status >= 400 ? 1 : 0,
@@ -257,6 +249,28 @@ export class ThreatService {
     }
     if (signals.length > 0) await this.decideOnBehaviour(client, endpoint, signals);
     return signals;
+  }
+
+  /**
+   * The eight keys of a client's observation, reused while its windows stay the same: a busy
+   * client would otherwise build them on every request. Bounded (clients are client-chosen).
+   */
+  private observationKeys(client: string, r: number, e: number, s: number): string[] {
+    const cached = this.keysByClient.get(client);
+    if (cached && cached.r === r && cached.e === e && cached.s === s) return cached.keys;
+    const keys = [
+      this.key(client, `r:${r}`),
+      this.key(client, `r:${r - 1}`),
+      this.key(client, `t:${e}`),
+      this.key(client, `t:${e - 1}`),
+      this.key(client, `e:${e}`),
+      this.key(client, `e:${e - 1}`),
+      this.key(client, `h:${s}`),
+      this.key(client, `h:${s - 1}`),
+    ];
+    if (this.keysByClient.size >= 1024) this.keysByClient.clear();
+    this.keysByClient.set(client, { r, e, s, keys });
+    return keys;
   }
 
   /**

@@ -226,6 +226,8 @@ interface Compiled {
   scores: Readonly<Record<FindingSeverity, number>>;
   maxDepth: number;
   maxStrings: number;
+  /** Findings of whole header values (cookie included), by header name then value; see inspectHeader. */
+  headerMemo: Map<string, Map<string, readonly Finding[]>>;
 }
 
 export function compileInspectOptions(options: InspectOptions = {}): Compiled {
@@ -237,6 +239,7 @@ export function compileInspectOptions(options: InspectOptions = {}): Compiled {
     scores: { ...DEFAULT_SCORES, ...options.scores },
     maxDepth: options.maxDepth ?? 32,
     maxStrings: options.maxStrings ?? 10_000,
+    headerMemo: new Map(),
   };
 }
 
@@ -274,7 +277,15 @@ function detectAll(raw: string, context: DetectContext, mask: number): readonly 
  */
 const MEMO_MAX_LENGTH = 256;
 const MEMO_SIZE = 4096;
-const memo = new Map<string, readonly Match[]>();
+const memo = new Map<number, Map<string, readonly Match[]>>();
+let memoSize = 0;
+const SOURCE_IDS: Readonly<Record<DetectContext['source'], number>> = {
+  path: 0,
+  query: 1,
+  header: 2,
+  cookie: 3,
+  body: 4,
+};
 
 class Inspection {
   readonly findings: Finding[] = [];
@@ -317,12 +328,24 @@ class Inspection {
       this.record(raw, context, detectAll(raw, context, mask));
       return;
     }
-    const key = `${mask}|${context.source}|${context.isKey ? 'k' : 'v'}|${context.name !== '' && isUrlKey(context.name) ? 'u' : ''}|${raw}`;
-    let matches = memo.get(key);
+    // Keyed by a small number for the context, then the string: no key string built per lookup.
+    const contextId =
+      (mask << 6) |
+      (SOURCE_IDS[context.source] << 2) |
+      (context.isKey ? 2 : 0) |
+      (context.name !== '' && isUrlKey(context.name) ? 1 : 0);
+    let byString = memo.get(contextId);
+    if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
+    let matches = byString.get(raw);
     if (matches === undefined) {
       matches = detectAll(raw, context, mask);
-      if (memo.size >= MEMO_SIZE) memo.clear();
-      memo.set(key, matches);
+      if (++memoSize > MEMO_SIZE) {
+        memo.clear();
+        memoSize = 1;
+        memo.set(contextId, byString);
+        byString.clear();
+      }
+      byString.set(raw, matches);
     }
     this.record(raw, context, matches);
   }
@@ -420,6 +443,34 @@ function inspectCookies(inspection: Inspection, header: string): void {
   }
 }
 
+const HEADER_MEMO_MAX_LENGTH = 1024;
+const HEADER_MEMO_SIZE = 1024;
+
+/**
+ * One header, with its findings memoised per whole value: a client sends the same user agent,
+ * referer and cookies on every request, so the common case is one map lookup instead of a split,
+ * a decode and the detectors. The findings of a header depend only on its name and value (their
+ * locations are fixed), so sharing them is exact. Bounded per header name: cleared when full.
+ */
+function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
+  let byValue = options.headerMemo.get(name);
+  const known = byValue?.get(text);
+  if (known !== undefined) {
+    for (const finding of known) inspection.findings.push(finding);
+    return;
+  }
+  const before = inspection.findings.length;
+  if (name === 'cookie') inspectCookies(inspection, text);
+  else
+    inspection.at(['headers', name], () =>
+      inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
+    );
+  if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
+  if (byValue === undefined) options.headerMemo.set(name, (byValue = new Map<string, readonly Finding[]>()));
+  if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
+  byValue.set(text, Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))));
+}
+
 const PATH_CONTEXT: DetectContext = { source: 'path', isKey: false, name: '' };
 
 /** Runs the engine with options compiled once (what the guard does on every request). */
@@ -444,12 +495,7 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
   for (const name of options.headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    const text = typeof value === 'string' ? value : value.join(', ');
-    if (name === 'cookie') inspectCookies(inspection, text);
-    else
-      inspection.at(['headers', name], () =>
-        inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
-      );
+    inspectHeader(inspection, options, name, typeof value === 'string' ? value : value.join(', '));
   }
   if (typeof request.body === 'string') {
     const body = request.body;
