@@ -147,4 +147,18 @@ describe('inspectRequest', () => {
     });
     expect(inspectRequest(request, { paranoia: 2 }).threat).toBe(false);
   });
+
+  it('gives the same findings for a repeated header or query string (memoised) as the first time', () => {
+    const attack = {
+      path: "/search?q=1'%20OR%201=1--&page=2",
+      headers: { 'user-agent': '<script>alert(1)</script>', cookie: 'a=1; b=$(id)' },
+    };
+    const first = inspectRequest(attack);
+    const second = inspectRequest(attack);
+    expect(first.findings.map((f) => f.location).sort()).toEqual(['cookies.b', 'headers.user-agent', 'query.q']);
+    expect(second).toEqual(first);
+    // A different value under the same name is inspected on its own.
+    expect(inspectRequest({ headers: { 'user-agent': 'curl/8.0' } }).findings).toEqual([]);
+    expect(inspectRequest({ path: '/search?q=shoes&page=2' }).findings).toEqual([]);
+  });
 });

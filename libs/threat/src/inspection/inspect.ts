@@ -226,7 +226,7 @@ interface Compiled {
   scores: Readonly<Record<FindingSeverity, number>>;
   maxDepth: number;
   maxStrings: number;
-  /** Findings of whole header values (cookie included), by header name then value; see inspectHeader. */
+  /** Findings of whole header values (by header name) and raw query strings (`?`); see memoised(). */
   headerMemo: Map<string, Map<string, readonly Finding[]>>;
 }
 
@@ -447,28 +447,35 @@ const HEADER_MEMO_MAX_LENGTH = 1024;
 const HEADER_MEMO_SIZE = 1024;
 
 /**
- * One header, with its findings memoised per whole value: a client sends the same user agent,
- * referer and cookies on every request, so the common case is one map lookup instead of a split,
- * a decode and the detectors. The findings of a header depend only on its name and value (their
- * locations are fixed), so sharing them is exact. Bounded per header name: cleared when full.
+ * Findings of a whole header value (cookie included) or raw query string, memoised: a client
+ * sends the same user agent, referer and cookies on every request, and real traffic repeats its
+ * query strings, so the common case is one map lookup instead of a split, decoding and the
+ * detectors. Their findings depend only on the group and the text (locations are fixed), so
+ * sharing them is exact. Bounded per group (header names are configured): cleared when full.
  */
-function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
-  let byValue = options.headerMemo.get(name);
+function memoised(inspection: Inspection, options: Compiled, group: string, text: string, inspect: () => void): void {
+  let byValue = options.headerMemo.get(group);
   const known = byValue?.get(text);
   if (known !== undefined) {
     for (const finding of known) inspection.findings.push(finding);
     return;
   }
   const before = inspection.findings.length;
-  if (name === 'cookie') inspectCookies(inspection, text);
-  else
-    inspection.at(['headers', name], () =>
-      inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
-    );
+  inspect();
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
-  if (byValue === undefined) options.headerMemo.set(name, (byValue = new Map<string, readonly Finding[]>()));
+  if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, readonly Finding[]>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
   byValue.set(text, Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))));
+}
+
+function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
+  memoised(inspection, options, name, text, () => {
+    if (name === 'cookie') inspectCookies(inspection, text);
+    else
+      inspection.at(['headers', name], () =>
+        inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
+      );
+  });
 }
 
 const PATH_CONTEXT: DetectContext = { source: 'path', isKey: false, name: '' };
@@ -489,8 +496,11 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
       for (const segment of path.split('/')) inspection.check(segment, PATH_CONTEXT, IN_PATH_SEGMENTS);
     });
   }
-  if (typeof query === 'string') inspectQueryString(inspection, query);
-  else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
+  if (typeof query === 'string') {
+    const raw = query;
+    // '?' cannot be a header name: the raw query string's own group in the memo.
+    memoised(inspection, options, '?', raw, () => inspectQueryString(inspection, raw));
+  } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
   const headers = request.headers ?? {};
   for (const name of options.headers) {
     const value = headers[name];
