@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { bearer } from './utils/auth';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 import { loadConfig, type AppConfig } from '../apps/sample-api/src/app.config';
@@ -221,6 +222,27 @@ describe.each(PLATFORMS)('threat detection (%s)', (platform) => {
   });
 
   describeBehaviour(platform, 'memory', undefined);
+
+  describe('the admin unban route', () => {
+    it('lets an admin lift a ban (204, then 404), and refuses non-admins and bad addresses', async () => {
+      const t = await boot(platform, { mode: 'ban' });
+      await t.threat.ban('198.51.100.80');
+      expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.80'))).status).toBe(403);
+      expect(
+        (
+          await request(t.server)
+            .delete('/admin/bans/198.51.100.80')
+            .set(await bearer(t.app, 'u-alice'))
+        ).status,
+      ).toBe(403);
+      expect((await request(t.server).delete('/admin/bans/198.51.100.80')).status).toBe(401);
+      const admin = await bearer(t.app, 'u-admin');
+      expect((await request(t.server).delete('/admin/bans/not-an-ip').set(admin)).status).toBe(400);
+      expect((await request(t.server).delete('/admin/bans/198.51.100.80').set(admin)).status).toBe(204);
+      expect((await request(t.server).get('/test/threat/echo').set(from('198.51.100.80'))).status).toBe(200);
+      expect((await request(t.server).delete('/admin/bans/198.51.100.80').set(admin)).status).toBe(404);
+    });
+  });
 
   describe("the sample's OAuth login form", () => {
     // The login rate limit (5 a minute) would answer 429 first: raise it to reach the threat signal.

@@ -9,7 +9,9 @@ import {
   type AuthenticatedUser,
   type IssuedApiKey,
 } from '@rampart/auth';
-import { NotFoundError } from '@rampart/errors';
+import { BadRequestError, NotFoundError } from '@rampart/errors';
+import { ThreatService } from '@rampart/threat';
+import { isIP } from 'node:net';
 import { UpdateUserDto } from '../users/users.dto';
 import { UsersService, type User } from '../users/users.service';
 import { CreateApiKeyDto, RotateApiKeyDto } from './admin.dto';
@@ -27,7 +29,16 @@ export class AdminController {
     private readonly users: UsersService,
     private readonly apiKeys: ApiKeyService,
     private readonly policies: Policies,
+    private readonly threat: ThreatService,
   ) {}
+
+  /** Lifts a threat ban or block on every instance (a false positive, a customer's office NAT). */
+  @Delete('bans/:ip')
+  @HttpCode(204)
+  async unban(@Param('ip') ip: string): Promise<void> {
+    if (isIP(ip) === 0) throw new BadRequestError('Give an IP address.');
+    if (!(await this.threat.unban(ip))) throw new NotFoundError('This client is not banned.');
+  }
 
   @Get('users')
   @SerializeAs('User')
