@@ -20,7 +20,11 @@ export interface RedisStoreOptions {
    * @default 1000
    */
   commandTimeoutMs?: number;
-  /** @default 2000 */
+  /**
+   * How long start-up waits for Redis before serving anyway (each lib's outage policy then
+   * applies until the connection is up). Generous: a busy machine takes seconds to connect.
+   * @default 5000
+   */
   connectTimeoutMs?: number;
 }
 
@@ -35,7 +39,7 @@ export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 1000,
-    connectTimeout: options.connectTimeoutMs ?? 2000,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     enableAutoPipelining: true,
   };
@@ -68,7 +72,7 @@ export class RedisStore implements Store {
         })
       : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
     const store = new RedisStore(client, true, options.keyPrefix);
-    await store.connect(options.connectTimeoutMs ?? 2000);
+    await store.connect(options.connectTimeoutMs ?? 5000);
     return store;
   }
 
