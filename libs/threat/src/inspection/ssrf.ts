@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { embeddedIpv4, isNonPublicIp } from '@rampart/core';
+import { isIP } from 'node:net';
 import type { Detector } from './types';
 
 /**
@@ -26,29 +27,6 @@ const DANGEROUS_SCHEMES = new Set([
   'jdbc',
 ]);
 
-const INTERNAL = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-] as const) {
-  INTERNAL.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const) {
-  INTERNAL.addSubnet(net, prefix, 'ipv6');
-}
-
 const METADATA_HOSTS = new Set([
   '169.254.169.254',
   '169.254.170.2',
@@ -64,29 +42,15 @@ const METADATA_HOSTS = new Set([
 const REBINDING_DOMAIN =
   /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local)$/;
 
-/** IPv4 inside IPv6 (mapped, compatible, NAT64): the IPv4 address it reaches. */
-function embeddedIpv4(ip: string): string | undefined {
-  const match = /^(?:::ffff:|::|64:ff9b::|::ffff:0:)(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/.exec(ip);
-  if (!match) return undefined;
-  if (match[3]) return match[3];
-  const high = parseInt(match[1] ?? '0', 16);
-  const low = parseInt(match[2] ?? '0', 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-}
-
 function classifyHost(rawHost: string): string | undefined {
   const host = rawHost.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (host === '') return undefined;
   if (METADATA_HOSTS.has(host)) return 'ssrf.metadata';
-  const version = isIP(host);
-  if (version === 4) {
-    return INTERNAL.check(host, 'ipv4') ? 'ssrf.internal_address' : undefined;
-  }
-  if (version === 6) {
-    const v4 = embeddedIpv4(host);
-    if (v4 !== undefined) return METADATA_HOSTS.has(v4) ? 'ssrf.metadata' : classifyHost(v4);
-    return INTERNAL.check(host, 'ipv6') ? 'ssrf.internal_address' : undefined;
-  }
+  const v4 = isIP(host) === 6 ? embeddedIpv4(host) : undefined;
+  if (v4 !== undefined && METADATA_HOSTS.has(v4)) return 'ssrf.metadata';
+  // Core's one list of non-public ranges, IPv4 reached through IPv6 included.
+  const nonPublic = isNonPublicIp(host);
+  if (nonPublic !== undefined) return nonPublic ? 'ssrf.internal_address' : undefined;
   return REBINDING_DOMAIN.test(host) ? 'ssrf.internal_name' : undefined;
 }
 
