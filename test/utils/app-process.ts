@@ -77,10 +77,6 @@ async function main(): Promise<void> {
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] })
       : await NestFactory.create(module, { logger: ['error'] });
   useRequestContext(app);
-  if (process.env.RL_DEBUG)
-    app.get((await import('@rampart/core')).SecurityEvents).subscribe((e) => {
-      if (e.type === 'rate_limit.degraded') console.error('DEGRADED', Date.now(), JSON.stringify(e.details));
-    });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   process.send?.({ url });
