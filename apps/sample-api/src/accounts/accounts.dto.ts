@@ -4,10 +4,10 @@ import {
   NormalizeUnicode,
   PaginationQuery,
   SanitizeHtml,
-  StripHtml,
   Trim,
+  PlainText,
 } from '@rampart/validation';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 import type { AccountSortField } from './accounts.service';
 
 /** Sign-up body: the library's create-user DTO as it is. */
@@ -16,12 +16,7 @@ export class CreateAccountDto extends CreateUserDto {}
 /** PATCH body: any of the fields, sanitised like the sign-up profile. */
 export class UpdateProfileDto {
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 100 })
   displayName?: string;
 
   @IsOptional()

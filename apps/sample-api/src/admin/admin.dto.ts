@@ -1,27 +1,11 @@
-import { NormalizeUnicode, StripHtml, Trim } from '@rampart/validation';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { PlainText } from '@rampart/validation';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** A new partner API key. The service re-checks scopes: this is the shape, that is the rule. */
 export class CreateApiKeyDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 100 })
   name!: string;
 
   /** RFC 6749 scope tokens (printable ASCII, no space, quote or backslash). */

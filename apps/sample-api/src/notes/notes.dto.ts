@@ -1,17 +1,12 @@
-import { NormalizeUnicode, SanitizeHtml, StripHtml, Trim } from '@rampart/validation';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { NormalizeUnicode, SanitizeHtml, PlainText } from '@rampart/validation';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
 
 /**
  * A note as a client writes it. Nothing else is accepted: `ownerId`, `tenantId` or `id` in a body
  * is a 400 naming the field (mass assignment), before any handler runs.
  */
 export class CreateNoteDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 200 })
   title!: string;
 
   /** Rendered as rich text: only the allowlisted tags survive. */
@@ -25,12 +20,7 @@ export class CreateNoteDto {
 /** PATCH: any of the fields. */
 export class UpdateNoteDto {
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 200 })
   title?: string;
 
   @IsOptional()

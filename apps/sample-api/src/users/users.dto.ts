@@ -1,5 +1,5 @@
-import { NormalizeUnicode, StripHtml, Trim } from '@rampart/validation';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PlainText } from '@rampart/validation';
+import { IsIn, IsOptional } from 'class-validator';
 
 export const ROLES = ['user', 'admin'] as const;
 export const STATUSES = ['active', 'suspended', 'locked', 'deleted'] as const;
@@ -11,12 +11,7 @@ export const STATUSES = ['active', 'suspended', 'locked', 'deleted'] as const;
  */
 export class UpdateUserDto {
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 100 })
   name?: string;
 
   @IsOptional()

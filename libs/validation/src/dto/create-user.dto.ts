@@ -1,15 +1,6 @@
 import { Type } from 'class-transformer';
-import {
-  IsEmail,
-  IsNotEmpty,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-  ValidateNested,
-} from 'class-validator';
-import { NormalizeUnicode, SanitizeHtml, StripHtml, Trim } from '../sanitize/sanitize.decorators';
+import { IsEmail, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { NormalizeUnicode, PlainText, SanitizeHtml, Trim } from '../sanitize/sanitize.decorators';
 import { IsSecurePassword } from '../validators/is-secure-password';
 
 /**
@@ -20,12 +11,7 @@ import { IsSecurePassword } from '../validators/is-secure-password';
  * class UpdateProfileDto extends UserProfileDto {}
  */
 export class UserProfileDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
-  @Trim()
-  @StripHtml()
-  @NormalizeUnicode()
+  @PlainText({ maxLength: 100 })
   displayName!: string;
 
   @IsOptional()

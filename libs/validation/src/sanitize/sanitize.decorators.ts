@@ -1,4 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import sanitize from 'sanitize-html';
 import {
   htmlSanitizerOptions,
@@ -58,4 +60,25 @@ export function Trim(): PropertyDecorator {
  */
 export function NormalizeUnicode(options?: NormalizeUnicodeOptions): PropertyDecorator {
   return transformStrings((value) => normalizeUnicode(value, options));
+}
+
+/**
+ * A short line of plain text from a client (a name, a title): a non-empty string of at most
+ * `maxLength` characters once trimmed, with markup stripped and Unicode normalised. The same as
+ * `@IsString() @IsNotEmpty() @MaxLength(n) @Trim() @StripHtml() @NormalizeUnicode()`.
+ * @publicApi
+ * @example
+ * @PlainText({ maxLength: 100 }) displayName!: string;
+ */
+export function PlainText(options: { maxLength: number }): PropertyDecorator {
+  // Listed in reverse reading order: applyDecorators runs them first to last, while stacked
+  // decorators run bottom-up; the transforms must run in the same order either way.
+  return applyDecorators(
+    NormalizeUnicode(),
+    StripHtml(),
+    Trim(),
+    MaxLength(options.maxLength),
+    IsNotEmpty(),
+    IsString(),
+  );
 }

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
+import { IsNotEmpty, IsString, MaxLength, validate } from 'class-validator';
 import { describe, expect, it } from 'vitest';
-import { NormalizeUnicode, SanitizeHtml, StripHtml, Trim } from './sanitize.decorators';
+import { NormalizeUnicode, PlainText, SanitizeHtml, StripHtml, Trim } from './sanitize.decorators';
 import { normalizeUnicode, sanitizeHtml, stripHtml } from './sanitize';
 
 describe('sanitizeHtml', () => {
@@ -60,4 +61,31 @@ describe('decorators', () => {
     });
     expect(dto).toEqual({ bio: ['<b>a</b>', 3], name: { nested: '<b>' }, email: 'a@b.co', handle: 'x', both: 'x' });
   });
+});
+
+describe('@PlainText', () => {
+  class Stacked {
+    @IsString()
+    @IsNotEmpty()
+    @MaxLength(10)
+    @Trim()
+    @StripHtml()
+    @NormalizeUnicode()
+    name!: string;
+  }
+  class Composed {
+    @PlainText({ maxLength: 10 })
+    name!: string;
+  }
+
+  it.each(['  <b> Bob </b>  ', 'Cafe\u0301', ' a\u202Eb ', '<script>x</script>', '   ', 'x'.repeat(11), 42])(
+    'transforms and validates %j as the stacked decorators do',
+    async (name) => {
+      const stacked = plainToInstance(Stacked, { name });
+      const composed = plainToInstance(Composed, { name });
+      expect(composed.name).toEqual(stacked.name);
+      const constraints = (errors: { constraints?: object }[]) => errors.map((e) => Object.keys(e.constraints ?? {}));
+      expect(constraints(await validate(composed))).toEqual(constraints(await validate(stacked)));
+    },
+  );
 });
