@@ -1,0 +1,194 @@
+import type { OAuthAccessTokens } from '../access-tokens';
+import type { OAuthClient, OAuthGrantType } from '../clients/oauth-client';
+import { grantIdOf, newGrantId, newRefreshToken, type OAuthGrants } from '../grants/oauth-grants';
+import type { FamilyRecord, OAuthState } from '../grants/oauth-state';
+import { verifierMatches } from '../grants/pkce';
+import { narrowScopes, requestedResources, requestedScopes } from '../grants/scopes';
+import { authenticateClient } from '../http/client-authentication';
+import type { OAuthParams } from '../http/params';
+import { OAuthError } from '../oauth.errors';
+import type { OAuthEvents, OAuthRequestContext } from '../oauth-events';
+import type { ResolvedOAuthServerOptions } from '../oauth.options';
+
+/** RFC 6749 §5.1 token response. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+const CODE = /^[A-Za-z0-9_-]{43}$/;
+/** A consumed code is remembered this long, so a replay is caught (and punished) after it expires too. */
+const CODE_REPLAY_WINDOW_MS = 10 * 60 * 1000;
+
+/** `POST /oauth/token`: the authorization_code, refresh_token and client_credentials grants. */
+export class TokenEndpoint {
+  constructor(
+    private readonly options: ResolvedOAuthServerOptions,
+    private readonly state: OAuthState,
+    private readonly grants: OAuthGrants,
+    private readonly accessTokens: OAuthAccessTokens,
+    private readonly events: OAuthEvents,
+  ) {}
+
+  async token(
+    params: OAuthParams,
+    authorization: string | undefined,
+    context: OAuthRequestContext,
+  ): Promise<TokenResponse> {
+    let clientId: string | undefined;
+    try {
+      const grantType = params.require('grant_type');
+      if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grantType)) {
+        // No password grant (OAuth 2.1 §10): it hands the user's password to the client.
+        throw new OAuthError('unsupported_grant_type', `grant_type "${grantType.slice(0, 40)}" is not supported.`);
+      }
+      const { client } = await authenticateClient(params, authorization, this.options.clients);
+      clientId = client.id;
+      if (!client.grantTypes.includes(grantType as OAuthGrantType)) {
+        throw new OAuthError('unauthorized_client', `This client may not use the ${grantType} grant.`);
+      }
+      if (grantType === 'authorization_code') return await this.exchangeCode(params, client, context);
+      if (grantType === 'refresh_token') return await this.refresh(params, client, context);
+      return await this.clientCredentials(params, client, context);
+    } catch (error) {
+      if (error instanceof OAuthError) this.events.emitFailure('token', error, clientId, context);
+      throw error;
+    }
+  }
+
+  private async exchangeCode(
+    params: OAuthParams,
+    client: OAuthClient,
+    context: OAuthRequestContext,
+  ): Promise<TokenResponse> {
+    const code = params.require('code');
+    const verifier = params.get('code_verifier');
+    const redirectUri = params.get('redirect_uri');
+    const invalidCode = (reason: string): OAuthError =>
+      new OAuthError('invalid_grant', 'The authorization code is invalid, expired or already used.', reason);
+    if (!CODE.test(code)) throw invalidCode('code_malformed');
+    const record = await this.state.findCode(code);
+    if (!record) throw invalidCode('code_unknown_or_expired');
+    // Every binding is checked before the code is consumed: a wrong guess must not burn a good code.
+    if (record.clientId !== client.id) throw invalidCode('code_of_other_client');
+    if (
+      record.redirectUriGiven
+        ? redirectUri !== record.redirectUri
+        : redirectUri !== undefined && redirectUri !== record.redirectUri
+    ) {
+      throw invalidCode('redirect_uri_mismatch');
+    }
+    if (verifier === undefined)
+      throw new OAuthError('invalid_grant', 'code_verifier is required (PKCE).', 'pkce_verifier_missing');
+    if (!verifierMatches(verifier, record.codeChallenge)) {
+      throw new OAuthError(
+        'invalid_grant',
+        'code_verifier does not match the code_challenge.',
+        'pkce_verifier_mismatch',
+      );
+    }
+    const audience = requestedResources(params.all('resource'), record.resources, record.resources);
+    const grantId = newGrantId();
+    const consumed = await this.state.consumeCode(code, grantId, CODE_REPLAY_WINDOW_MS);
+    if (consumed.status === 'missing') throw invalidCode('code_expired');
+    if (consumed.status === 'replayed') {
+      // The code leaked (RFC 6749 §4.1.2): whoever redeemed it first may be the attacker.
+      await this.grants.revoke(consumed.grantId);
+      this.events.emit('token.reuse_detected', 'high', context, {
+        subject: record.user.id,
+        reason: 'authorization_code_replay',
+        details: { clientId: client.id, grantId: consumed.grantId },
+      });
+      throw invalidCode('code_replayed');
+    }
+    const withRefresh = client.grantTypes.includes('refresh_token');
+    const family: FamilyRecord = {
+      clientId: client.id,
+      user: record.user,
+      scopes: record.scopes,
+      resources: record.resources,
+      authTime: record.authTime,
+      expiresAt: Date.now() + this.options.refreshTokenTtlSeconds * 1000,
+    };
+    const issued = await this.grants.issue(grantId, family, record.scopes, audience, withRefresh, true);
+    const response = this.response(issued.accessToken, record.scopes, issued.refreshToken);
+    this.events.emit('token.issued', 'info', context, {
+      subject: record.user.id,
+      reason: 'authorization_code',
+      details: { clientId: client.id, grantId, scope: response.scope, refreshToken: withRefresh },
+    });
+    return response;
+  }
+
+  private async refresh(
+    params: OAuthParams,
+    client: OAuthClient,
+    context: OAuthRequestContext,
+  ): Promise<TokenResponse> {
+    const token = params.require('refresh_token');
+    const invalid = (reason: string): OAuthError =>
+      new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.', reason);
+    const grantId = grantIdOf(token);
+    if (grantId === undefined) throw invalid('refresh_malformed');
+    const family = await this.state.findFamily(grantId);
+    if (!family || family.expiresAt <= Date.now()) throw invalid('refresh_unknown_or_expired');
+    // Bound to the client it was issued to (RFC 9700 §4.14.2).
+    if (family.clientId !== client.id) throw invalid('refresh_of_other_client');
+    const scopeParam = params.get('scope');
+    const scopes = scopeParam === undefined ? family.scopes : narrowScopes(scopeParam, family.scopes);
+    const audience = requestedResources(params.all('resource'), family.resources, family.resources);
+    const next = newRefreshToken(grantId);
+    const rotated = await this.state.rotateRefresh(grantId, token, next);
+    if (rotated === 'reuse') {
+      // A rotated-out token came back: it was stolen, or the client is broken. Either way the
+      // whole family goes, access tokens included (RFC 9700 §4.14.2).
+      await this.grants.revoke(grantId);
+      this.events.emit('token.reuse_detected', 'high', context, {
+        subject: family.user.id,
+        reason: 'refresh_token_reuse',
+        details: { clientId: client.id, grantId },
+      });
+      throw invalid('refresh_reused');
+    }
+    if (rotated !== 'ok') throw invalid(`refresh_${rotated}`);
+    const issued = await this.grants.issue(grantId, family, scopes, audience, false, false);
+    const response = this.response(issued.accessToken, scopes, next);
+    this.events.emit('token.refreshed', 'info', context, {
+      subject: family.user.id,
+      reason: 'refresh_token',
+      details: { clientId: client.id, grantId, scope: response.scope },
+    });
+    return response;
+  }
+
+  private async clientCredentials(
+    params: OAuthParams,
+    client: OAuthClient,
+    context: OAuthRequestContext,
+  ): Promise<TokenResponse> {
+    const scopes = requestedScopes(params.get('scope'), client);
+    const audience = requestedResources(params.all('resource'), this.options.resources.allowed, [
+      this.options.resources.default,
+    ]);
+    const access = await this.accessTokens.sign(client.id, client.id, scopes, audience, undefined, undefined);
+    this.events.emit('token.issued', 'info', context, {
+      subject: client.id,
+      reason: 'client_credentials',
+      details: { clientId: client.id, scope: scopes.join(' ') },
+    });
+    return this.response(access.token, scopes, undefined);
+  }
+
+  private response(accessToken: string, scopes: readonly string[], refreshToken: string | undefined): TokenResponse {
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.options.accessTokenTtlSeconds,
+      scope: scopes.join(' '),
+      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import type { SecurityEvents, SecurityEventType, SecuritySeverity } from '@rampart/core';
+import type { OAuthError } from './oauth.errors';
+
+/** The facts of a request the server needs besides its parameters. */
+export interface OAuthRequestContext {
+  readonly requestId?: string;
+  readonly clientIp?: string;
+  readonly route?: string;
+}
+
+/** What an OAuth event is about; the request's facts come from its {@link OAuthRequestContext}. */
+export interface OAuthEvent {
+  subject?: string;
+  reason: string;
+  details: Record<string, unknown>;
+}
+
+/** The security events of every endpoint, in one shape; nothing is emitted without `SecurityEvents`. */
+export class OAuthEvents {
+  constructor(private readonly events: SecurityEvents | undefined) {}
+
+  /** A refused request: `reason` is `oauth_<OAuthError.reason>`; a failed client authentication weighs more. */
+  emitFailure(endpoint: string, error: OAuthError, clientId?: string, context: OAuthRequestContext = {}): void {
+    this.emit('auth.failure', error.error === 'invalid_client' ? 'medium' : 'low', context, {
+      ...(clientId === undefined ? {} : { subject: clientId }),
+      reason: `oauth_${error.reason}`,
+      details: { endpoint, error: error.error },
+    });
+  }
+
+  emit(type: SecurityEventType, severity: SecuritySeverity, context: OAuthRequestContext, event: OAuthEvent): void {
+    this.events?.emit({
+      type,
+      severity,
+      ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
+      ...(context.clientIp === undefined ? {} : { clientIp: context.clientIp }),
+      ...(context.route === undefined ? {} : { route: context.route }),
+      ...(event.subject === undefined ? {} : { subject: event.subject }),
+      reason: event.reason,
+      details: event.details,
+    });
+  }
+}
