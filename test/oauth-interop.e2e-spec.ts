@@ -2,10 +2,9 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { createServer, type AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AppConfig } from '../apps/sample-api/src/app.config';
 import { BACKEND, SPA } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
-import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
 const AUDIENCE = 'http://localhost:3000/api';
 
@@ -42,17 +41,16 @@ async function signIn(authorizationUrl: URL, issuer: string): Promise<URL> {
   return new URL(back.headers.get('location') ?? '');
 }
 
-function interop(platform: (typeof PLATFORMS)[number], overrides: Partial<AppConfig>): void {
+function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): void {
   let t: TestApp;
   let issuer: string;
 
   beforeAll(async () => {
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
-    const defaults = loadConfig({});
     t = await startApp(platform, {
       jwtIssuer: issuer,
-      rateLimit: { ...defaults.rateLimit, loginPerMinute: 1000 },
+      rateLimit: { loginPerMinute: 1000 },
       ...overrides,
     });
     await t.app.listen(port, '127.0.0.1');

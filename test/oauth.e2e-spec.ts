@@ -2,21 +2,19 @@ import { RAMPART_STORE, SecurityEvents, type SecurityEvent, type Store } from '@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AppConfig } from '../apps/sample-api/src/app.config';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { BACKEND, SPA, authorize, authorizeQuery, basic, exchange, login, pkce, postForm } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
-import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
+import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
 const ISSUER = 'http://localhost:3000';
 const AUDIENCE = 'http://localhost:3000/api';
 
 /** Generous limits: this suite signs in and exchanges codes far more often than a person would. */
-function config(overrides: Partial<AppConfig> = {}): Partial<AppConfig> {
-  const defaults = loadConfig({});
+function config(overrides: TestConfig = {}): TestConfig {
   return {
-    rateLimit: { ...defaults.rateLimit, loginPerMinute: 10_000, perIpPerMinute: 0 },
-    oauth: { ...defaults.oauth, tokenPerMinute: 10_000 },
+    rateLimit: { loginPerMinute: 10_000, perIpPerMinute: 0 },
+    oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000 },
     ...overrides,
   };
 }
@@ -39,7 +37,7 @@ function expectErrorRedirect(res: request.Response, error: string, redirectUri: 
   return location;
 }
 
-function suite(platform: (typeof PLATFORMS)[number], overrides: Partial<AppConfig>): void {
+function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): void {
   let t: TestApp;
   let events: SecurityEvent[];
   const statuses: number[] = [];

@@ -45,6 +45,12 @@ export class ProbeController {
   }
 }
 
+/** Overrides of the sample's configuration; `rateLimit` and `threat` are merged field by field. */
+export type TestConfig = Omit<Partial<AppConfig>, 'rateLimit' | 'threat'> & {
+  rateLimit?: Partial<AppConfig['rateLimit']>;
+  threat?: Partial<AppConfig['threat']>;
+};
+
 export interface TestApp {
   app: INestApplication;
   server: Server;
@@ -55,14 +61,15 @@ export interface TestApp {
 /** Boots the sample API, configured as `main.ts` does, on `platform`, for supertest. */
 export async function startApp(
   platform: Platform,
-  overrides: Partial<AppConfig> = {},
+  overrides: TestConfig = {},
   controllers: Type[] = [ProbeController],
 ): Promise<TestApp> {
   const defaults = loadConfig({});
-  // Each app counts rate limits under its own prefix: suites share 127.0.0.1 and, with Redis, one server.
-  const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:` };
-  const threat = { ...defaults.threat, keyPrefix: `threat:${randomUUID()}:` };
-  const config = { ...defaults, rateLimit, threat, ...overrides };
+  // Each app counts under its own prefixes unless a test names one: suites share 127.0.0.1 and, with
+  // Redis, one server, so a shared prefix lets one run's requests spend another's limits.
+  const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:`, ...overrides.rateLimit };
+  const threat = { ...defaults.threat, keyPrefix: `threat:${randomUUID()}:`, ...overrides.threat };
+  const config: AppConfig = { ...defaults, ...overrides, rateLimit, threat };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], controllers }).compile();
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
