@@ -1,7 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveAuthOptions, type JwtOptions } from '../auth.options';
 import { JwtVerifier, TokenVerificationError } from './jwt-verifier';
 
@@ -57,11 +56,23 @@ describe('JwtVerifier', () => {
   });
 
   it('forgets a cached token when it expires', async () => {
-    const v = verifier({ clockToleranceSeconds: 0 });
-    const t = await token(1);
-    await v.verify(t);
-    await sleep(1100);
-    await expect(v.verify(t)).rejects.toMatchObject({ reason: 'token_expired' });
+    // A controlled clock: on the real one a token with `exp` one second ahead is already expired when
+    // signed late in a second and verified in the next (`exp` counts whole seconds).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_800_000_000_000);
+      const v = verifier({ clockToleranceSeconds: 0 });
+      const t = await token(1);
+      await v.verify(t);
+      vi.setSystemTime(1_800_000_000_999);
+      lookups = 0;
+      await v.verify(t);
+      expect(lookups).toBe(0); // still served from the cache
+      vi.setSystemTime(1_800_000_001_000);
+      await expect(v.verify(t)).rejects.toMatchObject({ reason: 'token_expired' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps the cache bounded', async () => {
