@@ -1,7 +1,7 @@
 import { API_KEY_STORAGE, ApiKeyService, RouteInventory, type ApiKeyStorage } from '@rampart/auth';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer } from './utils/auth';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
@@ -253,19 +253,28 @@ describe.each(PLATFORMS)('authorization on the sample API (%s)', (platform) => {
         .set(admin)
         .send({ name: 'Rotating', scopes: ['partner:read'] });
       const oldKey: string = created.body.key;
-      const rotated = await request(t.server)
-        .post(`/admin/api-keys/${created.body.apiKey.id}/rotate`)
-        .set(admin)
-        .send({ overlapSeconds: 1 });
-      expect(rotated.status).toBe(201);
-      const newKey: string = rotated.body.key;
-      expect(newKey).not.toBe(oldKey);
-      expect(newKey.slice(0, 20)).toBe(oldKey.slice(0, 20)); // same id
-      expect((await stats(oldKey)).status).toBe(200);
-      expect((await stats(newKey)).status).toBe(200);
-      await sleep(1100);
-      expect((await stats(oldKey)).status).toBe(401);
-      expect((await stats(newKey)).status).toBe(200);
+      // The app's clock held still and moved by the test: the overlap ends at an exact instant, not
+      // after a sleep that a slow machine could outlast before the first check.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const rotatedAt = Date.now();
+        const rotated = await request(t.server)
+          .post(`/admin/api-keys/${created.body.apiKey.id}/rotate`)
+          .set(admin)
+          .send({ overlapSeconds: 1 });
+        expect(rotated.status).toBe(201);
+        const newKey: string = rotated.body.key;
+        expect(newKey).not.toBe(oldKey);
+        expect(newKey.slice(0, 20)).toBe(oldKey.slice(0, 20)); // same id
+        vi.setSystemTime(rotatedAt + 999);
+        expect((await stats(oldKey)).status).toBe(200);
+        expect((await stats(newKey)).status).toBe(200);
+        vi.setSystemTime(rotatedAt + 1_000);
+        expect((await stats(oldKey)).status).toBe(401);
+        expect((await stats(newKey)).status).toBe(200);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it('refuses a revoked key at once, and an expired key', async () => {
@@ -277,12 +286,19 @@ describe.each(PLATFORMS)('authorization on the sample API (%s)', (platform) => {
       expect((await request(t.server).delete(`/admin/api-keys/${created.body.apiKey.id}`).set(admin)).status).toBe(204);
       expect((await stats(created.body.key)).status).toBe(401);
 
-      const { key: shortLived } = await t.app
-        .get(ApiKeyService)
-        .create({ name: 'Short', scopes: ['partner:read'], tenantId: 'acme', expiresAt: Date.now() + 300 });
-      expect((await stats(shortLived)).status).toBe(200);
-      await sleep(350);
-      expect((await stats(shortLived)).status).toBe(401);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        const expiresAt = Date.now() + 300;
+        const { key: shortLived } = await t.app
+          .get(ApiKeyService)
+          .create({ name: 'Short', scopes: ['partner:read'], tenantId: 'acme', expiresAt });
+        vi.setSystemTime(expiresAt - 1);
+        expect((await stats(shortLived)).status).toBe(200);
+        vi.setSystemTime(expiresAt);
+        expect((await stats(shortLived)).status).toBe(401);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("answers another tenant's key as missing to an admin", async () => {
