@@ -74,11 +74,13 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
     });
 
     it('keeps the first expiry of a counter: increments do not extend it', async () => {
-      await store.increment('window', { ttlMs: 150 });
-      await sleep(80);
-      await store.increment('window', { ttlMs: 150 });
-      await sleep(100);
-      expect(await store.increment('window', { ttlMs: 150 })).toBe(1);
+      // Expiry at t0 + 1000. The increment at t0 + 500 must not move it to t0 + 1500, so the one at
+      // t0 + 1050 starts afresh. Margins of 500 and 450 ms absorb a lagging machine.
+      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(1);
+      await sleep(500);
+      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(2);
+      await sleep(550);
+      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(1);
     });
 
     it('gives a value to exactly one of concurrent take() callers', async () => {
