@@ -15,11 +15,13 @@ import { PLATFORMS, ProbeController, startApp, type TestApp } from './utils/test
 @Controller('test/slow')
 @Public()
 class SlowController {
+  static started = 0;
   static aborted = 0;
 
   @Get()
   @RequestLimits({ timeoutMs: 100 })
   async slow(@RequestSignal() signal: AbortSignal): Promise<string> {
+    SlowController.started++;
     try {
       await sleep(5000, undefined, { signal });
     } catch {
@@ -428,19 +430,19 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       const res = await request(t.server).get('/test/slow');
       expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
       expect(res.headers['retry-after']).toBe('5');
-      await sleep(20);
-      expect(SlowController.aborted).toBe(before + 1);
+      // Well before the handler's own 5 s sleep would end.
+      await expect.poll(() => SlowController.aborted, { timeout: 2_000 }).toBe(before + 1);
     });
 
     it("aborts a handler's signal when the client goes away", async () => {
-      const before = SlowController.aborted;
+      const [started, aborted] = [SlowController.started, SlowController.aborted];
       const req = httpRequest({ host: '127.0.0.1', port, path: '/test/slow/hang' });
       req.on('error', () => undefined);
       req.end();
-      await sleep(150);
+      await expect.poll(() => SlowController.started, { timeout: 5_000 }).toBe(started + 1);
       req.destroy();
-      await sleep(150);
-      expect(SlowController.aborted).toBe(before + 1);
+      // Well before the route's own 5 s timeout, which would abort the signal too.
+      await expect.poll(() => SlowController.aborted, { timeout: 2_000 }).toBe(aborted + 1);
     });
 
     it('sets the slow-loris timeouts on the server', () => {
