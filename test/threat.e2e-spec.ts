@@ -66,6 +66,9 @@ interface Booted extends TestApp {
 
 const apps: Booted[] = [];
 
+/** The prefixes this file wrote to Redis under: removed at the end, and no other run's. */
+const redisPrefixes: string[] = [];
+
 async function boot(
   platform: Platform,
   threat: ThreatModuleOptions,
@@ -75,11 +78,11 @@ async function boot(
   // A generous deadline: a busy test machine must not make a healthy Redis look down (the hung-Redis
   // test sets its own).
   const store = { deadlineMs: 500, ...threat.store };
-  const t = await startApp(
-    platform,
-    { threat: { keyPrefix: uniqueKeyPrefix('threat'), ...threat, store }, redisUrl: redis, ...config },
-    [ThreatProbeController],
-  );
+  const keyPrefix = threat.keyPrefix ?? uniqueKeyPrefix('threat');
+  if (redis) redisPrefixes.push(keyPrefix);
+  const t = await startApp(platform, { threat: { ...threat, keyPrefix, store }, redisUrl: redis, ...config }, [
+    ThreatProbeController,
+  ]);
   const events: SecurityEvent[] = [];
   t.app.get(SecurityEvents).subscribe((event) => events.push(event));
   const booted = { ...t, events, threat: t.app.get(ThreatService) };
@@ -366,8 +369,11 @@ function describeBehaviour(platform: Platform, storeName: string, redis: string 
 describeWithRedis('threat detection with Redis', () => {
   const admin = new Redis(redisUrl);
   afterAll(async () => {
-    const keys = await admin.keys('rampart:rampart-test:threat:*');
-    if (keys.length > 0) await admin.del(...keys);
+    // Only this run's keys: another run on the same Redis may be in the middle of its own tests.
+    for (const prefix of redisPrefixes) {
+      const keys = await admin.keys(`rampart:${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+    }
     await admin.quit();
   });
 
