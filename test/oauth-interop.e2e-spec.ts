@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKEND, SPA } from './utils/oauth';
@@ -8,14 +8,17 @@ import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test
 
 const AUDIENCE = 'http://localhost:3000/api';
 
-/** A free port: the issuer (and so the port) must be known before the app is built. */
-function freePort(): Promise<number> {
+/**
+ * A listening socket on a port of its own, held until the app takes it over: the issuer (and so the
+ * port) must be known before the app is built, and a port closed and opened again meanwhile can be
+ * taken by any socket of the tests running in parallel.
+ */
+function reservePort(): Promise<NetServer> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+    const reserved = createServer();
+    reserved.once('error', reject);
+    reserved.listen(0, '127.0.0.1', () => {
+      resolve(reserved);
     });
   });
 }
@@ -46,14 +49,15 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
   let issuer: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    issuer = `http://127.0.0.1:${port}`;
+    const reserved = await reservePort();
+    issuer = `http://127.0.0.1:${(reserved.address() as AddressInfo).port}`;
     t = await startApp(platform, {
       jwtIssuer: issuer,
       rateLimit: { loginPerMinute: 1000 },
       ...overrides,
     });
-    await t.app.listen(port, '127.0.0.1');
+    // listen(handle): the app's server takes over the reserved socket; the port is never free between.
+    await new Promise<void>((resolve) => t.server.listen(reserved, resolve));
   });
   afterAll(async () => {
     await t.close();
