@@ -72,12 +72,15 @@ export function describeRateLimitStorage(name: string, createStorage: () => Prom
       it('leaves no trace of denied requests', async () => {
         // Keys `a` and `b` spend their quota together, then `a` alone is refused 50 times. Were the
         // refusals recorded, `a` would have to wait longer than `b` and would get less afterwards.
-        const tiers = [tier('t', 5, 400, algorithm)];
+        // The refusals go in one burst and the window is 2 s (a token every 400 ms): a lagging
+        // machine does not see quota come back before they are all decided.
+        const tiers = [tier('t', 5, 2_000, algorithm)];
         const [a, b] = [fresh(), fresh()];
         await Promise.all(
           Array.from({ length: 5 }, () => Promise.all([storage.decide(a, tiers, 1), storage.decide(b, tiers, 1)])),
         );
-        for (let i = 0; i < 50; i++) expect((await storage.decide(a, tiers, 1)).admitted).toBe(false);
+        const refused = await Promise.all(Array.from({ length: 50 }, () => storage.decide(a, tiers, 1)));
+        expect(refused.filter((d) => d.admitted)).toHaveLength(0);
         const [da, db] = await Promise.all([storage.decide(a, tiers, 1), storage.decide(b, tiers, 1)]);
         expect(da.admitted || db.admitted).toBe(false);
         expect(da.tiers[0]!.remaining).toBe(db.tiers[0]!.remaining);
@@ -135,6 +138,7 @@ export function describeRateLimitStorage(name: string, createStorage: () => Prom
     it('refills a token bucket at limit/window', async () => {
       const tiers = [tier('rate', 10, 1_000, 'token-bucket')];
       const key = fresh();
+      const started = Date.now();
       const burst = await Promise.all(Array.from({ length: 20 }, () => storage.decide(key, tiers, 1)));
       expect(burst.filter((d) => d.admitted)).toHaveLength(10);
       const denied = burst.find((d) => !d.admitted)!;
@@ -143,7 +147,8 @@ export function describeRateLimitStorage(name: string, createStorage: () => Prom
       const later = await Promise.all(Array.from({ length: 10 }, () => storage.decide(key, tiers, 1)));
       const admitted = later.filter((d) => d.admitted).length;
       expect(admitted).toBeGreaterThanOrEqual(3);
-      expect(admitted).toBeLessThanOrEqual(5);
+      // At most what refilled since the bucket was full: a lagging machine sleeps longer than asked.
+      expect(admitted).toBeLessThanOrEqual(Math.floor((Date.now() - started) / 100));
     });
   });
 }
