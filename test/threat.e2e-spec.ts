@@ -441,15 +441,18 @@ describeWithRedis('threat detection with Redis', () => {
         expect(Math.max(...durations)).toBeLessThan(150 + 250);
         // Only the first waited for the deadline: without the breaker they would sum to ≥ 1 500 ms.
         expect(durations.reduce((a, b) => a + b, 0)).toBeLessThan(2 * 150 + 10 * 40);
-        // Many concurrent requests do not each wait either, and observations stay bounded.
+        // Observations wait for the store's 1 s command timeout, not yet over (the ten requests took
+        // under 700 ms): at most maxPendingObservations at once.
+        expect(t.threat.observationsInFlight).toBe(5);
+        // Many concurrent requests do not each wait either, and observations stay bounded. (Counted
+        // later, the first ones may have timed out: the bound holds, not necessarily full.)
         const started = Date.now();
         const statuses = await Promise.all(
           Array.from({ length: 30 }, async (_, i) => (await request(t.server).get(`/x-${i}`)).status),
         );
         expect(statuses.every((s) => s === 404)).toBe(true);
         expect(Date.now() - started).toBeLessThan(150 + 500);
-        // Observations wait for the store's 1 s command timeout: at most maxPendingObservations at once.
-        expect(t.threat.observationsInFlight).toBe(5);
+        expect(t.threat.observationsInFlight).toBeLessThanOrEqual(5);
         expect(t.logs.lines.filter((line) => line.includes('Threat store unavailable'))).toHaveLength(1);
         frozen = false;
         for (const write of held.splice(0)) write();
