@@ -150,9 +150,12 @@ describe('linear time on adversarial input (ReDoS)', () => {
       for (let i = 0; i < 5; i++) inspectRequest({ body: { v: input } });
       return performance.now() - started;
     };
+    // The best of five: a pause of the process (GC, a busy machine) only ever adds time, and one
+    // landing in the large measurement alone would look like super-linear growth.
+    const best = (size: number): number => Math.min(...Array.from({ length: 5 }, () => time(size)));
     time(200); // warm-up
-    const small = time(500);
-    const large = time(4000);
+    const small = best(500);
+    const large = best(4000);
     expect(large / small).toBeLessThan(32);
   });
 });
