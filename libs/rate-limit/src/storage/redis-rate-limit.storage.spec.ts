@@ -39,13 +39,21 @@ describeWithRedis('StoreRateLimitStorage on Redis', () => {
     await limiter.decide('warm-up', threeTiers, 1); // loads the script (EVALSHA, or EVAL after NOSCRIPT)
     const monitor = await admin.duplicate().monitor();
     const seen: { source: string; args: string[] }[] = [];
-    // Other suites share this Redis: only commands on this test's keys are counted.
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (args.some((arg) => arg.includes(`${keyPrefix}rl:{one-trip}`))) seen.push({ source, args });
+    // MONITOR lists commands in the order Redis runs them: once a command sent after the decisions
+    // is listed, everything they made Redis run has been, however long other suites' traffic
+    // (this Redis is shared) takes to stream through before it.
+    const sentinel = `${keyPrefix}monitor-sentinel`;
+    const listed = new Promise<void>((resolve) => {
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        // Only commands on this test's keys are counted.
+        if (args.some((arg) => arg.includes(`${keyPrefix}rl:{one-trip}`))) seen.push({ source, args });
+        if (args.includes(sentinel)) resolve();
+      });
     });
     await limiter.decide('one-trip', threeTiers, 1);
     await limiter.decide('one-trip', threeTiers, 1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await admin.exists(sentinel);
+    await listed;
     monitor.disconnect();
     const fromClient = seen.filter((entry) => entry.source !== 'lua');
     expect(fromClient.map((entry) => entry.args[0]!.toLowerCase())).toEqual(['evalsha', 'evalsha']);
