@@ -68,6 +68,21 @@ function rampart(tiers: RateLimitTier[], redis: boolean): DynamicModule {
   };
 }
 
+/**
+ * Controls that split the in-memory cost: core's request context alone (what every Rampart case
+ * pays before the limiter runs), and the limiter without core (its own guard, key and decision).
+ */
+function coreOnly(): DynamicModule {
+  return { module: BareModule, imports: [RampartCoreModule.forRoot({ store: { type: 'memory' }, logEvents: false })] };
+}
+
+function limiterWithoutCore(tiers: RateLimitTier[]): DynamicModule {
+  return {
+    module: BareModule,
+    imports: [RateLimitModule.forRoot({ store: 'memory', defaultPolicy: { key: 'ip', tiers } })],
+  };
+}
+
 function throttler(count: 1 | 3, storage?: ThrottlerStorage): DynamicModule {
   return {
     module: BareModule,
@@ -108,6 +123,8 @@ export const cases: BenchCases = {
   'Rampart, 3 tiers, Redis': create(() => rampart(TIERS, true)),
   'Rampart, 1 tier, memory': create(() => rampart(TIERS.slice(0, 1), false)),
   'Rampart, 3 tiers, memory': create(() => rampart(TIERS, false)),
+  'Rampart core only, no limiter': create(coreOnly),
+  'Rampart, 3 tiers, memory, without core': create(() => limiterWithoutCore(TIERS)),
   '@nestjs/throttler + storage-redis, 1': create(() => throttler(1, new ThrottlerStorageRedisService(REDIS_URL))),
   '@nestjs/throttler + storage-redis, 3': create(() => throttler(3, new ThrottlerStorageRedisService(REDIS_URL))),
   '@nestjs/throttler memory, 3': create(() => throttler(3)),
