@@ -7,7 +7,7 @@ export { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
 export { RequestSignal, getRequestSignal } from './limits/request-signal';
 export { parseQueryString } from './limits/query-string';
 export { SecureValidationPipe } from './pipes/secure-validation.pipe';
-export { SanitizeHtml, StripHtml, Trim, NormalizeUnicode, PlainText } from './sanitize/sanitize.decorators';
+export { SanitizeHtml, StripHtml, Trim, NormalizeUnicode, PlainText, RichText } from './sanitize/sanitize.decorators';
 export { sanitizeHtml, stripHtml, normalizeUnicode } from './sanitize/sanitize';
 export type { HtmlAllowlist, NormalizeUnicodeOptions } from './sanitize/sanitize';
 export { IsSafeUrl, isSafeUrl } from './validators/is-safe-url';

@@ -1,13 +1,5 @@
-import {
-  CreateUserDto,
-  IsSafeUrl,
-  NormalizeUnicode,
-  PaginationQuery,
-  SanitizeHtml,
-  Trim,
-  PlainText,
-} from '@rampart/validation';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { CreateUserDto, IsSafeUrl, PaginationQuery, PlainText, RichText, Trim } from '@rampart/validation';
+import { IsOptional } from 'class-validator';
 import type { AccountSortField } from './accounts.service';
 
 /** Sign-up body: the library's create-user DTO as it is. */
@@ -20,10 +12,7 @@ export class UpdateProfileDto {
   displayName?: string;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  @SanitizeHtml()
-  @NormalizeUnicode({ allowLineBreaks: true })
+  @RichText({ maxLength: 500 })
   bio?: string;
 
   /** Rendered as a link on the profile page, so only public https URLs. */

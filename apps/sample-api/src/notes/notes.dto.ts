@@ -1,5 +1,5 @@
-import { NormalizeUnicode, SanitizeHtml, PlainText } from '@rampart/validation';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PlainText, RichText } from '@rampart/validation';
+import { IsOptional } from 'class-validator';
 
 /**
  * A note as a client writes it. Nothing else is accepted: `ownerId`, `tenantId` or `id` in a body
@@ -10,10 +10,7 @@ export class CreateNoteDto {
   title!: string;
 
   /** Rendered as rich text: only the allowlisted tags survive. */
-  @IsString()
-  @MaxLength(10_000)
-  @SanitizeHtml()
-  @NormalizeUnicode({ allowLineBreaks: true })
+  @RichText({ maxLength: 10_000 })
   body!: string;
 }
 
@@ -24,9 +21,6 @@ export class UpdateNoteDto {
   title?: string;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(10_000)
-  @SanitizeHtml()
-  @NormalizeUnicode({ allowLineBreaks: true })
+  @RichText({ maxLength: 10_000 })
   body?: string;
 }

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsEmail, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { NormalizeUnicode, PlainText, SanitizeHtml, Trim } from '../sanitize/sanitize.decorators';
+import { PlainText, RichText, Trim } from '../sanitize/sanitize.decorators';
 import { IsSecurePassword } from '../validators/is-secure-password';
 
 /**
@@ -15,10 +15,7 @@ export class UserProfileDto {
   displayName!: string;
 
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  @SanitizeHtml()
-  @NormalizeUnicode({ allowLineBreaks: true })
+  @RichText({ maxLength: 500 })
   bio?: string;
 }
 

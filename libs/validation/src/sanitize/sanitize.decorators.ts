@@ -82,3 +82,21 @@ export function PlainText(options: { maxLength: number }): PropertyDecorator {
     IsString(),
   );
 }
+
+/**
+ * A longer text with light formatting (a bio, a comment): a string of at most `maxLength`
+ * characters after sanitising, HTML kept to the allowlist of {@link SanitizeHtml}, line breaks
+ * kept. Written out: `@IsString() @MaxLength(n) @SanitizeHtml(allowlist) @NormalizeUnicode({ allowLineBreaks: true })`.
+ * @publicApi
+ * @example
+ * @IsOptional() @RichText({ maxLength: 500 }) bio?: string;
+ */
+export function RichText(options: { maxLength: number; allowlist?: HtmlAllowlist }): PropertyDecorator {
+  // Reverse reading order, as in PlainText: normalise, then sanitise, then check the length of what is kept.
+  return applyDecorators(
+    NormalizeUnicode({ allowLineBreaks: true }),
+    SanitizeHtml(options.allowlist),
+    MaxLength(options.maxLength),
+    IsString(),
+  );
+}

@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { IsNotEmpty, IsString, MaxLength, validate } from 'class-validator';
 import { describe, expect, it } from 'vitest';
-import { NormalizeUnicode, PlainText, SanitizeHtml, StripHtml, Trim } from './sanitize.decorators';
+import { NormalizeUnicode, PlainText, RichText, SanitizeHtml, StripHtml, Trim } from './sanitize.decorators';
 import { normalizeUnicode, sanitizeHtml, stripHtml } from './sanitize';
 
 describe('sanitizeHtml', () => {
@@ -88,4 +88,43 @@ describe('@PlainText', () => {
       expect(constraints(await validate(composed))).toEqual(constraints(await validate(stacked)));
     },
   );
+});
+
+describe('@RichText', () => {
+  class Stacked {
+    @IsString()
+    @MaxLength(20)
+    @SanitizeHtml()
+    @NormalizeUnicode({ allowLineBreaks: true })
+    bio!: string;
+  }
+  class Composed {
+    @RichText({ maxLength: 20 })
+    bio!: string;
+  }
+
+  it.each([
+    '<b>bold</b>\nline two',
+    '<a href="javascript:alert(1)">x</a>',
+    '<img src=x onerror=alert(1)>Cafe\u0301',
+    'a\u202Eb\u0000c',
+    '',
+    `<script>${'x'.repeat(40)}</script>ok`,
+    'x'.repeat(21),
+    42,
+  ])('transforms and validates %j as the stacked decorators do', async (bio) => {
+    const stacked = plainToInstance(Stacked, { bio });
+    const composed = plainToInstance(Composed, { bio });
+    expect(composed.bio).toEqual(stacked.bio);
+    const constraints = (errors: { constraints?: object }[]) => errors.map((e) => Object.keys(e.constraints ?? {}));
+    expect(constraints(await validate(composed))).toEqual(constraints(await validate(stacked)));
+  });
+
+  it('takes another allowlist', () => {
+    class Paragraphs {
+      @RichText({ maxLength: 50, allowlist: { allowedTags: ['p'] } })
+      bio!: string;
+    }
+    expect(plainToInstance(Paragraphs, { bio: '<p><b>x</b></p>' }).bio).toBe('<p>x</p>');
+  });
 });
