@@ -5,6 +5,7 @@ export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
 export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
+export { constantTimeEqual } from './constant-time';
 export type { ProxyHeader } from './client-identity';
 export { getRequestContext, routeOf, REQUEST_ID_HEADER } from './request-context';
 export type { RequestContext } from './request-context';
