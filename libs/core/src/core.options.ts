@@ -1,4 +1,4 @@
-import { TrustedProxies, type ProxyHeader } from './client-identity';
+import { DEFAULT_CLIENT_PREFIXES, TrustedProxies, type ClientPrefixes, type ProxyHeader } from './client-identity';
 import { InvalidOptionsError } from './invalid-options.error';
 import type { MemoryStoreOptions } from './store/memory.store';
 import type { RedisStoreOptions } from './store/redis.store';
@@ -14,6 +14,12 @@ export interface RampartCoreOptions {
   /** @default 'x-forwarded-for' */
   proxyHeader?: ProxyHeader;
   /**
+   * Leading bits of an address that rate limits and bans key on (`RequestContext.clientKey`): one
+   * IPv6 host holds a whole /64, so keying on its full address would give it 2^64 identities.
+   * @default { ipv4: 32, ipv6: 64 }
+   */
+  clientPrefixes?: Partial<ClientPrefixes>;
+  /**
    * Where shared state lives. Memory is per process: with several instances, use Redis.
    * @default { type: 'memory' }
    */
@@ -25,6 +31,7 @@ export interface RampartCoreOptions {
 export interface ResolvedCoreOptions {
   readonly trustedProxies: TrustedProxies;
   readonly proxyHeader: ProxyHeader;
+  readonly clientPrefixes: Readonly<ClientPrefixes>;
   readonly store: NonNullable<RampartCoreOptions['store']>;
   readonly logEvents: boolean;
 }
@@ -44,9 +51,22 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
   } catch (error) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', (error as Error).message);
   }
+  const clientPrefixes = Object.freeze({ ...DEFAULT_CLIENT_PREFIXES, ...raw.clientPrefixes });
+  for (const [family, max] of [
+    ['ipv4', 32],
+    ['ipv6', 128],
+  ] as const) {
+    const bits = clientPrefixes[family];
+    if (!Number.isInteger(bits) || bits < 1 || bits > max) {
+      throw new InvalidOptionsError(
+        'CORE_INVALID_OPTIONS',
+        `clientPrefixes.${family} must be a whole number from 1 to ${max}.`,
+      );
+    }
+  }
   const store = raw.store ?? { type: 'memory' };
   if (!STORE_TYPES.includes(store.type)) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `store.type must be 'memory' or 'redis'.`);
   }
-  return Object.freeze({ trustedProxies, proxyHeader, store, logEvents: raw.logEvents ?? true });
+  return Object.freeze({ trustedProxies, proxyHeader, clientPrefixes, store, logEvents: raw.logEvents ?? true });
 }

@@ -3,14 +3,16 @@ export type { RampartCoreOptions, ResolvedCoreOptions } from './core.options';
 export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
+export { MalformedRequestError } from './malformed-request.error';
 export { MissingPeerDependencyError } from './optional-peer';
-export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
+export { TrustedProxies, normalizeIp, resolveClientIp, clientKey, DEFAULT_CLIENT_PREFIXES } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
 export { constantTimeEqual } from './constant-time';
-export type { ProxyHeader } from './client-identity';
+export type { ProxyHeader, ClientPrefixes } from './client-identity';
 export { getRequestContext, routeOf, REQUEST_ID_HEADER } from './request-context';
 export type { RequestContext } from './request-context';
 export { useRawMiddleware, rawRequest, rawResponse } from './raw-middleware';
+export { setBaselineHeaders, baselineHeadersOf } from './baseline-headers';
 export type { RawMiddleware } from './raw-middleware';
 export { SecurityEvents, redact } from './security-events';
 export type {

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { MalformedRequestError } from '@rampart/core';
 import { SecurityError, type FieldError, type SecurityErrorCode } from './security-error';
 
 /** An RFC 9457 problem document as Rampart sends it. @publicApi */
@@ -141,6 +142,9 @@ export function toProblem(error: unknown): Problem {
       reason: error.reason,
       internal,
     };
+  }
+  if (error instanceof MalformedRequestError) {
+    return { ...problem(400, 'BAD_REQUEST', error.message), reason: error.reason };
   }
   if (error instanceof HttpException) {
     // Nest wraps the body parser's errors in an HttpException that carries their message.

@@ -48,7 +48,7 @@ export class ThreatGuard implements CanActivate {
       policy?.ignore,
     );
     if (result.findings.length === 0) return true;
-    const { clientIp, id } = getRequestContext(req);
+    const { clientIp, clientKey, id } = getRequestContext(req);
     if (!result.threat || mode === 'monitor') {
       this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
       return true;
@@ -56,7 +56,7 @@ export class ThreatGuard implements CanActivate {
     if (mode !== 'ban') throw this.refusal(result, mode, false);
     // Only a ban waits for the store; every other outcome is decided synchronously.
     return this.threat
-      .ban(clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
+      .recordRefusedInput(clientKey, [...new Set(result.findings.map((f) => f.category))], raw.headers)
       .catch((error: unknown) => {
         this.threat.storeFailed(error);
         return false;

@@ -65,7 +65,7 @@ export function useThreatDetection(app: INestApplication): void {
   }
   installed = true;
   useRawMiddleware(app, (req, res, next) => {
-    const client = getRequestContext(req).clientIp;
+    const client = getRequestContext(req).clientKey;
     if (threat.isTrusted(client)) return next();
     const proceed = (ban: BanRecord | undefined): void => {
       if (ban) {

@@ -88,6 +88,15 @@ export interface ThreatModuleOptions {
   /** How long a ban lasts. @default 900_000 (15 minutes) */
   banTtlMs?: number;
   /**
+   * What input findings must show before they ban (mode `ban`): refused requests carrying findings
+   * from the same client within `windowMs`. One request proves nothing about who sent it — any
+   * page the victim visits can make the browser send `<img src="https://api/?q=<script>">` — so a
+   * ban needs a sustained attack, and a browser's cross-site navigation or subresource request
+   * (`Sec-Fetch-Site: cross-site` with `Sec-Fetch-Mode: navigate` or `no-cors`) never counts.
+   * Each such request is still refused. @default { findings: 3, windowMs: 600_000 }
+   */
+  banEvidence?: { findings?: number; windowMs?: number };
+  /**
    * Clients never banned nor refused for behaviour (monitoring probes, office NAT): addresses,
    * CIDRs or `loopback`/`private`/`linklocal`. Their malicious input is still refused.
    * @default []
@@ -111,6 +120,7 @@ export interface ResolvedThreatOptions {
     readonly failedLogins: FailedLoginSignal;
   };
   readonly banTtlMs: number;
+  readonly banEvidence: { readonly findings: number; readonly windowMs: number };
   readonly trustedClients: TrustedProxies;
   readonly keyPrefix: string;
   readonly store: Readonly<Required<ThreatStoreOptions>>;
@@ -177,6 +187,10 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       ),
     }),
     banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
+    banEvidence: Object.freeze({
+      findings: Math.ceil(positive('banEvidence.findings', raw.banEvidence?.findings ?? 3)),
+      windowMs: Math.round(positive('banEvidence.windowMs', raw.banEvidence?.windowMs ?? 600_000)),
+    }),
     trustedClients,
     keyPrefix: raw.keyPrefix ?? 'threat:',
     store: resolveStoreOptions(raw.store ?? {}),

@@ -91,7 +91,7 @@ export class OAuthLoginController {
       // Credential stuffing (one IP, many accounts) is acted on by the threat mode; a store outage
       // must not turn a wrong password into a 500.
       await this.threat
-        .recordFailedLogin({ ip: getRequestContext(req).clientIp, account: field(req.body, 'username') })
+        .recordFailedLogin({ ip: getRequestContext(req).clientKey, account: field(req.body, 'username') })
         .catch((error: unknown) => this.threat.storeFailed(error));
       res.status(401);
       res.header('Content-Type', HTML);
