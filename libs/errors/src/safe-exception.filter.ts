@@ -93,10 +93,10 @@ export class SafeExceptionFilter implements ExceptionFilter {
     req: object,
     context: { id: string; clientIp: string },
   ): void {
-    const mapping = EVENTS[problem.code];
+    const error = exception instanceof SecurityError ? exception : undefined;
+    const mapping = error?.event ? ([error.event.type, error.event.severity] as const) : EVENTS[problem.code];
     if (!this.events || !mapping) return;
     const [type, severity] = mapping;
-    const error = exception instanceof SecurityError ? exception : undefined;
     this.events.emit({
       type,
       severity,

@@ -1,3 +1,5 @@
+import type { SecurityEventType, SecuritySeverity } from '@rampart/core';
+
 /**
  * Stable machine-readable codes of Rampart's problem responses. Public API: documented, never
  * renamed; clients and tests match on them, never on messages.
@@ -41,6 +43,11 @@ export interface SecurityErrorOptions {
   eventDetails?: Record<string, unknown>;
   /** The authenticated subject, for the security event. */
   subject?: string;
+  /**
+   * The security event the filter emits for this error, in place of the one its code maps to
+   * (e.g. `webhook.rejected` for a refused webhook, which is no user's failed sign-in).
+   */
+  event?: { type: SecurityEventType; severity: SecuritySeverity };
   cause?: unknown;
 }
 
@@ -56,6 +63,7 @@ export class SecurityError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   readonly eventDetails: Readonly<Record<string, unknown>> | undefined;
   readonly subject: string | undefined;
+  readonly event: Readonly<{ type: SecurityEventType; severity: SecuritySeverity }> | undefined;
 
   constructor(
     readonly code: SecurityErrorCode,
@@ -71,6 +79,7 @@ export class SecurityError extends Error {
     this.headers = options.headers ?? {};
     this.eventDetails = options.eventDetails;
     this.subject = options.subject;
+    this.event = options.event;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { loadOptionalPeer } from '../optional-peer';
 import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
 import { isOutage, StoreUnavailableError } from './store-unavailable.error';
 
@@ -62,7 +63,10 @@ export class RedisStore implements Store {
   /** Creates a store from options, connecting its own client unless one is given. */
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
     if (options.client) return new RedisStore(options.client, false, options.keyPrefix);
-    const { Redis: RedisClient, Cluster: ClusterClient } = await import('ioredis');
+    const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
+      'ioredis',
+      'Redis storage (store: { type: "redis" })',
+    ) as typeof import('ioredis');
     const clientOptions = failFastRedisOptions(options);
     const client = options.cluster
       ? new ClusterClient(options.cluster.nodes, {

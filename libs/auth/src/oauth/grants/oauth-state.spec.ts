@@ -1,6 +1,6 @@
-import { MemoryStore, RedisStore, StoreUnavailableError, type Store } from '@rampart/core';
+import { MemoryStore, StoreUnavailableError, type Store } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../../test/utils/redis';
+import { describeEachBackend } from '../../../../../test/utils/redis';
 import { OAuthState, randomToken, type CodeRecord, type FamilyRecord } from './oauth-state';
 
 const CODE_RECORD: CodeRecord = {
@@ -24,7 +24,7 @@ const FAMILY: FamilyRecord = {
 };
 const future = (): number => Math.floor(Date.now() / 1000) + 600;
 
-/** The same contract on both stores: the Lua scripts and their in-memory twins agree. */
+/** The same contract on every store: the Lua scripts and their in-memory twins agree. */
 function contract(makeStore: () => Promise<Store>): void {
   let store: Store;
   let state: OAuthState;
@@ -95,12 +95,8 @@ function contract(makeStore: () => Promise<Store>): void {
   });
 }
 
-describe('OAuthState on the memory store', () => {
-  contract(async () => new MemoryStore());
-});
-
-describeWithRedis('OAuthState on Redis', () => {
-  contract(() => RedisStore.create({ url: redisUrl, keyPrefix: uniqueKeyPrefix('oauth-state') }));
+describeEachBackend('OAuthState', (backend, keyPrefix) => {
+  contract(() => backend.store(keyPrefix));
 });
 
 describe('OAuthState when the store fails', () => {
