@@ -1,3 +1,5 @@
+import type { SecurityPrincipal } from '@rampart/core';
+
 /**
  * Stable machine-readable codes of Rampart's problem responses. Public API: documented, never
  * renamed; clients and tests match on them, never on messages.
@@ -39,8 +41,8 @@ export interface SecurityErrorOptions {
   headers?: Record<string, string>;
   /** Facts for the security event the filter emits (redacted there); never sent to the client. */
   eventDetails?: Record<string, unknown>;
-  /** The authenticated subject, for the security event. */
-  subject?: string;
+  /** Who was authenticated, for the security event (its `subject` is derived from it). */
+  principal?: SecurityPrincipal;
   cause?: unknown;
 }
 
@@ -55,7 +57,7 @@ export class SecurityError extends Error {
   readonly extensions: Readonly<Record<string, unknown>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly eventDetails: Readonly<Record<string, unknown>> | undefined;
-  readonly subject: string | undefined;
+  readonly principal: SecurityPrincipal | undefined;
 
   constructor(
     readonly code: SecurityErrorCode,
@@ -70,7 +72,7 @@ export class SecurityError extends Error {
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
     this.eventDetails = options.eventDetails;
-    this.subject = options.subject;
+    this.principal = options.principal;
   }
 }
 
