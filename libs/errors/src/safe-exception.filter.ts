@@ -94,10 +94,10 @@ export class SafeExceptionFilter implements ExceptionFilter {
     req: object,
     context: { id: string; clientIp: string },
   ): void {
-    const mapping = EVENTS[problem.code];
+    const error = exception instanceof SecurityError ? exception : undefined;
+    const mapping = error?.event ? ([error.event.type, error.event.severity] as const) : EVENTS[problem.code];
     if (!mapping || !this.events?.wants(mapping[0])) return;
     const [type, severity] = mapping;
-    const error = exception instanceof SecurityError ? exception : undefined;
     const principal = error?.principal ?? principalOf(req);
     this.events.emit({
       type,
