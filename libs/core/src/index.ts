@@ -22,6 +22,7 @@ export type {
 } from './security-events';
 export { defineStoreScript } from './store/store';
 export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
+export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
 export { MemoryStore } from './store/memory.store';
 export type { MemoryStoreOptions } from './store/memory.store';
 export { RedisStore, failFastRedisOptions } from './store/redis.store';

@@ -157,9 +157,15 @@ export class ThreatDetectedError extends SecurityError {
   }
 }
 
-/** @publicApi */
+/** Seconds a 503 asks the client to wait unless the thrower says otherwise. */
+const DEFAULT_RETRY_AFTER = '5';
+
+/** 503 with `Retry-After` (5 s unless `options.headers` names another; RFC 9110 §10.2.3). @publicApi */
 export class ServiceUnavailableError extends SecurityError {
-  constructor(message = 'The service is temporarily unavailable: retry later.', options?: SecurityErrorOptions) {
-    super('SERVICE_UNAVAILABLE', 503, message, options);
+  constructor(message = 'The service is temporarily unavailable: retry later.', options: SecurityErrorOptions = {}) {
+    super('SERVICE_UNAVAILABLE', 503, message, {
+      ...options,
+      headers: { 'Retry-After': DEFAULT_RETRY_AFTER, ...options.headers },
+    });
   }
 }
