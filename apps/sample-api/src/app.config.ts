@@ -1,8 +1,15 @@
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
 
+/** Injection token of the sample's {@link AppConfig} (provided globally by AppModule). */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
 /** The sample API's settings, read once from the environment. */
 export interface AppConfig {
+  /** `NODE_ENV=production`: development conveniences (demo users, default secrets, generated keys) refuse to start. */
+  production: boolean;
+  /** Seed the demo users (`DEMO_USERS`, default on; refused in production: their passwords are public). */
+  demoUsers: boolean;
   /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal). */
   trustedProxies: string[];
   /** Shared state in Redis when set; in memory otherwise. */
@@ -67,8 +74,13 @@ function list(value: string | undefined, fallback: string[]): string[] {
         .filter(Boolean);
 }
 
+/** The `demo-backend` client's secret when none is configured: public, so refused in production. */
+export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
+    production: env.NODE_ENV === 'production',
+    demoUsers: env.DEMO_USERS !== 'false',
     trustedProxies: list(env.TRUSTED_PROXIES, ['loopback']),
     redisUrl: env.REDIS_URL || undefined,
     corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
@@ -101,9 +113,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingKeys: env.OAUTH_SIGNING_KEYS
         ? (JSON.parse(env.OAUTH_SIGNING_KEYS) as JWK[]).map((jwk) => ({ jwk }))
         : undefined,
-      demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || 'demo-backend-secret-change-me-0123456789',
+      demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
     },
   };
+}
+
+/**
+ * Refuses, with one message naming every fix, a production configuration that would accept
+ * credentials published in this repository: the demo users' passwords, the default `demo-backend`
+ * secret, a token-signing key generated at start. A sample is what people copy and deploy.
+ * @throws Error when `config.production` and any of them is configured.
+ */
+export function assertNoDemoCredentials(config: AppConfig): void {
+  if (!config.production) return;
+  const problems: string[] = [];
+  if (config.demoUsers) problems.push('demo users with published passwords are seeded (set DEMO_USERS=false)');
+  if (config.oauth.demoBackendSecret === DEFAULT_DEMO_BACKEND_SECRET) {
+    problems.push('the demo-backend OAuth client uses the published default secret (set OAUTH_DEMO_BACKEND_SECRET)');
+  }
+  if (!config.jwksUrl)
+    problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');
+  if (!config.oauth.signingKeys)
+    problems.push('the OAuth server would sign with a generated key (set OAUTH_SIGNING_KEYS)');
+  if (problems.length > 0) {
+    throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);
+  }
 }
