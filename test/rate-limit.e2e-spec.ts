@@ -94,7 +94,7 @@ describe.each(PLATFORMS)('RateLimitModule in the sample API (%s)', (platform) =>
     const res = await request(t.server).post('/notes').set(alice).send(note).expect(429);
     expect(res.body).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'writes' });
     await request(t.server).post('/notes').set(bob).send(note).expect(201);
-    expect(events.find((e) => e.type === 'rate_limit.exceeded' && e.subject === 'u-alice')).toBeDefined();
+    expect(events.find((e) => e.type === 'rate_limit.exceeded' && e.subject === 'user:u-alice')).toBeDefined();
   });
 
   it('limits the partner API per API key with the three tiers, after authentication', async () => {

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { StoreUnavailableError } from '@rampart/core';
 import { SecurityError, type FieldError, type SecurityErrorCode } from './security-error';
 
 /** An RFC 9457 problem document as Rampart sends it. @publicApi */
@@ -140,6 +141,16 @@ export function toProblem(error: unknown): Problem {
       headers: error.headers,
       reason: error.reason,
       internal,
+    };
+  }
+  if (error instanceof StoreUnavailableError) {
+    // An outage of the shared store is the server's problem and a temporary one: 503 with
+    // Retry-After (RFC 9110 §15.6.4), on every route, whichever lib or handler met it first.
+    return {
+      ...problem(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable: retry later.'),
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      reason: 'store_unavailable',
+      internal: true,
     };
   }
   if (error instanceof HttpException) {

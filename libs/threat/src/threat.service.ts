@@ -392,6 +392,7 @@ export class ThreatService {
     result: InspectionResult,
     context: { clientIp: string; requestId: string; route: string; mode: ThreatMode | 'off' },
   ): void {
+    if (!this.events.wants('threat.detected')) return;
     this.events.emit({
       type: 'threat.detected',
       severity: result.threat ? 'medium' : 'low',

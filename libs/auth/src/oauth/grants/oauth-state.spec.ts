@@ -1,4 +1,4 @@
-import { MemoryStore, type Store } from '@rampart/core';
+import { MemoryStore, StoreUnavailableError, type Store } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../../../test/utils/redis';
 import { OAuthState, randomToken, type CodeRecord, type FamilyRecord } from './oauth-state';
@@ -103,9 +103,8 @@ describe('OAuthState when the store fails', () => {
   it('answers 503, never a 500', async () => {
     const store = new MemoryStore();
     store.get = () => Promise.reject(new Error('down'));
-    await expect(new OAuthState(store).findCode(randomToken())).rejects.toMatchObject({
-      code: 'SERVICE_UNAVAILABLE',
-      status: 503,
-    });
+    const failure = new OAuthState(store).findCode(randomToken());
+    await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(failure).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5 });
   });
 });
