@@ -161,7 +161,7 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       expect(typeof payload.jti).toBe('string');
 
       expect((await notes(res.body.access_token as string)).status).toBe(200);
-      expect(events.some((e) => e.type === 'token.issued' && e.subject === 'u-alice')).toBe(true);
+      expect(events.some((e) => e.type === 'token.issued' && e.subject === 'user:u-alice')).toBe(true);
     });
 
     it('answers without CORS on the authorization endpoint', async () => {

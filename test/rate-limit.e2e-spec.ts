@@ -17,7 +17,7 @@ import { loadConfig, type AppConfig } from '../apps/sample-api/src/app.config';
 import { startAppProcess, type AppProcess } from './utils/app-process';
 import { bearer } from './utils/auth';
 import { RateLimitedController } from './utils/rate-limited.controller';
-import { describeWithRedis, redisUrl } from './utils/redis';
+import { clusterClient, describeWithCluster, describeWithRedis, redisClusterNodes, redisUrl } from './utils/redis';
 import { CapturingLogger, PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
 const limits = (overrides: Partial<AppConfig['rateLimit']> = {}): Pick<AppConfig, 'rateLimit'> => ({
@@ -94,7 +94,7 @@ describe.each(PLATFORMS)('RateLimitModule in the sample API (%s)', (platform) =>
     const res = await request(t.server).post('/notes').set(alice).send(note).expect(429);
     expect(res.body).toMatchObject({ code: 'RATE_LIMITED', limitedBy: 'writes' });
     await request(t.server).post('/notes').set(bob).send(note).expect(201);
-    expect(events.find((e) => e.type === 'rate_limit.exceeded' && e.subject === 'u-alice')).toBeDefined();
+    expect(events.find((e) => e.type === 'rate_limit.exceeded' && e.subject === 'user:u-alice')).toBeDefined();
   });
 
   it('limits the partner API per API key with the three tiers, after authentication', async () => {
@@ -247,6 +247,39 @@ describeWithRedis('RateLimitModule on a shared Redis', () => {
       expect(second.get(200)).toBe(100);
       expect(second.get(429)).toBe(900);
     });
+  });
+
+  describeWithCluster('two instances sharing a Redis Cluster', () => {
+    const instances: AppProcess[] = [];
+    const urls: string[] = [];
+    const cluster = clusterClient();
+    let keyPrefix: string;
+    beforeAll(async () => {
+      keyPrefix = `rl:${randomUUID()}:`;
+      for (const platform of PLATFORMS)
+        instances.push(await startAppProcess(platform, `cluster:${redisClusterNodes}`, { keyPrefix }));
+      urls.push(...instances.map((instance) => instance.url));
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all(instances.map((instance) => instance.stop()));
+      await Promise.all(
+        cluster.nodes('master').map(async (node) => {
+          for (const key of await node.keys(`rampart:${keyPrefix}*`)) await node.del(key);
+        }),
+      );
+      await cluster.quit();
+    });
+
+    it.each(['sliding-log', 'sliding-window'] as const)(
+      '%s admits exactly 100 of 1000 concurrent requests across both instances',
+      async (algorithm) => {
+        await awayFromMinuteBoundary(10_000);
+        const counts = await flood(urls, `/test/rl/${algorithm}`);
+        expect(counts.get(200)).toBe(100);
+        expect(counts.get(429)).toBe(900);
+        expect(counts.size).toBe(2);
+      },
+    );
   });
 
   describe('when Redis hangs or drops connections', () => {
