@@ -1,3 +1,4 @@
+import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
 
@@ -50,9 +51,11 @@ export interface OAuthConfig {
 export interface RateLimitConfig {
   /** Requests per IP per minute on every route without its own policy; 0 turns it off. */
   perIpPerMinute: number;
-  /** Login attempts per IP per minute; an IP over it is blocked for `loginBlockMinutes`. */
-  loginPerMinute: number;
-  loginBlockMinutes: number;
+  /**
+   * Failed sign-ins allowed per account and per IP before a block (`LoginThrottle`; successes do
+   * not count); `{}`: the lib's defaults, 10 per account and 20 per IP in 15 minutes, blocked 15 minutes.
+   */
+  login: LoginThrottleOptions;
   /** Writes per user (per IP when anonymous) per minute. */
   writesPerMinute: number;
   /** The partner API's tiers per API key: per minute, hour and day (the design notes' 100/1000/10000). */
@@ -95,8 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : env.NODE_ENV === 'production',
     rateLimit: {
       perIpPerMinute: Number(env.RATE_LIMIT_PER_IP_PER_MINUTE ?? 1200),
-      loginPerMinute: 5,
-      loginBlockMinutes: 15,
+      login: {},
       writesPerMinute: 60,
       partner: [100, 1000, 10_000],
       onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',

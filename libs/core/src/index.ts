@@ -12,14 +12,19 @@ export { getRequestContext, routeOf, REQUEST_ID_HEADER } from './request-context
 export type { RequestContext } from './request-context';
 export { useRawMiddleware, rawRequest, rawResponse } from './raw-middleware';
 export type { RawMiddleware } from './raw-middleware';
-export { SecurityEvents, redact } from './security-events';
+export { SecurityEvents, SECURITY_EVENT_TYPES, defaultOutcome, principalOf, subjectOf } from './security-events';
 export type {
+  EventLogging,
   SecurityEvent,
   SecurityEventInput,
   SecurityEventListener,
   SecurityEventType,
+  SecurityOutcome,
+  SecurityPrincipal,
   SecuritySeverity,
 } from './security-events';
+export { createRedactor, redact, REDACTED } from './redaction';
+export type { RedactionOptions, Redactor } from './redaction';
 export { defineStoreScript } from './store/store';
 export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
 export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
