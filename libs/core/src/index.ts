@@ -14,16 +14,22 @@ export type { RequestContext } from './request-context';
 export { useRawMiddleware, rawRequest, rawResponse } from './raw-middleware';
 export { setBaselineHeaders, baselineHeadersOf } from './baseline-headers';
 export type { RawMiddleware } from './raw-middleware';
-export { SecurityEvents, redact } from './security-events';
+export { SecurityEvents, SECURITY_EVENT_TYPES, defaultOutcome, principalOf, subjectOf } from './security-events';
 export type {
+  EventLogging,
   SecurityEvent,
   SecurityEventInput,
   SecurityEventListener,
   SecurityEventType,
+  SecurityOutcome,
+  SecurityPrincipal,
   SecuritySeverity,
 } from './security-events';
+export { createRedactor, redact, REDACTED } from './redaction';
+export type { RedactionOptions, Redactor } from './redaction';
 export { defineStoreScript } from './store/store';
 export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
+export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
 export { MemoryStore } from './store/memory.store';
 export type { MemoryStoreOptions } from './store/memory.store';
 export { RedisStore, failFastRedisOptions } from './store/redis.store';

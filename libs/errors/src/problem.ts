@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { MalformedRequestError } from '@rampart/core';
+import { MalformedRequestError, StoreUnavailableError } from '@rampart/core';
 import { SecurityError, type FieldError, type SecurityErrorCode } from './security-error';
 
 /** An RFC 9457 problem document as Rampart sends it. @publicApi */
@@ -45,6 +45,7 @@ const TITLES: Readonly<Record<SecurityErrorCode, string>> = {
   RATE_LIMITED: 'Too many requests',
   THREAT_DETECTED: 'Request refused',
   SERVICE_UNAVAILABLE: 'Service unavailable',
+  BAD_GATEWAY: 'Bad gateway',
   TIMEOUT: 'Timeout',
   INTERNAL_ERROR: 'Internal server error',
 };
@@ -65,6 +66,7 @@ const CODE_BY_STATUS: Readonly<Record<number, SecurityErrorCode>> = {
   422: 'VALIDATION_ERROR',
   429: 'RATE_LIMITED',
   431: 'HEADERS_TOO_LARGE',
+  502: 'BAD_GATEWAY',
   503: 'SERVICE_UNAVAILABLE',
   504: 'TIMEOUT',
 };
@@ -145,6 +147,16 @@ export function toProblem(error: unknown): Problem {
   }
   if (error instanceof MalformedRequestError) {
     return { ...problem(400, 'BAD_REQUEST', error.message), reason: error.reason };
+  }
+  if (error instanceof StoreUnavailableError) {
+    // An outage of the shared store is the server's problem and a temporary one: 503 with
+    // Retry-After (RFC 9110 §15.6.4), on every route, whichever lib or handler met it first.
+    return {
+      ...problem(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable: retry later.'),
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      reason: 'store_unavailable',
+      internal: true,
+    };
   }
   if (error instanceof HttpException) {
     // Nest wraps the body parser's errors in an HttpException that carries their message.

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   baselineHeadersOf,
   getRequestContext,
+  principalOf,
   rawRequest,
   rawResponse,
   routeOf,
@@ -93,8 +94,9 @@ export class SafeExceptionFilter implements ExceptionFilter {
   ): void {
     const error = exception instanceof SecurityError ? exception : undefined;
     const mapping = error?.event ? ([error.event.type, error.event.severity] as const) : EVENTS[problem.code];
-    if (!this.events || !mapping) return;
+    if (!mapping || !this.events?.wants(mapping[0])) return;
     const [type, severity] = mapping;
+    const principal = error?.principal ?? principalOf(req);
     this.events.emit({
       type,
       severity,
@@ -102,7 +104,7 @@ export class SafeExceptionFilter implements ExceptionFilter {
       clientIp: context.clientIp,
       route: routeOf(req),
       reason: problem.reason ?? problem.code.toLowerCase(),
-      ...(error?.subject === undefined ? {} : { subject: error.subject }),
+      ...(principal === undefined ? {} : { principal }),
       details: { status: problem.status, ...error?.eventDetails },
     });
   }

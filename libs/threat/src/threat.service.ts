@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   clientKey,
+  DEFAULT_CLIENT_PREFIXES,
   InjectStore,
   RAMPART_CORE_OPTIONS,
   SecurityEvents,
   type ResolvedCoreOptions,
   type SecuritySeverity,
   type Store,
+  TrustedProxies,
 } from '@rampart/core';
 import { createHash } from 'node:crypto';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
@@ -80,7 +82,13 @@ export class ThreatService {
     @Inject(THREAT_OPTIONS) readonly options: ResolvedThreatOptions,
     @InjectStore() private readonly store: Store,
     private readonly events: SecurityEvents,
-    @Inject(RAMPART_CORE_OPTIONS) private readonly core: ResolvedCoreOptions,
+    // Optional for tests that build the service by hand: default prefixes, no trusted proxy.
+    @Optional()
+    @Inject(RAMPART_CORE_OPTIONS)
+    private readonly core: Pick<ResolvedCoreOptions, 'clientPrefixes' | 'trustedProxies'> = {
+      clientPrefixes: DEFAULT_CLIENT_PREFIXES,
+      trustedProxies: new TrustedProxies(),
+    },
   ) {
     const { deadlineMs, cooldownMs, banCacheMs, banCacheSize } = options.store;
     this.breaker = new StoreBreaker(
@@ -142,7 +150,9 @@ export class ThreatService {
 
   private key(client: string, suffix: string): string {
     // The hash tag keeps a client's keys in one Redis Cluster slot, so one script can touch them all.
-    return `${this.options.keyPrefix}{${client}}:${suffix}`;
+    // It starts with `ip:` so it is never empty: a client starting with `}` (ban() takes any string)
+    // would otherwise give an empty tag, each key its own slot, and CROSSSLOT on every script.
+    return `${this.options.keyPrefix}{ip:${client}}:${suffix}`;
   }
 
   /** The client's ban or block, if one is in force. Rejects when the store does. */
@@ -442,6 +452,7 @@ export class ThreatService {
     result: InspectionResult,
     context: { clientIp: string; requestId: string; route: string; mode: ThreatMode | 'off' },
   ): void {
+    if (!this.events.wants('threat.detected')) return;
     this.events.emit({
       type: 'threat.detected',
       severity: result.threat ? 'medium' : 'low',
