@@ -77,6 +77,8 @@ export async function startApp(
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: logs,
+    // As createApp: webhook signatures are checked over the body bytes.
+    rawBody: true,
   });
   configureApp(app, config);
   await app.init();

@@ -22,6 +22,7 @@ export type SecurityErrorCode =
   | 'RATE_LIMITED'
   | 'THREAT_DETECTED'
   | 'SERVICE_UNAVAILABLE'
+  | 'BAD_GATEWAY'
   | 'TIMEOUT'
   | 'INTERNAL_ERROR';
 

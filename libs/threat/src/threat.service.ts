@@ -104,7 +104,9 @@ export class ThreatService {
 
   private key(client: string, suffix: string): string {
     // The hash tag keeps a client's keys in one Redis Cluster slot, so one script can touch them all.
-    return `${this.options.keyPrefix}{${client}}:${suffix}`;
+    // It starts with `ip:` so it is never empty: a client starting with `}` (ban() takes any string)
+    // would otherwise give an empty tag, each key its own slot, and CROSSSLOT on every script.
+    return `${this.options.keyPrefix}{ip:${client}}:${suffix}`;
   }
 
   /** The client's ban or block, if one is in force. Rejects when the store does. */

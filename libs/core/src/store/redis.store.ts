@@ -88,6 +88,9 @@ export class RedisStore implements Store {
     try {
       if (this.client.status === 'wait') await this.client.connect();
       else await this.waitUntilReady(timeoutMs);
+      // A cluster client connects to each primary on its first command: the first burst of
+      // requests would pay the connection set-up and miss each lib's deadline. Connect them now.
+      if ('nodes' in this.client) await Promise.all(this.client.nodes('master').map((node) => node.ping()));
     } catch (error) {
       this.logger.warn(`Redis is not reachable yet (${(error as Error).message}); retrying in the background.`);
     }
