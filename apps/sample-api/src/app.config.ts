@@ -1,4 +1,5 @@
 import type { OutboundClientOptions } from '@rampart/outbound';
+import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
 
@@ -37,6 +38,8 @@ export interface AppConfig {
   oauth: OAuthConfig;
   /** The outbound call to a partner (integrations/): through `@rampart/outbound`'s safe client. */
   partner: PartnerIntegrationConfig;
+  /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
+  webhooks: WebhooksConfig;
 }
 
 export interface PartnerIntegrationConfig {
@@ -49,6 +52,13 @@ export interface PartnerIntegrationConfig {
    * loopback range exempted from the SSRF deny list (`allowPrivateNetworks`).
    */
   testOnly?: Pick<OutboundClientOptions, 'resolver' | 'allowPrivateNetworks'>;
+}
+
+export interface WebhooksConfig {
+  /** `whsec_…` secrets of `POST /webhooks/standard` (`WEBHOOK_SECRETS`, comma-separated, newest first). */
+  secrets: string[];
+  /** Stripe endpoint secrets of `POST /webhooks/stripe` (`STRIPE_WEBHOOK_SECRETS`, comma-separated). */
+  stripeSecrets: string[];
 }
 
 export interface OAuthConfig {
@@ -65,9 +75,11 @@ export interface OAuthConfig {
 export interface RateLimitConfig {
   /** Requests per IP per minute on every route without its own policy; 0 turns it off. */
   perIpPerMinute: number;
-  /** Login attempts per IP per minute; an IP over it is blocked for `loginBlockMinutes`. */
-  loginPerMinute: number;
-  loginBlockMinutes: number;
+  /**
+   * Failed sign-ins allowed per account and per IP before a block (`LoginThrottle`; successes do
+   * not count); `{}`: the lib's defaults, 10 per account and 20 per IP in 15 minutes, blocked 15 minutes.
+   */
+  login: LoginThrottleOptions;
   /** Writes per user (per IP when anonymous) per minute. */
   writesPerMinute: number;
   /** The partner API's tiers per API key: per minute, hour and day (the design notes' 100/1000/10000). */
@@ -92,6 +104,10 @@ function list(value: string | undefined, fallback: string[]): string[] {
 /** The `demo-backend` client's secret when none is configured: public, so refused in production. */
 export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
 
+/** The webhook receivers' secrets when none are configured: public, so refused in production. */
+export const DEMO_WEBHOOK_SECRET = 'whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtMDE=';
+export const DEMO_STRIPE_WEBHOOK_SECRET = 'whsec_demo_stripe_secret_change_me_0123';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     production: env.NODE_ENV === 'production',
@@ -110,8 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : env.NODE_ENV === 'production',
     rateLimit: {
       perIpPerMinute: Number(env.RATE_LIMIT_PER_IP_PER_MINUTE ?? 1200),
-      loginPerMinute: 5,
-      loginBlockMinutes: 15,
+      login: {},
       writesPerMinute: 60,
       partner: [100, 1000, 10_000],
       onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',
@@ -136,6 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       url: env.PARTNER_URL || undefined,
       totalTimeoutMs: Number(env.PARTNER_TIMEOUT_MS ?? 5000),
     },
+    webhooks: {
+      secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),
+      stripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS || undefined, [DEMO_STRIPE_WEBHOOK_SECRET]),
+    },
   };
 }
 
@@ -156,6 +175,14 @@ export function assertNoDemoCredentials(config: AppConfig): void {
     problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');
   if (!config.oauth.signingKeys)
     problems.push('the OAuth server would sign with a generated key (set OAUTH_SIGNING_KEYS)');
+  if (
+    config.webhooks.secrets.includes(DEMO_WEBHOOK_SECRET) ||
+    config.webhooks.stripeSecrets.includes(DEMO_STRIPE_WEBHOOK_SECRET)
+  ) {
+    problems.push(
+      'a webhook receiver accepts the published demo secret (set WEBHOOK_SECRETS and STRIPE_WEBHOOK_SECRETS)',
+    );
+  }
   if (problems.length > 0) {
     throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);
   }

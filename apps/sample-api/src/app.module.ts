@@ -15,6 +15,7 @@ import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
 import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
+import { SampleWebhooksModule } from './webhooks/sample-webhooks.module';
 
 /** The configuration, for the sample's own services (the demo users' seed). */
 @Global()
@@ -56,6 +57,7 @@ export class AppModule {
         AccountsModule,
         IntegrationsModule.forRoot(config),
         SampleOAuthModule.forRoot(config),
+        SampleWebhooksModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),
