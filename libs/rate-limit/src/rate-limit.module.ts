@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE } from './rate-limit.constants';
+import { LoginThrottle } from './login/login-throttle';
 import { RateLimitGuard } from './rate-limit.guard';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './rate-limit.module-definition';
 import {
@@ -41,7 +42,8 @@ import { createRateLimitStorage } from './storage/create-rate-limit-storage';
         createRateLimitStorage(options, store, events),
     },
     { provide: APP_GUARD, useClass: RateLimitGuard },
+    LoginThrottle,
   ],
-  exports: [RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE],
+  exports: [RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE, LoginThrottle],
 })
 export class RateLimitModule extends ConfigurableModuleClass {}

@@ -22,7 +22,7 @@ export interface RateSignal {
 }
 
 export interface ErrorRateSignal {
-  /** Share of responses with status ≥ 400 above which the signal fires. */
+  /** Share of error responses (status ≥ 400, but for `ignoreStatuses`) above which the signal fires. */
   ratio: number;
   /** Fewer requests than this in the window never fire it: three 404s out of four are no storm. */
   minRequests: number;
@@ -48,7 +48,16 @@ export interface BehaviourOptions {
   /** Distinct route templates (unmatched paths for 404s). @default { limit: 50, windowMs: 300_000, score: 70 } */
   scanning?: Partial<RateSignal>;
   /** @default { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 } */
-  errorRate?: Partial<ErrorRateSignal>;
+  errorRate?: Partial<ErrorRateSignal> & {
+    /**
+     * Statuses that are not errors for this signal. 429 is the rate limiter's own answer (a client
+     * that exhausts its quota is limited, not an attacker) and 401 an expired or missing
+     * credential (a client refreshing its token): counted, a user testing their own limit, or
+     * an app with a stale token, would be banned from every route. `[]` counts every status ≥ 400.
+     * @default [401, 429]
+     */
+    ignoreStatuses?: number[];
+  };
   /** @default { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 } */
   failedLogins?: Partial<FailedLoginSignal>;
 }
@@ -100,6 +109,13 @@ export interface ThreatModuleOptions {
   /** How long a ban lasts. @default 900_000 (15 minutes) */
   banTtlMs?: number;
   /**
+   * Paths a ban or block never refuses, e.g. `['/health']` for a load balancer's or a monitoring
+   * probe's check from a shared address: exact request paths (no query), matched before routing.
+   * The requests are still inspected and observed; list only routes that reveal nothing.
+   * @default []
+   */
+  banExemptPaths?: string[];
+  /**
    * Clients never banned nor refused for behaviour (monitoring probes, office NAT): addresses,
    * CIDRs or `loopback`/`private`/`linklocal`. Their malicious input is still refused.
    * @default []
@@ -120,8 +136,10 @@ export interface ResolvedThreatOptions {
     readonly requestRate: RateSignal;
     readonly scanning: RateSignal;
     readonly errorRate: ErrorRateSignal;
+    readonly errorIgnoredStatuses: ReadonlySet<number>;
     readonly failedLogins: FailedLoginSignal;
   };
+  readonly banExemptPaths: ReadonlySet<string>;
   readonly banTtlMs: number;
   readonly trustedClients: TrustedProxies;
   readonly keyPrefix: string;
@@ -159,11 +177,15 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
     fail(`trustedClients: ${(error as Error).message.replace('trusted proxy', 'trusted client')}`);
   }
   const behaviour = raw.behaviour ?? {};
-  const errorRate = signal(
-    'errorRate',
-    { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 },
-    behaviour.errorRate,
-  );
+  const { ignoreStatuses = [401, 429], ...errorRateSignal } = behaviour.errorRate ?? {};
+  const errorRate = signal('errorRate', { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 }, errorRateSignal);
+  if (!Array.isArray(ignoreStatuses) || ignoreStatuses.some((s) => !Number.isInteger(s) || s < 400 || s > 599)) {
+    fail('behaviour.errorRate.ignoreStatuses must list HTTP error statuses (400 to 599).');
+  }
+  const banExemptPaths = raw.banExemptPaths ?? [];
+  if (!Array.isArray(banExemptPaths) || banExemptPaths.some((p) => typeof p !== 'string' || !/^\/[^?#\s]*$/.test(p))) {
+    fail("banExemptPaths must list request paths starting with '/', without query, e.g. '/health'.");
+  }
   if (errorRate.ratio > 1) fail('behaviour.errorRate.ratio must be at most 1.');
   const beyondLimits = raw.beyondLimits ?? 'critical';
   if (!['critical', 'high', 'medium', 'low', 'ignore'].includes(beyondLimits)) {
@@ -190,6 +212,7 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       requestRate: signal('requestRate', { limit: 100, windowMs: 60_000, score: 30 }, behaviour.requestRate),
       scanning: signal('scanning', { limit: 50, windowMs: 300_000, score: 70 }, behaviour.scanning),
       errorRate,
+      errorIgnoredStatuses: new Set(ignoreStatuses),
       failedLogins: signal(
         'failedLogins',
         { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 },
@@ -197,6 +220,7 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       ),
     }),
     banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
+    banExemptPaths: new Set(banExemptPaths),
     trustedClients,
     keyPrefix: raw.keyPrefix ?? 'threat:',
     store: resolveStoreOptions(raw.store ?? {}),
