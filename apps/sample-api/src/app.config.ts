@@ -35,6 +35,15 @@ export interface AppConfig {
   threat: ThreatModuleOptions;
   /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
   oauth: OAuthConfig;
+  /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
+  webhooks: WebhooksConfig;
+}
+
+export interface WebhooksConfig {
+  /** `whsec_…` secrets of `POST /webhooks/standard` (`WEBHOOK_SECRETS`, comma-separated, newest first). */
+  secrets: string[];
+  /** Stripe endpoint secrets of `POST /webhooks/stripe` (`STRIPE_WEBHOOK_SECRETS`, comma-separated). */
+  stripeSecrets: string[];
 }
 
 export interface OAuthConfig {
@@ -80,6 +89,10 @@ function list(value: string | undefined, fallback: string[]): string[] {
 /** The `demo-backend` client's secret when none is configured: public, so refused in production. */
 export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
 
+/** The webhook receivers' secrets when none are configured: public, so refused in production. */
+export const DEMO_WEBHOOK_SECRET = 'whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtMDE=';
+export const DEMO_STRIPE_WEBHOOK_SECRET = 'whsec_demo_stripe_secret_change_me_0123';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     production: env.NODE_ENV === 'production',
@@ -119,6 +132,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
     },
+    webhooks: {
+      secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),
+      stripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS || undefined, [DEMO_STRIPE_WEBHOOK_SECRET]),
+    },
   };
 }
 
@@ -139,6 +156,14 @@ export function assertNoDemoCredentials(config: AppConfig): void {
     problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');
   if (!config.oauth.signingKeys)
     problems.push('the OAuth server would sign with a generated key (set OAUTH_SIGNING_KEYS)');
+  if (
+    config.webhooks.secrets.includes(DEMO_WEBHOOK_SECRET) ||
+    config.webhooks.stripeSecrets.includes(DEMO_STRIPE_WEBHOOK_SECRET)
+  ) {
+    problems.push(
+      'a webhook receiver accepts the published demo secret (set WEBHOOK_SECRETS and STRIPE_WEBHOOK_SECRETS)',
+    );
+  }
   if (problems.length > 0) {
     throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);
   }

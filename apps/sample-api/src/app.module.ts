@@ -14,6 +14,7 @@ import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
 import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
+import { SampleWebhooksModule } from './webhooks/sample-webhooks.module';
 
 /** The configuration, for the sample's own services (the demo users' seed). */
 @Global()
@@ -54,6 +55,7 @@ export class AppModule {
         PartnerModule,
         AccountsModule,
         SampleOAuthModule.forRoot(config),
+        SampleWebhooksModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),
