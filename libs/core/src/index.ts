@@ -3,7 +3,7 @@ export type { RampartCoreOptions, ResolvedCoreOptions } from './core.options';
 export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
-export { MissingPeerDependencyError } from './optional-peer';
+export { MissingPeerDependencyError, loadOptionalPeer } from './optional-peer';
 export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
 export { constantTimeEqual } from './constant-time';
