@@ -137,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // events, add @ThreatPolicy({ ignore }) where a field carries code, then set THREAT_MODE=block or ban.
       mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
       trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
+      // A banned address still gets its health check (a load balancer or a probe behind the same
+      // NAT): /health reveals nothing and must not mark the instance down.
+      banExemptPaths: ['/health'],
       keyPrefix: 'threat:',
     },
     oauth: {
