@@ -42,7 +42,7 @@ describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
   it('accepts a valid token and emits auth.success', async () => {
     const res = await call(await tokenFor(t.app, 'u-alice'));
     expect(res.status).toBe(200);
-    expect(events.find((e) => e.type === 'auth.success')).toMatchObject({ subject: 'u-alice', reason: 'jwt' });
+    expect(events.find((e) => e.type === 'auth.success')).toMatchObject({ subject: 'user:u-alice', reason: 'jwt' });
   });
 
   it('answers a request without credentials 401 with a bare challenge (RFC 6750 §3.1)', async () => {

@@ -53,7 +53,6 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
     issuer = `http://127.0.0.1:${(reserved.address() as AddressInfo).port}`;
     t = await startApp(platform, {
       jwtIssuer: issuer,
-      rateLimit: { loginPerMinute: 1000 },
       ...overrides,
     });
     // listen(handle): the app's server takes over the reserved socket; the port is never free between.

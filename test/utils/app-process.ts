@@ -2,16 +2,18 @@
 // one Redis and none shares its event loop with the load generator or with another instance. The
 // instance is the minimal stack the rate limiter needs (request context, problem+json errors,
 // RateLimitModule on core's Redis store) and the rate-limit test routes.
-// Usage: startAppProcess(platform, redisUrl, rateLimitOptions).
+// Usage: startAppProcess(platform, redisUrl, rateLimitOptions); for a Redis Cluster pass
+// `cluster:host:port,host:port` instead of the URL.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RampartCoreModule, useRequestContext } from '@rampart/core';
+import { RampartCoreModule, useRequestContext, type RedisStoreOptions } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule, type RateLimitModuleOptions } from '@rampart/rate-limit';
 import { fork } from 'node:child_process';
 import type { Platform } from '../../apps/sample-api/src/app.factory';
+import { parseClusterNodes } from './global-setup';
 import { RateLimitedController } from './rate-limited.controller';
 
 export interface AppProcess {
@@ -48,6 +50,13 @@ export function startAppProcess(
   });
 }
 
+/** `cluster:host:port,…` names a Redis Cluster's start-up nodes; anything else is a Redis URL. */
+function redisTarget(target: string): RedisStoreOptions {
+  return target.startsWith('cluster:')
+    ? { cluster: { nodes: parseClusterNodes(target.slice('cluster:'.length)) } }
+    : { url: target };
+}
+
 @Module({})
 class InstanceModule {
   static forRoot(redisUrl: string, options: RateLimitModuleOptions): DynamicModule {
@@ -58,7 +67,7 @@ class InstanceModule {
         // command timeout here (500 ms): the reply is in the socket but the timer fires first. The
         // rate limiter detects a hung Redis by itself (no answers for deadline + 50 ms).
         RampartCoreModule.forRoot({
-          store: { type: 'redis', url: redisUrl, commandTimeoutMs: 5_000 },
+          store: { type: 'redis', ...redisTarget(redisUrl), commandTimeoutMs: 5_000 },
           logEvents: false,
         }),
         ErrorsModule.forRoot({}),

@@ -20,8 +20,14 @@ if (!hasRedisServer) {
 export const describeWithPrivateRedis = hasRedisServer ? describe : describe.skip;
 
 export interface PrivateRedis {
+  /** Where the server listens, as a Rampart store `url` (ioredis reads a bare path as a Unix socket). */
+  readonly url: string;
   /** A new client of this server (the caller closes it). */
   client(): Redis;
+  /** Stops the process (SIGSTOP): connections stay open and nothing answers, a hung Redis. */
+  freeze(): void;
+  /** Resumes a frozen server (SIGCONT). */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -51,8 +57,14 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   }
   probe.disconnect();
   return {
+    url: socket,
     client,
+    freeze: () => server.kill('SIGSTOP'),
+    thaw: () => server.kill('SIGCONT'),
     async stop() {
+      if (server.exitCode !== null || server.signalCode !== null) return; // stopped already
+      // A frozen process would queue SIGTERM until resumed.
+      server.kill('SIGCONT');
       const exited = new Promise((resolve) => server.once('exit', resolve));
       server.kill();
       await exited;

@@ -17,7 +17,10 @@ export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
 export class CapturingLogger implements LoggerService {
   readonly lines: string[] = [];
   private keep(level: string, message: unknown, params: unknown[]): void {
-    this.lines.push([level, message, ...params].map(String).join(' '));
+    // Structured messages (security events are objects) are kept as the JSON a log shipper would write.
+    const text = (value: unknown): string =>
+      typeof value === 'object' && value !== null && !(value instanceof Error) ? JSON.stringify(value) : String(value);
+    this.lines.push([level, message, ...params].map(text).join(' '));
   }
   log(message: unknown, ...params: unknown[]): void {
     this.keep('log', message, params);
@@ -74,6 +77,8 @@ export async function startApp(
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: logs,
+    // As createApp: webhook signatures are checked over the body bytes.
+    rawBody: true,
   });
   configureApp(app, config);
   await app.init();

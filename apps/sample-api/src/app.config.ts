@@ -1,8 +1,16 @@
+import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
 
+/** Injection token of the sample's {@link AppConfig} (provided globally by AppModule). */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
 /** The sample API's settings, read once from the environment. */
 export interface AppConfig {
+  /** `NODE_ENV=production`: development conveniences (demo users, default secrets, generated keys) refuse to start. */
+  production: boolean;
+  /** Seed the demo users (`DEMO_USERS`, default on; refused in production: their passwords are public). */
+  demoUsers: boolean;
   /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal). */
   trustedProxies: string[];
   /** Shared state in Redis when set; in memory otherwise. */
@@ -27,6 +35,15 @@ export interface AppConfig {
   threat: ThreatModuleOptions;
   /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
   oauth: OAuthConfig;
+  /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
+  webhooks: WebhooksConfig;
+}
+
+export interface WebhooksConfig {
+  /** `whsec_…` secrets of `POST /webhooks/standard` (`WEBHOOK_SECRETS`, comma-separated, newest first). */
+  secrets: string[];
+  /** Stripe endpoint secrets of `POST /webhooks/stripe` (`STRIPE_WEBHOOK_SECRETS`, comma-separated). */
+  stripeSecrets: string[];
 }
 
 export interface OAuthConfig {
@@ -43,9 +60,11 @@ export interface OAuthConfig {
 export interface RateLimitConfig {
   /** Requests per IP per minute on every route without its own policy; 0 turns it off. */
   perIpPerMinute: number;
-  /** Login attempts per IP per minute; an IP over it is blocked for `loginBlockMinutes`. */
-  loginPerMinute: number;
-  loginBlockMinutes: number;
+  /**
+   * Failed sign-ins allowed per account and per IP before a block (`LoginThrottle`; successes do
+   * not count); `{}`: the lib's defaults, 10 per account and 20 per IP in 15 minutes, blocked 15 minutes.
+   */
+  login: LoginThrottleOptions;
   /** Writes per user (per IP when anonymous) per minute. */
   writesPerMinute: number;
   /** The partner API's tiers per API key: per minute, hour and day (the design notes' 100/1000/10000). */
@@ -67,8 +86,17 @@ function list(value: string | undefined, fallback: string[]): string[] {
         .filter(Boolean);
 }
 
+/** The `demo-backend` client's secret when none is configured: public, so refused in production. */
+export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
+
+/** The webhook receivers' secrets when none are configured: public, so refused in production. */
+export const DEMO_WEBHOOK_SECRET = 'whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtMDE=';
+export const DEMO_STRIPE_WEBHOOK_SECRET = 'whsec_demo_stripe_secret_change_me_0123';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
+    production: env.NODE_ENV === 'production',
+    demoUsers: env.DEMO_USERS !== 'false',
     trustedProxies: list(env.TRUSTED_PROXIES, ['loopback']),
     redisUrl: env.REDIS_URL || undefined,
     corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
@@ -83,8 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : env.NODE_ENV === 'production',
     rateLimit: {
       perIpPerMinute: Number(env.RATE_LIMIT_PER_IP_PER_MINUTE ?? 1200),
-      loginPerMinute: 5,
-      loginBlockMinutes: 15,
+      login: {},
       writesPerMinute: 60,
       partner: [100, 1000, 10_000],
       onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',
@@ -101,9 +128,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       signingKeys: env.OAUTH_SIGNING_KEYS
         ? (JSON.parse(env.OAUTH_SIGNING_KEYS) as JWK[]).map((jwk) => ({ jwk }))
         : undefined,
-      demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || 'demo-backend-secret-change-me-0123456789',
+      demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
     },
+    webhooks: {
+      secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),
+      stripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS || undefined, [DEMO_STRIPE_WEBHOOK_SECRET]),
+    },
   };
+}
+
+/**
+ * Refuses, with one message naming every fix, a production configuration that would accept
+ * credentials published in this repository: the demo users' passwords, the default `demo-backend`
+ * secret, a token-signing key generated at start. A sample is what people copy and deploy.
+ * @throws Error when `config.production` and any of them is configured.
+ */
+export function assertNoDemoCredentials(config: AppConfig): void {
+  if (!config.production) return;
+  const problems: string[] = [];
+  if (config.demoUsers) problems.push('demo users with published passwords are seeded (set DEMO_USERS=false)');
+  if (config.oauth.demoBackendSecret === DEFAULT_DEMO_BACKEND_SECRET) {
+    problems.push('the demo-backend OAuth client uses the published default secret (set OAUTH_DEMO_BACKEND_SECRET)');
+  }
+  if (!config.jwksUrl)
+    problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');
+  if (!config.oauth.signingKeys)
+    problems.push('the OAuth server would sign with a generated key (set OAUTH_SIGNING_KEYS)');
+  if (
+    config.webhooks.secrets.includes(DEMO_WEBHOOK_SECRET) ||
+    config.webhooks.stripeSecrets.includes(DEMO_STRIPE_WEBHOOK_SECRET)
+  ) {
+    problems.push(
+      'a webhook receiver accepts the published demo secret (set WEBHOOK_SECRETS and STRIPE_WEBHOOK_SECRETS)',
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);
+  }
 }

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { RampartCoreModule } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule } from '@rampart/rate-limit';
@@ -6,7 +6,7 @@ import { ThreatModule } from '@rampart/threat';
 import { ValidationModule } from '@rampart/validation';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
-import type { AppConfig } from './app.config';
+import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
 import { NotesModule } from './notes/notes.module';
@@ -14,14 +14,27 @@ import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
 import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
+import { SampleWebhooksModule } from './webhooks/sample-webhooks.module';
+
+/** The configuration, for the sample's own services (the demo users' seed). */
+@Global()
+@Module({})
+class AppConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: AppConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
+  }
+}
 
 /** The sample API: every Rampart module, wired as a production app would. */
 @Module({})
 export class AppModule {
+  /** @throws Error when `NODE_ENV=production` and development credentials are configured. */
   static forRoot(config: AppConfig): DynamicModule {
+    assertNoDemoCredentials(config);
     return {
       module: AppModule,
       imports: [
+        AppConfigModule.forRoot(config),
         RampartCoreModule.forRoot({
           trustedProxies: config.trustedProxies,
           store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
@@ -42,6 +55,7 @@ export class AppModule {
         PartnerModule,
         AccountsModule,
         SampleOAuthModule.forRoot(config),
+        SampleWebhooksModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const app = await createApp(loadConfig(), platform);
   await app.listen(port, host);
-  new Logger('SampleApi').log(`Listening on http://${host}:${port} (${platform}); try GET /health`);
+  new Logger('SampleApi').log(`Listening on ${await app.getUrl()} (${platform}); try GET /health`);
 }
 
 main().catch((error: unknown) => {

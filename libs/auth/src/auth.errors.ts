@@ -1,3 +1,4 @@
+import type { SecurityPrincipal } from '@rampart/core';
 import { ForbiddenError, UnauthorizedError } from '@rampart/errors';
 
 /**
@@ -26,12 +27,12 @@ export function authenticationFailed(
   realm: string,
   reason: string,
   error: 'invalid_token' | 'invalid_request' | undefined,
-  subject?: string,
+  principal?: SecurityPrincipal,
 ): UnauthorizedError {
   return new UnauthorizedError(UNAUTHORIZED_DETAIL, {
     reason,
     headers: { 'WWW-Authenticate': challenge(schemes, realm, error) },
-    ...(subject === undefined ? {} : { subject }),
+    ...(principal === undefined ? {} : { principal }),
   });
 }
 
@@ -40,7 +41,7 @@ export function insufficientScope(
   required: readonly string[],
   anyOf: boolean,
   realm: string,
-  subject: string | undefined,
+  principal: SecurityPrincipal | undefined,
 ): ForbiddenError {
   const scope = required.join(' ');
   return new ForbiddenError(
@@ -49,14 +50,14 @@ export function insufficientScope(
       reason: 'insufficient_scope',
       headers: { 'WWW-Authenticate': challenge(['Bearer'], realm, 'insufficient_scope', `, scope="${scope}"`) },
       extensions: { requiredScopes: [...required], scopeMatch: anyOf ? 'any' : 'all' },
-      ...(subject === undefined ? {} : { subject }),
+      ...(principal === undefined ? {} : { principal }),
     },
   );
 }
 
-export function roleRequired(subject: string | undefined): ForbiddenError {
+export function roleRequired(principal: SecurityPrincipal | undefined): ForbiddenError {
   return new ForbiddenError('You are not allowed to do this.', {
     reason: 'role_required',
-    ...(subject === undefined ? {} : { subject }),
+    ...(principal === undefined ? {} : { principal }),
   });
 }

@@ -89,7 +89,11 @@ export interface AuthModuleOptions {
   alwaysHiddenFields?: string[];
   /** `realm` of the `WWW-Authenticate` challenges. @default 'api' */
   realm?: string;
-  /** Emit an `auth.success` event per authenticated request. @default true */
+  /**
+   * Emit an `auth.success` event per authenticated request to whoever listens (`@rampart/audit`'s
+   * metrics); it is built only then, and logged only when core's `logEvents` lists it.
+   * @default true
+   */
   emitSuccessEvents?: boolean;
   inventory?: RouteInventoryOptions;
 }

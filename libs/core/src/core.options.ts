@@ -1,5 +1,6 @@
 import { TrustedProxies, type ProxyHeader } from './client-identity';
 import { InvalidOptionsError } from './invalid-options.error';
+import { SECURITY_EVENT_TYPES, type EventLogging } from './security-events';
 import type { MemoryStoreOptions } from './store/memory.store';
 import type { RedisStoreOptions } from './store/redis.store';
 
@@ -18,15 +19,20 @@ export interface RampartCoreOptions {
    * @default { type: 'memory' }
    */
   store?: ({ type: 'memory' } & MemoryStoreOptions) | ({ type: 'redis' } & RedisStoreOptions);
-  /** Log every security event as one line of redacted JSON. @default true */
-  logEvents?: boolean;
+  /**
+   * Which security events are logged through the Nest `Logger`, as structured objects: `true` is
+   * every type but `auth.success` (one line per authenticated request is noise and personal data at
+   * volume; list it to have it), `false` none, a list exactly those types.
+   * @default true
+   */
+  logEvents?: EventLogging;
 }
 
 export interface ResolvedCoreOptions {
   readonly trustedProxies: TrustedProxies;
   readonly proxyHeader: ProxyHeader;
   readonly store: NonNullable<RampartCoreOptions['store']>;
-  readonly logEvents: boolean;
+  readonly logEvents: EventLogging;
 }
 
 const PROXY_HEADERS: readonly string[] = ['x-forwarded-for', 'forwarded'];
@@ -48,5 +54,22 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
   if (!STORE_TYPES.includes(store.type)) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', `store.type must be 'memory' or 'redis'.`);
   }
-  return Object.freeze({ trustedProxies, proxyHeader, store, logEvents: raw.logEvents ?? true });
+  const logEvents = raw.logEvents ?? true;
+  if (typeof logEvents !== 'boolean') {
+    const unknown: unknown[] = Array.isArray(logEvents)
+      ? logEvents.filter((type: string) => !(SECURITY_EVENT_TYPES as readonly string[]).includes(type))
+      : [logEvents];
+    if (unknown.length > 0) {
+      throw new InvalidOptionsError(
+        'CORE_INVALID_OPTIONS',
+        `logEvents must be true, false or a list of event types; unknown: ${unknown.map(String).join(', ')}.`,
+      );
+    }
+  }
+  return Object.freeze({
+    trustedProxies,
+    proxyHeader,
+    store,
+    logEvents: typeof logEvents === 'boolean' ? logEvents : Object.freeze([...logEvents]),
+  });
 }

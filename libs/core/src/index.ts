@@ -4,8 +4,10 @@ export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
 export type { RampartSetupCode } from './invalid-options.error';
+export { MissingPeerDependencyError } from './optional-peer';
 export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
+export { constantTimeEqual } from './constant-time';
 export type { ProxyHeader } from './client-identity';
 export { getRequestContext, getRequestState, routeOf, REQUEST_ID_HEADER } from './request-context';
 export type { RequestContext, RequestState, Identified } from './request-context';
@@ -17,16 +19,22 @@ export type { PipelineStep } from './pipeline/rampart-pipeline';
 export { PipelineGuard } from './pipeline/pipeline.guard';
 export { RampartPipelineModule, CORE_PART, ERRORS_PART, provideGuardPhase } from './pipeline/rampart-pipeline.module';
 export type { RawMiddleware } from './raw-middleware';
-export { SecurityEvents, redact } from './security-events';
+export { SecurityEvents, SECURITY_EVENT_TYPES, defaultOutcome, principalOf, subjectOf } from './security-events';
 export type {
+  EventLogging,
   SecurityEvent,
   SecurityEventInput,
   SecurityEventListener,
   SecurityEventType,
+  SecurityOutcome,
+  SecurityPrincipal,
   SecuritySeverity,
 } from './security-events';
+export { createRedactor, redact, REDACTED } from './redaction';
+export type { RedactionOptions, Redactor } from './redaction';
 export { defineStoreScript } from './store/store';
 export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
+export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
 export { MemoryStore } from './store/memory.store';
 export type { MemoryStoreOptions } from './store/memory.store';
 export { RedisStore, failFastRedisOptions } from './store/redis.store';

@@ -1,42 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { redact, SecurityEvents, type SecurityEvent } from './security-events';
+import { Logger } from '@nestjs/common';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { principalOf, SecurityEvents, type SecurityEvent } from './security-events';
 
-describe('redact', () => {
-  it('hides secrets by key and JWT-looking values under any key', () => {
-    const out = redact({
-      password: 'hunter2',
-      Authorization: 'Bearer abc',
-      apiKey: 'rk_live_x',
-      nested: { refresh_token: 'r', note: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.sig' },
-      user: 'alice',
-    });
-    expect(out).toEqual({
-      password: '[REDACTED]',
-      Authorization: '[REDACTED]',
-      apiKey: '[REDACTED]',
-      nested: { refresh_token: '[REDACTED]', note: '[REDACTED]' },
-      user: 'alice',
-    });
-  });
-
-  it('bounds strings, arrays and depth', () => {
-    const out = redact({
-      s: 'x'.repeat(1000),
-      list: Array.from({ length: 50 }, (_, i) => i),
-      a: { b: { c: { d: { e: 1 } } } },
-    }) as {
-      s: string;
-      list: unknown[];
-      a: { b: { c: { d: unknown } } };
-    };
-    expect(out.s.length).toBeLessThan(300);
-    expect(out.list).toHaveLength(21);
-    expect(out.a.b.c.d).toBe('[…]');
-  });
-});
+afterEach(() => vi.restoreAllMocks());
 
 describe('SecurityEvents', () => {
-  it('delivers redacted, frozen events and survives a throwing listener', () => {
+  it('delivers redacted, frozen events with the subject in its one format, and survives a throwing listener', () => {
     const events = new SecurityEvents();
     events.setLogging(false);
     const seen: SecurityEvent[] = [];
@@ -44,12 +13,80 @@ describe('SecurityEvents', () => {
       throw new Error('sink down');
     });
     const unsubscribe = events.subscribe((event) => seen.push(event));
-    events.emit({ type: 'auth.failure', severity: 'medium', reason: 'token_expired', details: { token: 'eyJx' } });
+    events.emit({
+      type: 'auth.failure',
+      severity: 'medium',
+      reason: 'token_expired',
+      principal: { kind: 'apikey', id: '3f9c0a1b2c3d4e5f' },
+      details: { token: 'eyJx' },
+    });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ type: 'auth.failure', reason: 'token_expired', details: { token: '[REDACTED]' } });
+    expect(seen[0]).toMatchObject({
+      type: 'auth.failure',
+      outcome: 'failure',
+      reason: 'token_expired',
+      subject: 'apikey:3f9c0a1b2c3d4e5f',
+      details: { token: '[REDACTED]' },
+    });
+    expect(Date.parse(seen[0]!.time)).not.toBeNaN();
     expect(Object.isFrozen(seen[0])).toBe(true);
+    expect(Object.isFrozen(seen[0]!.details)).toBe(true);
     unsubscribe();
     events.emit({ type: 'auth.failure', severity: 'medium' });
     expect(seen).toHaveLength(1);
+  });
+
+  it('builds nothing when nobody listens: auth.success is not logged by default', () => {
+    const events = new SecurityEvents();
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const redactor = vi.fn((value: unknown) => value);
+    events.setRedactor(redactor);
+    expect(events.wants('auth.success')).toBe(false);
+    events.emit({ type: 'auth.success', severity: 'info', details: { a: 1 } });
+    expect(redactor).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
+
+    const seen: SecurityEvent[] = [];
+    const stop = events.subscribe((event) => seen.push(event), ['auth.success']);
+    expect(events.wants('auth.success')).toBe(true);
+    events.emit({ type: 'auth.success', severity: 'info', details: { a: 1 } });
+    expect(seen).toHaveLength(1);
+    expect(redactor).toHaveBeenCalledTimes(1);
+    stop();
+    expect(events.wants('auth.success')).toBe(false);
+  });
+
+  it('logs events as structured objects through the Nest Logger, and only the types asked for', () => {
+    const events = new SecurityEvents();
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    events.emit({ type: 'auth.failure', severity: 'medium', requestId: 'req-1', details: { password: 'hunter2' } });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![0]).toMatchObject({ type: 'auth.failure', requestId: 'req-1' });
+    expect(JSON.stringify(warn.mock.calls[0])).not.toContain('hunter2');
+
+    events.setLogging(['auth.success']);
+    events.emit({ type: 'auth.failure', severity: 'medium' });
+    events.emit({ type: 'auth.success', severity: 'info' });
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(events.wants('auth.failure')).toBe(false);
+  });
+});
+
+describe('principalOf', () => {
+  it('names users, clients (client-credentials tokens) and API keys, never a credential', () => {
+    expect(principalOf({ user: { id: 'u-1', clientId: 'spa', tenantId: 't' } })).toEqual({
+      kind: 'user',
+      id: 'u-1',
+      clientId: 'spa',
+      tenantId: 't',
+    });
+    expect(principalOf({ user: { id: 'svc', clientId: 'svc' } })).toEqual({ kind: 'client', id: 'svc' });
+    expect(principalOf({ apiKey: { id: '3f9c0a1b2c3d4e5f', hash: 'x' } })).toEqual({
+      kind: 'apikey',
+      id: '3f9c0a1b2c3d4e5f',
+    });
+    expect(principalOf({})).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { redact as defaultRedact, type Redactor } from './redaction';
 
 /** Every kind of event Rampart's libs report. Names are public API: they never change meaning. */
 export type SecurityEventType =
@@ -22,93 +23,229 @@ export type SecurityEventType =
   | 'webhook.rejected'
   | 'request.error';
 
+/** Every event type, in a stable order (for metrics, schemas and option checks). */
+export const SECURITY_EVENT_TYPES: readonly SecurityEventType[] = Object.freeze([
+  'auth.success',
+  'auth.failure',
+  'access.denied',
+  'rate_limit.exceeded',
+  'rate_limit.degraded',
+  'rate_limit.recovered',
+  'validation.failed',
+  'threat.detected',
+  'client.banned',
+  'client.unbanned',
+  'token.issued',
+  'token.refreshed',
+  'token.revoked',
+  'token.reuse_detected',
+  'api_key.created',
+  'api_key.rotated',
+  'api_key.revoked',
+  'webhook.rejected',
+  'request.error',
+] as const);
+
 export type SecuritySeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * Whether the action the event describes succeeded, as Elastic Common Schema's `event.outcome`:
+ * a refused login is a `failure`, an issued token a `success`, a store outage `unknown`.
+ */
+export type SecurityOutcome = 'success' | 'failure' | 'unknown';
+
+/**
+ * Who acted, never how they proved it: a user id, an OAuth client id or an API key id.
+ * `kind` + `id` make the event's `subject`, `<kind>:<id>` in every lib.
+ */
+export interface SecurityPrincipal {
+  readonly kind: 'user' | 'client' | 'apikey';
+  readonly id: string;
+  /** The OAuth client a user's token was issued to. */
+  readonly clientId?: string;
+  readonly tenantId?: string;
+}
+
 export interface SecurityEvent {
+  /** ISO 8601 time the event was emitted. */
+  readonly time: string;
+  readonly type: SecurityEventType;
+  readonly severity: SecuritySeverity;
+  readonly outcome: SecurityOutcome;
+  /** A stable machine-readable reason, e.g. `token_expired`. */
+  readonly reason?: string;
+  readonly requestId?: string;
+  readonly clientIp?: string;
+  /** Route template, e.g. `GET /notes/:id`. */
+  readonly route?: string;
+  /** `<kind>:<id>` of the principal (`user:u-alice`, `client:cli-1`, `apikey:3f9c…`): one format in every lib. */
+  readonly subject?: string;
+  readonly principal?: SecurityPrincipal;
+  /** The OpenTelemetry trace id, when a tracer is active (set by `@rampart/audit`). */
+  readonly traceId?: string;
+  /** Anything else, redacted before any listener sees it. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** What an emitter gives: the time, subject and default outcome are filled in by {@link SecurityEvents}. */
+export interface SecurityEventInput {
   type: SecurityEventType;
   severity: SecuritySeverity;
-  /** ISO 8601 time the event was emitted. */
-  timestamp: string;
+  /** @default by type: see {@link defaultOutcome} */
+  outcome?: SecurityOutcome;
+  reason?: string;
   requestId?: string;
   clientIp?: string;
-  /** The authenticated subject (user id, client id or API key id), never a credential. */
-  subject?: string;
-  /** Route template, e.g. `GET /notes/:id`. */
   route?: string;
-  /** A stable machine-readable reason, e.g. `token_expired`. */
-  reason?: string;
-  /** Anything else; redacted before it reaches a sink. */
+  principal?: SecurityPrincipal;
   details?: Record<string, unknown>;
 }
 
-export type SecurityEventInput = Omit<SecurityEvent, 'timestamp'>;
-export type SecurityEventListener = (event: Readonly<SecurityEvent>) => void;
+export type SecurityEventListener = (event: SecurityEvent) => void;
 
-/** Keys whose values are never logged, whatever their shape. */
-const SECRET_KEY =
-  /pass(word|phrase)?|secret|token|authorization|cookie|api[-_]?key|credential|code_verifier|^code$|signature|session/i;
-/** Values that look like a bearer credential (a JWT) are hidden even under an innocent key. */
-const JWT_LIKE = /^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\./;
-const MAX_STRING = 256;
-const MAX_ITEMS = 20;
-const MAX_DEPTH = 4;
+const FAILURES: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
+  'auth.failure',
+  'access.denied',
+  'rate_limit.exceeded',
+  'validation.failed',
+  'token.reuse_detected',
+  'webhook.rejected',
+  'request.error',
+]);
+const UNKNOWN: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
+  'threat.detected',
+  'rate_limit.degraded',
+  'rate_limit.recovered',
+]);
 
-/** A copy of `value` safe to log: secrets replaced, strings, arrays and depth bounded. */
-export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') {
-    if (JWT_LIKE.test(value)) return '[REDACTED]';
-    return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…[${value.length - MAX_STRING} more]` : value;
+/** The outcome of an event type when its emitter does not say. */
+export function defaultOutcome(type: SecurityEventType): SecurityOutcome {
+  return FAILURES.has(type) ? 'failure' : UNKNOWN.has(type) ? 'unknown' : 'success';
+}
+
+/** The one subject format: `<kind>:<id>`. */
+export function subjectOf(principal: SecurityPrincipal): string {
+  return `${principal.kind}:${principal.id}`;
+}
+
+interface IdentifiedRequest {
+  user?: { id?: unknown; clientId?: unknown; tenantId?: unknown };
+  apiKey?: { id?: unknown; tenantId?: unknown };
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/**
+ * The principal a request authenticated as (`request.user`, set by `@rampart/auth`, or
+ * `request.apiKey`), for events. A token of the client-credentials grant names the client itself.
+ * @publicApi
+ */
+export function principalOf(req: object): SecurityPrincipal | undefined {
+  const { user, apiKey } = req as IdentifiedRequest;
+  const userId = text(user?.id);
+  if (userId !== undefined) {
+    const clientId = text(user?.clientId);
+    const tenantId = text(user?.tenantId);
+    return {
+      kind: clientId === userId ? 'client' : 'user',
+      id: userId,
+      ...(clientId === undefined || clientId === userId ? {} : { clientId }),
+      ...(tenantId === undefined ? {} : { tenantId }),
+    };
   }
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_DEPTH) return '[…]';
-  if (Array.isArray(value)) {
-    const items = value.slice(0, MAX_ITEMS).map((item) => redact(item, depth + 1));
-    if (value.length > MAX_ITEMS) items.push(`…[${value.length - MAX_ITEMS} more]`);
-    return items;
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value).slice(0, MAX_ITEMS)) {
-    out[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redact(item, depth + 1);
-  }
-  return out;
+  const keyId = text(apiKey?.id);
+  if (keyId === undefined) return undefined;
+  const tenantId = text(apiKey?.tenantId);
+  return { kind: 'apikey', id: keyId, ...(tenantId === undefined ? {} : { tenantId }) };
+}
+
+/**
+ * Which events the default log line covers: `true` is every type but `auth.success` (one line per
+ * authenticated request is noise and personal data at volume), `false` none, a list exactly those.
+ */
+export type EventLogging = boolean | readonly SecurityEventType[];
+
+const ALL_BUT_SUCCESS = SECURITY_EVENT_TYPES.filter((type) => type !== 'auth.success');
+
+interface Subscription {
+  readonly listener: SecurityEventListener;
+  readonly types: ReadonlySet<SecurityEventType> | undefined;
 }
 
 /**
  * The one channel for security events. Libs call `emit`; sinks `subscribe`. By default each event
- * is also logged as one line of redacted JSON. A failing listener never fails the request.
+ * but `auth.success` is logged through the Nest `Logger` as a structured object (a JSON line with
+ * `ConsoleLogger({ json: true })`, fields with nestjs-pino). An event nobody listens to costs one
+ * lookup: emitters of per-request events ask {@link wants} before building one. A failing listener
+ * never fails the request.
  */
 @Injectable()
 export class SecurityEvents {
   private readonly logger = new Logger('SecurityEvent');
-  private readonly listeners = new Set<SecurityEventListener>();
-  private logToConsole = true;
+  private readonly subscriptions = new Set<Subscription>();
+  private logged: ReadonlySet<SecurityEventType> = new Set(ALL_BUT_SUCCESS);
+  private wanted = new Set<SecurityEventType>(ALL_BUT_SUCCESS);
+  private redactor: Redactor = defaultRedact;
 
-  /** Turns the default JSON log line off (for an application that ships events elsewhere). */
-  setLogging(enabled: boolean): void {
-    this.logToConsole = enabled;
+  /** Which events are logged (see {@link EventLogging}). */
+  setLogging(logging: EventLogging): void {
+    this.logged = new Set(logging === true ? ALL_BUT_SUCCESS : logging === false ? [] : logging);
+    this.recompute();
   }
 
-  /** @returns a function that removes the listener. */
-  subscribe(listener: SecurityEventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Replaces the redactor applied to `details` (`@rampart/audit` installs its configured one). */
+  setRedactor(redactor: Redactor): void {
+    this.redactor = redactor;
+  }
+
+  /** Whether an event of `type` would reach anyone: when not, do not build it. */
+  wants(type: SecurityEventType): boolean {
+    return this.wanted.has(type);
+  }
+
+  /**
+   * Listens to every event, or to `types` only.
+   * @returns a function that removes the listener.
+   */
+  subscribe(listener: SecurityEventListener, types?: readonly SecurityEventType[]): () => void {
+    const subscription: Subscription = { listener, types: types ? new Set(types) : undefined };
+    this.subscriptions.add(subscription);
+    this.recompute();
+    return () => {
+      this.subscriptions.delete(subscription);
+      this.recompute();
+    };
   }
 
   emit(input: SecurityEventInput): void {
-    const event: SecurityEvent = { ...input, timestamp: new Date().toISOString() };
-    if (event.details) event.details = redact(event.details) as Record<string, unknown>;
-    const frozen = Object.freeze(event);
-    if (this.logToConsole) {
-      const line = JSON.stringify(frozen);
-      if (event.severity === 'info' || event.severity === 'low') this.logger.log(line);
-      else this.logger.warn(line);
+    if (!this.wanted.has(input.type)) return;
+    const { principal, details, outcome, ...facts } = input;
+    const event: SecurityEvent = Object.freeze({
+      time: new Date().toISOString(),
+      ...facts,
+      outcome: outcome ?? defaultOutcome(input.type),
+      ...(principal === undefined ? {} : { subject: subjectOf(principal), principal: Object.freeze({ ...principal }) }),
+      ...(details === undefined ? {} : { details: Object.freeze(this.redactor(details) as Record<string, unknown>) }),
+    });
+    if (this.logged.has(event.type)) {
+      if (event.severity === 'info' || event.severity === 'low') this.logger.log(event);
+      else this.logger.warn(event);
     }
-    for (const listener of this.listeners) {
+    for (const { listener, types } of this.subscriptions) {
+      if (types && !types.has(event.type)) continue;
       try {
-        listener(frozen);
+        listener(event);
       } catch (error) {
         this.logger.error(`A security event listener threw: ${(error as Error).message}`);
       }
     }
+  }
+
+  private recompute(): void {
+    const wanted = new Set(this.logged);
+    for (const { types } of this.subscriptions) {
+      for (const type of types ?? SECURITY_EVENT_TYPES) wanted.add(type);
+    }
+    this.wanted = wanted;
   }
 }

@@ -1,7 +1,8 @@
 import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
+import { StoreUnavailableError } from '@rampart/core';
 import { describe, expect, it } from 'vitest';
 import { toProblem } from './problem';
-import { RateLimitedError, SecurityError, ValidationError } from './security-error';
+import { RateLimitedError, SecurityError, ServiceUnavailableError, ValidationError } from './security-error';
 
 describe('toProblem', () => {
   it('keeps a Rampart error’s code, message, extensions and headers', () => {
@@ -29,6 +30,24 @@ describe('toProblem', () => {
     expect(problem.detail).toBe('Service unavailable');
     expect(problem.extensions).toEqual({});
     expect(problem.internal).toBe(true);
+  });
+
+  it('answers a store outage, wherever it surfaced, as 503 with Retry-After and nothing of the cause', () => {
+    const problem = toProblem(new StoreUnavailableError('get', new Error('connect ECONNREFUSED 10.0.0.7:6379')));
+    expect(problem).toMatchObject({
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      headers: { 'Retry-After': '5' },
+      internal: true,
+    });
+    expect(problem.detail).not.toContain('10.0.0.7');
+  });
+
+  it('gives every 503 a Retry-After, unless the thrower chose one', () => {
+    expect(toProblem(new ServiceUnavailableError()).headers).toEqual({ 'Retry-After': '5' });
+    expect(toProblem(new ServiceUnavailableError('x', { headers: { 'Retry-After': '1' } })).headers).toEqual({
+      'Retry-After': '1',
+    });
   });
 
   it('maps Nest exceptions by status and hides 5xx messages', () => {

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { StoreUnavailableError } from '@rampart/core';
 import { SecurityError, type FieldError, type SecurityErrorCode } from './security-error';
 
 /** An RFC 9457 problem document as Rampart sends it. @publicApi */
@@ -44,6 +45,7 @@ const TITLES: Readonly<Record<SecurityErrorCode, string>> = {
   RATE_LIMITED: 'Too many requests',
   THREAT_DETECTED: 'Request refused',
   SERVICE_UNAVAILABLE: 'Service unavailable',
+  BAD_GATEWAY: 'Bad gateway',
   TIMEOUT: 'Timeout',
   INTERNAL_ERROR: 'Internal server error',
 };
@@ -64,6 +66,7 @@ const CODE_BY_STATUS: Readonly<Record<number, SecurityErrorCode>> = {
   422: 'VALIDATION_ERROR',
   429: 'RATE_LIMITED',
   431: 'HEADERS_TOO_LARGE',
+  502: 'BAD_GATEWAY',
   503: 'SERVICE_UNAVAILABLE',
   504: 'TIMEOUT',
 };
@@ -140,6 +143,16 @@ export function toProblem(error: unknown): Problem {
       headers: error.headers,
       reason: error.reason,
       internal,
+    };
+  }
+  if (error instanceof StoreUnavailableError) {
+    // An outage of the shared store is the server's problem and a temporary one: 503 with
+    // Retry-After (RFC 9110 §15.6.4), on every route, whichever lib or handler met it first.
+    return {
+      ...problem(503, 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable: retry later.'),
+      headers: { 'Retry-After': String(error.retryAfterSeconds) },
+      reason: 'store_unavailable',
+      internal: true,
     };
   }
   if (error instanceof HttpException) {

@@ -2,6 +2,7 @@ import { Catch, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilt
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   getRequestContext,
+  principalOf,
   rawRequest,
   rawResponse,
   routeOf,
@@ -93,10 +94,11 @@ export class SafeExceptionFilter implements ExceptionFilter {
     req: object,
     context: { id: string; clientIp: string },
   ): void {
-    const mapping = EVENTS[problem.code];
-    if (!this.events || !mapping) return;
-    const [type, severity] = mapping;
     const error = exception instanceof SecurityError ? exception : undefined;
+    const mapping = error?.event ? ([error.event.type, error.event.severity] as const) : EVENTS[problem.code];
+    if (!mapping || !this.events?.wants(mapping[0])) return;
+    const [type, severity] = mapping;
+    const principal = error?.principal ?? principalOf(req);
     this.events.emit({
       type,
       severity,
@@ -104,7 +106,7 @@ export class SafeExceptionFilter implements ExceptionFilter {
       clientIp: context.clientIp,
       route: routeOf(req),
       reason: problem.reason ?? problem.code.toLowerCase(),
-      ...(error?.subject === undefined ? {} : { subject: error.subject }),
+      ...(principal === undefined ? {} : { principal }),
       details: { status: problem.status, ...error?.eventDetails },
     });
   }

@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import type { SecurityEventType, SecurityPrincipal, SecuritySeverity } from '@rampart/core';
 
 /**
  * Stable machine-readable codes of Rampart's problem responses. Public API: documented, never
@@ -22,6 +23,7 @@ export type SecurityErrorCode =
   | 'RATE_LIMITED'
   | 'THREAT_DETECTED'
   | 'SERVICE_UNAVAILABLE'
+  | 'BAD_GATEWAY'
   | 'TIMEOUT'
   | 'INTERNAL_ERROR';
 
@@ -41,8 +43,13 @@ export interface SecurityErrorOptions {
   headers?: Record<string, string>;
   /** Facts for the security event the filter emits (redacted there); never sent to the client. */
   eventDetails?: Record<string, unknown>;
-  /** The authenticated subject, for the security event. */
-  subject?: string;
+  /** Who was authenticated, for the security event (its `subject` is derived from it). */
+  principal?: SecurityPrincipal;
+  /**
+   * The security event the filter emits for this error, in place of the one its code maps to
+   * (e.g. `webhook.rejected` for a refused webhook, which is no user's failed sign-in).
+   */
+  event?: { type: SecurityEventType; severity: SecuritySeverity };
   cause?: unknown;
 }
 
@@ -69,7 +76,8 @@ export class SecurityError extends HttpExceptionBase {
   readonly extensions: Readonly<Record<string, unknown>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly eventDetails: Readonly<Record<string, unknown>> | undefined;
-  readonly subject: string | undefined;
+  readonly principal: SecurityPrincipal | undefined;
+  readonly event: Readonly<{ type: SecurityEventType; severity: SecuritySeverity }> | undefined;
 
   constructor(
     readonly code: SecurityErrorCode,
@@ -91,7 +99,8 @@ export class SecurityError extends HttpExceptionBase {
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
     this.eventDetails = options.eventDetails;
-    this.subject = options.subject;
+    this.principal = options.principal;
+    this.event = options.event;
   }
 }
 
@@ -169,9 +178,15 @@ export class ThreatDetectedError extends SecurityError {
   }
 }
 
-/** @publicApi */
+/** Seconds a 503 asks the client to wait unless the thrower says otherwise. */
+const DEFAULT_RETRY_AFTER = '5';
+
+/** 503 with `Retry-After` (5 s unless `options.headers` names another; RFC 9110 §10.2.3). @publicApi */
 export class ServiceUnavailableError extends SecurityError {
-  constructor(message = 'The service is temporarily unavailable: retry later.', options?: SecurityErrorOptions) {
-    super('SERVICE_UNAVAILABLE', 503, message, options);
+  constructor(message = 'The service is temporarily unavailable: retry later.', options: SecurityErrorOptions = {}) {
+    super('SERVICE_UNAVAILABLE', 503, message, {
+      ...options,
+      headers: { 'Retry-After': DEFAULT_RETRY_AFTER, ...options.headers },
+    });
   }
 }

@@ -87,9 +87,3 @@ export function resolveKey(key: RateLimitKey, req: object, context: ExecutionCon
   if (typeof key === 'string') return part(key, req);
   return key.map((name) => part(name, req)).join('|');
 }
-
-/** The authenticated subject, for security events; never a credential. */
-export function subjectOf(req: object): string | undefined {
-  const identified = identityOf(req);
-  return idOf(identified.user) ?? idOf(identified.apiKey);
-}

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InvalidOptionsError, rawResponse, type GuardPhase } from '@rampart/core';
+import { InvalidOptionsError, principalOf, rawResponse, type GuardPhase } from '@rampart/core';
 import { RateLimitedError } from '@rampart/errors';
-import { isPreAuthenticationKey, needsAuthentication, resolveKey, subjectOf } from './key-resolver';
+import { isPreAuthenticationKey, needsAuthentication, resolveKey } from './key-resolver';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY, RATE_LIMIT_STORAGE, SKIP_RATE_LIMIT } from './rate-limit.constants';
 import type { RateLimitMetadata } from './rate-limit.decorator';
 import { constrainingTier, rateLimitHeaders, setAdmittedHeaders } from './rate-limit.headers';
@@ -123,6 +123,7 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     const headers = rateLimitHeaders(decision, this.options.headers);
     const tier = decision.limitedBy ?? constrainingTier(decision);
     const retryAfter = Number(headers['Retry-After']);
+    const principal = principalOf(req);
     throw new RateLimitedError(`Too many requests: the "${tier.name}" limit is reached. Retry in ${retryAfter} s.`, {
       reason: 'rate_limited',
       headers,
@@ -132,7 +133,7 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
         resetAt: new Date(Date.now() + retryAfter * 1000).toISOString(),
       },
       eventDetails: { policy: route.policy.name, tier: tier.name, degraded: decision.degraded },
-      ...(subjectOf(req) === undefined ? {} : { subject: subjectOf(req) }),
+      ...(principal === undefined ? {} : { principal }),
     });
   }
 

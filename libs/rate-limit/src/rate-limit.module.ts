@@ -9,6 +9,7 @@ import {
   type Store,
 } from '@rampart/core';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE } from './rate-limit.constants';
+import { LoginThrottle } from './login/login-throttle';
 import { RateLimitGuard } from './rate-limit.guard';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './rate-limit.module-definition';
 import {
@@ -74,7 +75,8 @@ const RATE_LIMIT_PART = new RampartPart<true>('RateLimitModule');
         return true;
       },
     },
+    LoginThrottle,
   ],
-  exports: [RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE],
+  exports: [RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE, LoginThrottle],
 })
 export class RateLimitModule extends ConfigurableModuleClass {}

@@ -1,13 +1,12 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { MemoryStore, RedisStore, type Store } from '@rampart/core';
-import { Redis } from 'ioredis';
+import { ThrottlerGuard, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
+import type { Store } from '@rampart/core';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../test/utils/redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeEachBackend, uniqueKeyPrefix } from '../../../test/utils/redis';
 import { RampartThrottlerStorage } from './throttler.storage';
 
 @Controller()
@@ -27,7 +26,7 @@ async function throttledApp(store: Store, limit: number): Promise<INestApplicati
           { name: 'short', ttl: 60_000, limit },
           { name: 'long', ttl: 3_600_000, limit: limit * 10 },
         ],
-        storage: new RampartThrottlerStorage(store),
+        storage: new RampartThrottlerStorage(store) satisfies ThrottlerStorage,
       }),
     ],
     controllers: [PingController],
@@ -77,22 +76,7 @@ function describeThrottlerStorage(name: string, createStore: () => Promise<Store
   });
 }
 
-describeThrottlerStorage('memory', async () => new MemoryStore());
-
-describeWithRedis('RampartThrottlerStorage on Redis', () => {
+describeEachBackend('RampartThrottlerStorage', (backend, keyPrefix) => {
   // A prefix per test: a denied hit blocks the key for the throttler's ttl.
-  const prefixes: string[] = [];
-  describeThrottlerStorage('redis', () => {
-    const keyPrefix = uniqueKeyPrefix('throttler');
-    prefixes.push(keyPrefix);
-    return RedisStore.create({ url: redisUrl, keyPrefix });
-  });
-  afterAll(async () => {
-    const admin = new Redis(redisUrl);
-    for (const prefix of prefixes) {
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length > 0) await admin.del(...keys);
-    }
-    await admin.quit();
-  });
+  describeThrottlerStorage(backend.name, () => backend.store(`${keyPrefix}${uniqueKeyPrefix('t')}`));
 });

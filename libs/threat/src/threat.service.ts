@@ -104,7 +104,9 @@ export class ThreatService {
 
   private key(client: string, suffix: string): string {
     // The hash tag keeps a client's keys in one Redis Cluster slot, so one script can touch them all.
-    return `${this.options.keyPrefix}{${client}}:${suffix}`;
+    // It starts with `ip:` so it is never empty: a client starting with `}` (ban() takes any string)
+    // would otherwise give an empty tag, each key its own slot, and CROSSSLOT on every script.
+    return `${this.options.keyPrefix}{ip:${client}}:${suffix}`;
   }
 
   /** The client's ban or block, if one is in force. Rejects when the store does. */
@@ -390,6 +392,7 @@ export class ThreatService {
     result: InspectionResult,
     context: { clientIp: string; requestId: string; route: string; mode: ThreatMode | 'off' },
   ): void {
+    if (!this.events.wants('threat.detected')) return;
     this.events.emit({
       type: 'threat.detected',
       severity: result.threat ? 'medium' : 'low',

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { AccountStatus, UserStatusProvider } from '@rampart/auth';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../app.config';
 
 export type Role = 'user' | 'admin';
 
@@ -29,12 +30,18 @@ function hashPassword(password: string): string {
   return `scrypt$${salt.toString('base64url')}$${scryptSync(password, salt, 32).toString('base64url')}`;
 }
 
-/** Demo users in memory; also the AuthModule's account-status source. */
+/**
+ * Users in memory (the demo users unless `DEMO_USERS=false`, which production requires); also the
+ * AuthModule's account-status source.
+ */
 @Injectable()
 export class UsersService {
-  private readonly users = new Map<string, User>(
-    DEMO_USERS.map((u) => [u.id, { ...u, passwordHash: hashPassword(`${u.name}-password`) }]),
-  );
+  private readonly users: Map<string, User>;
+
+  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'demoUsers'>) {
+    const seed = config.demoUsers ? DEMO_USERS : [];
+    this.users = new Map(seed.map((u) => [u.id, { ...u, passwordHash: hashPassword(`${u.name}-password`) }]));
+  }
 
   list(): User[] {
     return [...this.users.values()].map((u) => ({ ...u }));

@@ -224,7 +224,8 @@ export class ApiKeyService {
     this.events?.emit({
       type,
       severity: type === 'api_key.created' ? 'info' : 'medium',
-      ...(actor === undefined ? {} : { subject: actor }),
+      // Who acted (an administrator's user id); the key is what the event is about.
+      ...(actor === undefined ? {} : { principal: { kind: 'user', id: actor } }),
       details: { keyId, ...details },
     });
   }

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SecurityEvents, getRequestContext, getRequestState, routeOf } from '@rampart/core';
+import {
+  SecurityEvents,
+  getRequestContext,
+  getRequestState,
+  principalOf,
+  routeOf,
+  type SecurityPrincipal,
+} from '@rampart/core';
 import { ServiceUnavailableError } from '@rampart/errors';
 import { ApiKeyService, ApiKeyVerificationError } from '../api-keys/api-key.service';
 import { AUTH_MODE_KEY, IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS } from '../auth.constants';
@@ -70,12 +77,15 @@ export class AuthenticationGuard implements CanActivate {
       req.user = await this.authenticateUser(token, schemes);
     }
     if (useKey) {
-      if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, req.user?.id);
+      if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, principalOf(req));
       try {
         req.apiKey = await this.apiKeys.verify(key);
       } catch (error) {
         if (error instanceof ApiKeyVerificationError) {
-          throw this.fail(schemes, error.reason, 'invalid_token', error.keyId && `apikey:${error.keyId}`);
+          const principal: SecurityPrincipal | undefined = error.keyId
+            ? { kind: 'apikey', id: error.keyId }
+            : undefined;
+          throw this.fail(schemes, error.reason, 'invalid_token', principal);
         }
         throw this.unavailable(error, 'api_key_storage_unavailable');
       }
@@ -128,7 +138,7 @@ export class AuthenticationGuard implements CanActivate {
     } catch (error) {
       throw this.unavailable(error, 'revocation_list_unavailable');
     }
-    if (revoked) throw this.fail(schemes, 'token_revoked', 'invalid_token', claims.sub);
+    if (revoked) throw this.fail(schemes, 'token_revoked', 'invalid_token', { kind: 'user', id: claims.sub });
     let roles = verified.roles;
     let tenantId = verified.tenantId;
     if (this.options.userStatus) {
@@ -139,7 +149,10 @@ export class AuthenticationGuard implements CanActivate {
         throw this.unavailable(error, 'user_status_unavailable');
       }
       if (account?.status !== 'active') {
-        throw this.fail(schemes, `account_${account?.status ?? 'unknown'}`, 'invalid_token', claims.sub);
+        throw this.fail(schemes, `account_${account?.status ?? 'unknown'}`, 'invalid_token', {
+          kind: 'user',
+          id: claims.sub,
+        });
       }
       if (account.roles) roles = Object.freeze([...account.roles]);
       if (account.tenantId !== undefined) tenantId = account.tenantId;
@@ -159,9 +172,9 @@ export class AuthenticationGuard implements CanActivate {
     schemes: readonly Scheme[],
     reason: string,
     error: 'invalid_token' | 'invalid_request' | undefined,
-    subject?: string,
+    principal?: SecurityPrincipal,
   ): Error {
-    return authenticationFailed(schemes, this.options.realm, reason, error, subject);
+    return authenticationFailed(schemes, this.options.realm, reason, error, principal);
   }
 
   private unavailable(error: unknown, reason: string): Error {
@@ -170,9 +183,10 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   private emitSuccess(req: HttpRequest, mode: AuthMode): void {
-    if (!this.events) return;
+    // One per request: built only when a listener (audit, a log that lists it) wants it.
+    if (!this.events?.wants('auth.success')) return;
     const context = getRequestContext(req);
-    const subject = req.user?.id ?? (req.apiKey ? `apikey:${req.apiKey.id}` : undefined);
+    const principal = principalOf(req);
     this.events.emit({
       type: 'auth.success',
       severity: 'info',
@@ -180,11 +194,8 @@ export class AuthenticationGuard implements CanActivate {
       clientIp: context.clientIp,
       route: routeOf(req),
       reason: mode,
-      ...(subject === undefined ? {} : { subject }),
-      details: {
-        ...(req.user ? { userId: req.user.id, clientId: req.user.clientId } : {}),
-        ...(req.apiKey ? { keyId: req.apiKey.id } : {}),
-      },
+      ...(principal === undefined ? {} : { principal }),
+      ...(req.user && req.apiKey ? { details: { keyId: req.apiKey.id } } : {}),
     });
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { principalOf } from '@rampart/core';
 import { IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS, ROLES_KEY, SCOPES_KEY } from '../auth.constants';
 import { insufficientScope, roleRequired } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -34,7 +35,7 @@ export class AuthorizationGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const subject = req.user?.id ?? (req.apiKey ? `apikey:${req.apiKey.id}` : undefined);
+    const principal = principalOf(req);
 
     const scopeRequirements = this.reflector.getAll<(ScopeRequirement | undefined)[]>(SCOPES_KEY, targets);
     const granted = grantedScopes(req);
@@ -42,9 +43,9 @@ export class AuthorizationGuard implements CanActivate {
       if (!requirement) continue;
       const allOf = requirement.allOf ?? [];
       const anyOf = requirement.anyOf ?? [];
-      if (!allOf.every((s) => granted.has(s))) throw insufficientScope(allOf, false, this.options.realm, subject);
+      if (!allOf.every((s) => granted.has(s))) throw insufficientScope(allOf, false, this.options.realm, principal);
       if (anyOf.length > 0 && !anyOf.some((s) => granted.has(s))) {
-        throw insufficientScope(anyOf, true, this.options.realm, subject);
+        throw insufficientScope(anyOf, true, this.options.realm, principal);
       }
     }
 
@@ -53,7 +54,7 @@ export class AuthorizationGuard implements CanActivate {
       // Roles belong to users: an API key alone never satisfies @Roles().
       const roles = effectiveRoles(req.user?.roles ?? [], this.options.roleHierarchy);
       for (const allowed of roleRequirements) {
-        if (allowed && !allowed.some((role) => roles.has(role))) throw roleRequired(subject);
+        if (allowed && !allowed.some((role) => roles.has(role))) throw roleRequired(principal);
       }
     }
     return true;

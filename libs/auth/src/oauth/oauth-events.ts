@@ -1,4 +1,4 @@
-import type { SecurityEvents, SecurityEventType, SecuritySeverity } from '@rampart/core';
+import type { SecurityEvents, SecurityEventType, SecurityPrincipal, SecuritySeverity } from '@rampart/core';
 import type { OAuthError } from './oauth.errors';
 
 /** The facts of a request the server needs besides its parameters. */
@@ -10,7 +10,7 @@ export interface OAuthRequestContext {
 
 /** What an OAuth event is about; the request's facts come from its {@link OAuthRequestContext}. */
 export interface OAuthEvent {
-  subject?: string;
+  principal?: SecurityPrincipal;
   reason: string;
   details: Record<string, unknown>;
 }
@@ -22,7 +22,7 @@ export class OAuthEvents {
   /** A refused request: `reason` is `oauth_<OAuthError.reason>`; a failed client authentication weighs more. */
   emitFailure(endpoint: string, error: OAuthError, clientId?: string, context: OAuthRequestContext = {}): void {
     this.emit('auth.failure', error.error === 'invalid_client' ? 'medium' : 'low', context, {
-      ...(clientId === undefined ? {} : { subject: clientId }),
+      ...(clientId === undefined ? {} : { principal: { kind: 'client', id: clientId } }),
       reason: `oauth_${error.reason}`,
       details: { endpoint, error: error.error },
     });
@@ -35,9 +35,14 @@ export class OAuthEvents {
       ...(context.requestId === undefined ? {} : { requestId: context.requestId }),
       ...(context.clientIp === undefined ? {} : { clientIp: context.clientIp }),
       ...(context.route === undefined ? {} : { route: context.route }),
-      ...(event.subject === undefined ? {} : { subject: event.subject }),
+      ...(event.principal === undefined ? {} : { principal: event.principal }),
       reason: event.reason,
       details: event.details,
     });
   }
+}
+
+/** The principal of a user's token: the user, through the client it was issued to. */
+export function userPrincipal(userId: string, clientId: string): SecurityPrincipal {
+  return userId === clientId ? { kind: 'client', id: clientId } : { kind: 'user', id: userId, clientId };
 }

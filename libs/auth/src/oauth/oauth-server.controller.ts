@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, Post, Req, Res, type Type } from '@nestjs/common';
-import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
+import { getRequestContext, rawRequest, routeOf, StoreUnavailableError } from '@rampart/core';
 import { Public } from '../decorators/public.decorator';
 import { OAuthParams } from './http/params';
 import { removeCorsHeaders, sendEmpty, sendJson, sendRedirect, type PlatformResponse } from './http/respond';
@@ -34,7 +34,30 @@ function formParams(req: HttpRequest): OAuthParams {
 function sendError(res: PlatformResponse, error: OAuthError): void {
   // RFC 6749 §5.2: invalid_client is a 401 with a challenge for the scheme clients may use.
   const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {};
+  if (error.status === 503) headers['Retry-After'] = String(error.retryAfterSeconds ?? 5);
   sendJson(res, error.status, error.toJSON(), headers);
+}
+
+/**
+ * Answers an endpoint's failure in the RFC 6749 shape its clients parse: a protocol error as it is,
+ * a store outage (while reading the session, a grant, the revocation list) as 503
+ * `temporarily_unavailable` with Retry-After. Anything else is a bug, for the error filter.
+ */
+function sendFailure(res: PlatformResponse, error: unknown): void {
+  if (error instanceof StoreUnavailableError) {
+    sendError(
+      res,
+      new OAuthError(
+        'temporarily_unavailable',
+        'The authorization server is temporarily unavailable: retry later.',
+        'store_unavailable',
+        error.retryAfterSeconds,
+      ),
+    );
+    return;
+  }
+  if (!(error instanceof OAuthError)) throw error;
+  sendError(res, error);
 }
 
 /**
@@ -66,9 +89,13 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
       const raw = rawRequest(req) as { url?: string; originalUrl?: string };
       const url = raw.originalUrl ?? raw.url ?? '';
       const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
-      const outcome = await this.server.authorize(query, req, contextOf(req));
-      if ('redirect' in outcome) sendRedirect(res, outcome.redirect);
-      else sendError(res, outcome.error);
+      try {
+        const outcome = await this.server.authorize(query, req, contextOf(req));
+        if ('redirect' in outcome) sendRedirect(res, outcome.redirect);
+        else sendError(res, outcome.error);
+      } catch (error) {
+        sendFailure(res, error);
+      }
     }
 
     @Post(routes.token)
@@ -77,8 +104,7 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
         const response = await this.server.token(formParams(req), header(req, 'authorization'), contextOf(req));
         sendJson(res, 200, response);
       } catch (error) {
-        if (!(error instanceof OAuthError)) throw error;
-        sendError(res, error);
+        sendFailure(res, error);
       }
     }
 
@@ -88,8 +114,7 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
         await this.server.revoke(formParams(req), header(req, 'authorization'), contextOf(req));
         sendEmpty(res, 200);
       } catch (error) {
-        if (!(error instanceof OAuthError)) throw error;
-        sendError(res, error);
+        sendFailure(res, error);
       }
     }
 
@@ -98,8 +123,7 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
       try {
         sendJson(res, 200, await this.server.introspect(formParams(req), header(req, 'authorization'), contextOf(req)));
       } catch (error) {
-        if (!(error instanceof OAuthError)) throw error;
-        sendError(res, error);
+        sendFailure(res, error);
       }
     }
   }

@@ -29,6 +29,8 @@ export class OAuthError extends Error {
     readonly error: OAuthErrorCode,
     readonly description: string,
     readonly reason: string = error,
+    /** For `temporarily_unavailable`: the `Retry-After` of the 503. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(description);
     this.name = 'OAuthError';

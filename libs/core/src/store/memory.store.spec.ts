@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStoreContract } from '../../../../test/utils/store-contract';
 import { MemoryStore } from './memory.store';
-
-describeStoreContract('memory', async () => new MemoryStore());
 
 describe('MemoryStore', () => {
   it('holds at most its capacity under a flood of distinct keys', async () => {

@@ -2,13 +2,10 @@ import { Redis } from 'ioredis';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
-import { describeStoreContract } from '../../../../test/utils/store-contract';
 import { RedisStore } from './redis.store';
 
 describeWithRedis('RedisStore', () => {
   const keyPrefix = uniqueKeyPrefix('store');
-  describeStoreContract('redis', () => RedisStore.create({ url: redisUrl, keyPrefix }));
-
   const admin = new Redis(redisUrl);
   afterAll(async () => {
     const keys = await admin.keys(`${keyPrefix}*`);

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import { loadOptionalPeer } from '../optional-peer';
 import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
+import { isOutage, StoreUnavailableError } from './store-unavailable.error';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]`; ignored when `client` or `cluster` is given. */
@@ -61,7 +63,10 @@ export class RedisStore implements Store {
   /** Creates a store from options, connecting its own client unless one is given. */
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
     if (options.client) return new RedisStore(options.client, false, options.keyPrefix);
-    const { Redis: RedisClient, Cluster: ClusterClient } = await import('ioredis');
+    const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
+      'ioredis',
+      'Redis storage (store: { type: "redis" })',
+    ) as typeof import('ioredis');
     const clientOptions = failFastRedisOptions(options);
     const client = options.cluster
       ? new ClusterClient(options.cluster.nodes, {
@@ -83,6 +88,9 @@ export class RedisStore implements Store {
     try {
       if (this.client.status === 'wait') await this.client.connect();
       else await this.waitUntilReady(timeoutMs);
+      // A cluster client connects to each primary on its first command: the first burst of
+      // requests would pay the connection set-up and miss each lib's deadline. Connect them now.
+      if ('nodes' in this.client) await Promise.all(this.client.nodes('master').map((node) => node.ping()));
     } catch (error) {
       this.logger.warn(`Redis is not reachable yet (${(error as Error).message}); retrying in the background.`);
     }
@@ -109,20 +117,31 @@ export class RedisStore implements Store {
     return this.prefix + key;
   }
 
+  /** Runs one Redis command; a failure that means "no answer" becomes a StoreUnavailableError. */
+  private async command<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw isOutage(error) ? new StoreUnavailableError(operation, error) : error;
+    }
+  }
+
   async get(key: string): Promise<string | undefined> {
-    return (await this.client.get(this.key(key))) ?? undefined;
+    return (await this.command('get', () => this.client.get(this.key(key)))) ?? undefined;
   }
 
   async set(key: string, value: string, { ttlMs, ifAbsent = false }: StoreSetOptions): Promise<boolean> {
     assertTtl(ttlMs);
-    const reply = ifAbsent
-      ? await this.client.set(this.key(key), value, 'PX', ttlMs, 'NX')
-      : await this.client.set(this.key(key), value, 'PX', ttlMs);
+    const reply = await this.command('set', () =>
+      ifAbsent
+        ? this.client.set(this.key(key), value, 'PX', ttlMs, 'NX')
+        : this.client.set(this.key(key), value, 'PX', ttlMs),
+    );
     return reply === 'OK';
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.client.del(this.key(key))) > 0;
+    return (await this.command('delete', () => this.client.del(this.key(key)))) > 0;
   }
 
   async increment(key: string, { ttlMs, by = 1 }: StoreIncrementOptions): Promise<number> {
@@ -131,7 +150,7 @@ export class RedisStore implements Store {
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.client.getdel(this.key(key))) ?? undefined;
+    return (await this.command('take', () => this.client.getdel(this.key(key)))) ?? undefined;
   }
 
   async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {
@@ -146,18 +165,19 @@ export class RedisStore implements Store {
       this.shas.set(script.name, sha);
     }
     const prefixed = keys.map((k) => this.key(k));
-    let reply: unknown;
-    try {
-      reply = await this.client.evalsha(sha, keys.length, ...prefixed, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await this.client.eval(script.lua, keys.length, ...prefixed, ...args);
-    }
+    const reply = await this.command(script.name, async () => {
+      try {
+        return await this.client.evalsha(sha, keys.length, ...prefixed, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return await this.client.eval(script.lua, keys.length, ...prefixed, ...args);
+      }
+    });
     return script.parse(reply);
   }
 
   async ping(): Promise<void> {
-    await this.client.ping();
+    await this.command('ping', () => this.client.ping());
   }
 
   async close(): Promise<void> {

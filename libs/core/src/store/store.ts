@@ -54,12 +54,22 @@ export interface StoreScript<R> {
   parse(reply: unknown): R;
 }
 
+/** Every script declared in this process, by name: a spec checks each keeps its keys in one cluster slot. */
+const declaredScripts = new Map<string, StoreScript<unknown>>();
+
 /** Declares a store script. `name` must be unique: it names the command registered on Redis. */
 export function defineStoreScript<R>(script: StoreScript<R>): StoreScript<R> {
   if (!/^[a-zA-Z][a-zA-Z0-9]*$/.test(script.name)) {
     throw new Error(`Store script name "${script.name}" must be alphanumeric: it becomes a Redis client command.`);
   }
-  return Object.freeze({ ...script });
+  const frozen = Object.freeze({ ...script });
+  declaredScripts.set(script.name, frozen);
+  return frozen;
+}
+
+/** The scripts declared so far (not exported from the package: for Rampart's own specs). */
+export function declaredStoreScripts(): readonly StoreScript<unknown>[] {
+  return [...declaredScripts.values()];
 }
 
 export function assertTtl(ttlMs: number): void {

@@ -1,9 +1,7 @@
 import { MemoryStore } from '@rampart/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { describeRateLimitStorage, tier } from '../../../../test/utils/rate-limit-contract';
+import { tier } from '../../../../test/utils/rate-limit-contract';
 import { StoreRateLimitStorage } from './store-rate-limit.storage';
-
-describeRateLimitStorage('memory', async () => new StoreRateLimitStorage(new MemoryStore()));
 
 describe('StoreRateLimitStorage in memory, on a controlled clock', () => {
   afterEach(() => {

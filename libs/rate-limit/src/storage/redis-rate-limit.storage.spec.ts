@@ -2,7 +2,7 @@ import { RedisStore } from '@rampart/core';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { tier, describeRateLimitStorage } from '../../../../test/utils/rate-limit-contract';
+import { tier } from '../../../../test/utils/rate-limit-contract';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
 import { StoreRateLimitStorage } from './store-rate-limit.storage';
 
@@ -14,8 +14,6 @@ describeWithRedis('StoreRateLimitStorage on Redis', () => {
     stores.push(store);
     return new StoreRateLimitStorage(store);
   };
-  describeRateLimitStorage('redis', storage);
-
   const admin = new Redis(redisUrl);
   afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()));

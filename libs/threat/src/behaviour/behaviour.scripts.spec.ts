@@ -1,10 +1,10 @@
 import { MemoryStore, RedisStore, type Store } from '@rampart/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
+import { describeEachBackend, describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour.scripts';
 
-/** One contract, both stores: the Lua scripts and their in-memory twins must agree. */
+/** One contract, every store: the Lua scripts and their in-memory twins must agree. */
 function describeBehaviourScripts(name: string, create: () => Promise<Store>): void {
   describe(`behaviour scripts (${name})`, () => {
     let store: Store;
@@ -44,7 +44,9 @@ function describeBehaviourScripts(name: string, create: () => Promise<Store>): v
   });
 }
 
-describeBehaviourScripts('memory', async () => new MemoryStore());
+describeEachBackend('behaviour scripts', (backend, keyPrefix) => {
+  describeBehaviourScripts(backend.name, () => backend.store(keyPrefix));
+});
 
 it('caps a distinct set in memory, whatever a client sends', async () => {
   const store = new MemoryStore();
@@ -54,7 +56,6 @@ it('caps a distinct set in memory, whatever a client sends', async () => {
 
 describeWithRedis('on Redis', () => {
   const keyPrefix = uniqueKeyPrefix('threat-scripts');
-  describeBehaviourScripts('redis', () => RedisStore.create({ url: redisUrl, keyPrefix }));
   const admin = new Redis(redisUrl);
   afterAll(async () => {
     const found = await admin.keys(`${keyPrefix}*`);

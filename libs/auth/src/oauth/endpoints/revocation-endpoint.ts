@@ -6,7 +6,7 @@ import { tokenHash, type OAuthState } from '../grants/oauth-state';
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
-import type { OAuthEvents, OAuthRequestContext } from '../oauth-events';
+import { userPrincipal, type OAuthEvents, type OAuthRequestContext } from '../oauth-events';
 import type { ResolvedOAuthServerOptions } from '../oauth.options';
 
 /** `POST /oauth/revoke` (RFC 7009): a client revokes one of its own tokens. */
@@ -36,7 +36,7 @@ export class RevocationEndpoint {
         if (family?.clientId === client.id && current === tokenHash(token)) {
           const revoked = await this.grants.revoke(grantId);
           this.events.emit('token.revoked', 'info', context, {
-            subject: family.user.id,
+            principal: userPrincipal(family.user.id, client.id),
             reason: 'refresh_token_revoked',
             details: { clientId: client.id, grantId, accessTokens: revoked },
           });
@@ -47,7 +47,7 @@ export class RevocationEndpoint {
       if (claims?.client_id === client.id) {
         await this.revocations.revoke(claims.jti, claims.exp);
         this.events.emit('token.revoked', 'info', context, {
-          subject: claims.sub,
+          principal: userPrincipal(claims.sub, client.id),
           reason: 'access_token_revoked',
           details: { clientId: client.id, jti: claims.jti },
         });

@@ -7,7 +7,7 @@ import { narrowScopes, requestedResources, requestedScopes } from '../grants/sco
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
-import type { OAuthEvents, OAuthRequestContext } from '../oauth-events';
+import { userPrincipal, type OAuthEvents, type OAuthRequestContext } from '../oauth-events';
 import type { ResolvedOAuthServerOptions } from '../oauth.options';
 
 /** RFC 6749 §5.1 token response. */
@@ -98,7 +98,7 @@ export class TokenEndpoint {
       // The code leaked (RFC 6749 §4.1.2): whoever redeemed it first may be the attacker.
       await this.grants.revoke(consumed.grantId);
       this.events.emit('token.reuse_detected', 'high', context, {
-        subject: record.user.id,
+        principal: userPrincipal(record.user.id, client.id),
         reason: 'authorization_code_replay',
         details: { clientId: client.id, grantId: consumed.grantId },
       });
@@ -116,9 +116,9 @@ export class TokenEndpoint {
     const issued = await this.grants.issue(grantId, family, record.scopes, audience, withRefresh, true);
     const response = this.response(issued.accessToken, record.scopes, issued.refreshToken);
     this.events.emit('token.issued', 'info', context, {
-      subject: record.user.id,
+      principal: userPrincipal(record.user.id, client.id),
       reason: 'authorization_code',
-      details: { clientId: client.id, grantId, scope: response.scope, refreshToken: withRefresh },
+      details: { clientId: client.id, grantId, scope: response.scope, refresh: withRefresh },
     });
     return response;
   }
@@ -147,7 +147,7 @@ export class TokenEndpoint {
       // whole family goes, access tokens included (RFC 9700 §4.14.2).
       await this.grants.revoke(grantId);
       this.events.emit('token.reuse_detected', 'high', context, {
-        subject: family.user.id,
+        principal: userPrincipal(family.user.id, client.id),
         reason: 'refresh_token_reuse',
         details: { clientId: client.id, grantId },
       });
@@ -157,7 +157,7 @@ export class TokenEndpoint {
     const issued = await this.grants.issue(grantId, family, scopes, audience, false, false);
     const response = this.response(issued.accessToken, scopes, next);
     this.events.emit('token.refreshed', 'info', context, {
-      subject: family.user.id,
+      principal: userPrincipal(family.user.id, client.id),
       reason: 'refresh_token',
       details: { clientId: client.id, grantId, scope: response.scope },
     });
@@ -175,7 +175,7 @@ export class TokenEndpoint {
     ]);
     const access = await this.accessTokens.sign(client.id, client.id, scopes, audience, undefined, undefined);
     this.events.emit('token.issued', 'info', context, {
-      subject: client.id,
+      principal: { kind: 'client', id: client.id },
       reason: 'client_credentials',
       details: { clientId: client.id, scope: scopes.join(' ') },
     });

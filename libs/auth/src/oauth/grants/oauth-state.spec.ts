@@ -1,6 +1,6 @@
-import { MemoryStore, RedisStore, type Store } from '@rampart/core';
+import { MemoryStore, StoreUnavailableError, type Store } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../../test/utils/redis';
+import { describeEachBackend } from '../../../../../test/utils/redis';
 import { OAuthState, randomToken, type CodeRecord, type FamilyRecord } from './oauth-state';
 
 const CODE_RECORD: CodeRecord = {
@@ -24,7 +24,7 @@ const FAMILY: FamilyRecord = {
 };
 const future = (): number => Math.floor(Date.now() / 1000) + 600;
 
-/** The same contract on both stores: the Lua scripts and their in-memory twins agree. */
+/** The same contract on every store: the Lua scripts and their in-memory twins agree. */
 function contract(makeStore: () => Promise<Store>): void {
   let store: Store;
   let state: OAuthState;
@@ -95,21 +95,16 @@ function contract(makeStore: () => Promise<Store>): void {
   });
 }
 
-describe('OAuthState on the memory store', () => {
-  contract(async () => new MemoryStore());
-});
-
-describeWithRedis('OAuthState on Redis', () => {
-  contract(() => RedisStore.create({ url: redisUrl, keyPrefix: uniqueKeyPrefix('oauth-state') }));
+describeEachBackend('OAuthState', (backend, keyPrefix) => {
+  contract(() => backend.store(keyPrefix));
 });
 
 describe('OAuthState when the store fails', () => {
   it('answers 503, never a 500', async () => {
     const store = new MemoryStore();
     store.get = () => Promise.reject(new Error('down'));
-    await expect(new OAuthState(store).findCode(randomToken())).rejects.toMatchObject({
-      code: 'SERVICE_UNAVAILABLE',
-      status: 503,
-    });
+    const failure = new OAuthState(store).findCode(randomToken());
+    await expect(failure).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(failure).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retryAfterSeconds: 5 });
   });
 });

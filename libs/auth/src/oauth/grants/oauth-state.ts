@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { defineStoreScript, type Store } from '@rampart/core';
-import { ServiceUnavailableError } from '@rampart/errors';
+import { defineStoreScript, StoreUnavailableError, type Store } from '@rampart/core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthUser } from '../oauth-interaction';
 
@@ -215,11 +214,10 @@ export class OAuthState {
     try {
       return await operation();
     } catch (error) {
+      // Any failure of a store (an application's own one included) is an outage here: the
+      // endpoints answer 503 temporarily_unavailable, never a 500 or a wrong answer.
       this.logger.error(`OAuth state unavailable: ${(error as Error).message}`);
-      throw new ServiceUnavailableError('The authorization server is temporarily unavailable: retry later.', {
-        reason: 'oauth_store_unavailable',
-        headers: { 'Retry-After': '5' },
-      });
+      throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError('oauth state', error);
     }
   }
 
