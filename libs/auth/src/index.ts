@@ -42,6 +42,7 @@ export type { TokenResponse, OAuthRequestContext, AuthorizeOutcome } from './oau
 export type { OAuthServerOptions, OAuthServerRoutes, OAuthEndpoint } from './oauth/oauth.options';
 export { OAUTH_SERVER_OPTIONS } from './oauth/oauth.constants';
 export { OAuthError } from './oauth/oauth.errors';
+export { OAUTH_PROTOCOL_PARAMETERS } from './oauth/protocol-parameters';
 export type { OAuthErrorCode } from './oauth/oauth.errors';
 export type { OAuthInteraction, OAuthUser, ConsentRequest } from './oauth/oauth-interaction';
 export { OAuthSigningKeys, SIGNING_ALGORITHMS } from './oauth/keys/signing-keys';

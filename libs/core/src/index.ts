@@ -4,7 +4,7 @@ export { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 export { InjectStore } from './store/inject-store.decorator';
 export { InvalidOptionsError } from './invalid-options.error';
 export type { RampartSetupCode } from './invalid-options.error';
-export { MissingPeerDependencyError } from './optional-peer';
+export { MissingPeerDependencyError, loadOptionalPeer } from './optional-peer';
 export { TrustedProxies, normalizeIp, resolveClientIp } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
 export { constantTimeEqual } from './constant-time';

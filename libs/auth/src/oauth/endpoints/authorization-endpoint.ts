@@ -16,6 +16,7 @@ export type AuthorizeOutcome =
   | { readonly error: OAuthError };
 
 const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
+const VSCHARS = /^[\x20-\x7e]+$/;
 
 /**
  * `GET /oauth/authorize`: validates the request, parks it in the Store while the host application
@@ -77,6 +78,12 @@ export class AuthorizationEndpoint {
     let state: string | undefined;
     try {
       state = params.get('state');
+      // RFC 6749 Appendix A.5: state = 1*VSCHAR. It goes back to the client as it came, and input
+      // inspection leaves it to this check (OAUTH_PROTOCOL_PARAMETERS): printable ASCII only.
+      if (state !== undefined && !VSCHARS.test(state)) {
+        state = undefined;
+        throw new OAuthError('invalid_request', 'state must be printable ASCII (RFC 6749 Appendix A.5).', 'bad_state');
+      }
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       return this.errorRedirect(redirectUri, undefined, error, client.id, context);
