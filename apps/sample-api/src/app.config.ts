@@ -1,3 +1,4 @@
+import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
@@ -35,8 +36,22 @@ export interface AppConfig {
   threat: ThreatModuleOptions;
   /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
   oauth: OAuthConfig;
+  /** The outbound call to a partner (integrations/): through `@rampart/outbound`'s safe client. */
+  partner: PartnerIntegrationConfig;
   /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
   webhooks: WebhooksConfig;
+}
+
+export interface PartnerIntegrationConfig {
+  /** The partner API's base URL (`PARTNER_URL`); unset: `/integrations/partner/quote` answers 503. */
+  url: string | undefined;
+  /** Milliseconds the whole call may take (`PARTNER_TIMEOUT_MS`, default 5000). */
+  totalTimeoutMs: number;
+  /**
+   * Tests only, never read from the environment: the local fake partner's resolver and the
+   * loopback range exempted from the SSRF deny list (`allowPrivateNetworks`).
+   */
+  testOnly?: Pick<OutboundClientOptions, 'resolver' | 'allowPrivateNetworks'>;
 }
 
 export interface WebhooksConfig {
@@ -122,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // events, add @ThreatPolicy({ ignore }) where a field carries code, then set THREAT_MODE=block or ban.
       mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
       trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
+      // A banned address still gets its health check (a load balancer or a probe behind the same
+      // NAT): /health reveals nothing and must not mark the instance down.
+      banExemptPaths: ['/health'],
       keyPrefix: 'threat:',
     },
     oauth: {
@@ -131,6 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+    },
+    partner: {
+      url: env.PARTNER_URL || undefined,
+      totalTimeoutMs: Number(env.PARTNER_TIMEOUT_MS ?? 5000),
     },
     webhooks: {
       secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),

@@ -49,7 +49,7 @@ function threatMiddleware(threat: ThreatService): RawMiddleware {
     const client = state.context.clientIp;
     if (threat.isTrusted(client)) return next();
     const proceed = (ban: BanRecord | undefined): void => {
-      if (ban) {
+      if (ban && !threat.isBanExempt(req.url)) {
         return next(
           new ThreatDetectedError(undefined, {
             reason: 'client_banned',
