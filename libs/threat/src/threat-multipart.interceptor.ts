@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
+import { getRequestState, routeOf } from '@rampart/core';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { routePolicy } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
@@ -57,11 +57,12 @@ export class ThreatMultipartInterceptor implements NestInterceptor {
     if (mode === 'off') return next.handle();
     const result = this.threat.inspect({ body: multipartInput(req) }, policy?.ignore);
     if (result.findings.length === 0) return next.handle();
-    const { clientIp, id } = getRequestContext(req);
+    const state = getRequestState(req);
+    const { clientIp, id } = state.context;
     const verdict = this.threat.enforce(result, {
       clientIp,
       requestId: id,
-      route: routeOf(req) || String(rawRequest(req).url),
+      route: (state.route ??= routeOf(req)),
       mode,
     });
     return verdict === true ? next.handle() : from(verdict).pipe(mergeMap(() => next.handle()));
