@@ -151,8 +151,9 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
     const machine = await client.clientCredentialsGrant(backend, { scope: 'notes:read' });
     expect(machine.access_token).toBeDefined();
 
-    // Whatever the threat mode, the standard flow left the client in good standing (no ban, no block).
-    expect((await fetch(new URL('/health', issuer))).status).toBe(200);
+    // Whatever the threat mode, the standard flow left the client in good standing (no ban, no
+    // block): a route a ban would refuse (/health is exempt from bans) still answers.
+    expect((await fetch(new URL('/.well-known/oauth-authorization-server', issuer))).status).toBe(200);
   });
 }
 

@@ -49,7 +49,7 @@ export interface TestCertificate {
   pin: string;
 }
 
-export function selfSignedCertificate(name: string): TestCertificate {
+export function selfSignedCertificate(name: string, keyType: 'ec' | 'rsa' = 'ec'): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'rampart-outbound-cert-'));
   try {
     const key = join(dir, 'key.pem');
@@ -59,10 +59,7 @@ export function selfSignedCertificate(name: string): TestCertificate {
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
+        ...(keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048']),
         '-nodes',
         '-keyout',
         key,

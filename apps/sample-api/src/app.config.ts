@@ -1,4 +1,5 @@
 import type { AlertHandler } from '@rampart/audit';
+import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
@@ -36,6 +37,8 @@ export interface AppConfig {
   threat: ThreatModuleOptions;
   /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
   oauth: OAuthConfig;
+  /** The outbound call to a partner (integrations/): through `@rampart/outbound`'s safe client. */
+  partner: PartnerIntegrationConfig;
   /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
   webhooks: WebhooksConfig;
   /** The audit trail (audit/sample-audit.ts): metrics credential, history stream, alert rules. */
@@ -60,6 +63,18 @@ export interface AuditConfig {
   alertCheckIntervalMs: number;
   /** Called once per incident and once per recovery, besides the log line (tests, a pager). */
   onAlert?: AlertHandler;
+}
+
+export interface PartnerIntegrationConfig {
+  /** The partner API's base URL (`PARTNER_URL`); unset: `/integrations/partner/quote` answers 503. */
+  url: string | undefined;
+  /** Milliseconds the whole call may take (`PARTNER_TIMEOUT_MS`, default 5000). */
+  totalTimeoutMs: number;
+  /**
+   * Tests only, never read from the environment: the local fake partner's resolver and the
+   * loopback range exempted from the SSRF deny list (`allowPrivateNetworks`).
+   */
+  testOnly?: Pick<OutboundClientOptions, 'resolver' | 'allowPrivateNetworks'>;
 }
 
 export interface WebhooksConfig {
@@ -145,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // events, add @ThreatPolicy({ ignore }) where a field carries code, then set THREAT_MODE=block or ban.
       mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
       trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
+      // A banned address still gets its health check (a load balancer or a probe behind the same
+      // NAT): /health reveals nothing and must not mark the instance down.
+      banExemptPaths: ['/health'],
       keyPrefix: 'threat:',
     },
     oauth: {
@@ -164,6 +182,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       failedLogins: { threshold: 10, windowMs: 10 * 60_000 },
       deniedAccess: { threshold: 20, windowMs: 5 * 60_000 },
       alertCheckIntervalMs: 5_000,
+    },
+    partner: {
+      url: env.PARTNER_URL || undefined,
+      totalTimeoutMs: Number(env.PARTNER_TIMEOUT_MS ?? 5000),
     },
     webhooks: {
       secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),

@@ -10,6 +10,7 @@ import { AuditAdminController, MetricsController, sampleAuditModule } from './au
 import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { NotesModule } from './notes/notes.module';
 import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
@@ -57,6 +58,7 @@ export class AppModule {
         AdminModule,
         PartnerModule,
         AccountsModule,
+        IntegrationsModule.forRoot(config),
         SampleOAuthModule.forRoot(config),
         SampleWebhooksModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and

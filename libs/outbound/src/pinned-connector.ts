@@ -1,13 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { buildConnector } from 'undici';
 import type { AddressPolicy } from './address-policy';
 import { OutboundCertificatePinError } from './outbound.errors';
 import type { ResolvedHostRule, ResolvedOutboundClientOptions } from './outbound.options';
 
-/** HPKP-style pin: base64 SHA-256 of the DER SubjectPublicKeyInfo (RFC 7469 §2.4). */
-export function spkiPin(certificate: PeerCertificate): string | undefined {
-  return certificate.pubkey && createHash('sha256').update(certificate.pubkey).digest('base64');
+/**
+ * HPKP-style pin: base64 SHA-256 of the DER SubjectPublicKeyInfo (RFC 7469 §2.4). Read from the
+ * certificate itself: `PeerCertificate.pubkey` is SPKI for RSA but a bare point for EC keys.
+ */
+export function spkiPin(certificate: PeerCertificate): string {
+  const spki = new X509Certificate(certificate.raw).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 /**
@@ -28,9 +32,7 @@ export function pinnedConnector(
       if (mismatch) return mismatch;
       const pins = ruleFor(host)?.pins;
       // Pinning defends against a mis-issued or stolen certificate that a public CA vouches for.
-      return pins === undefined || pins.has(spkiPin(certificate) ?? '')
-        ? undefined
-        : new OutboundCertificatePinError(host);
+      return pins === undefined || pins.has(spkiPin(certificate)) ? undefined : new OutboundCertificatePinError(host);
     },
   });
   return (target, callback) => {

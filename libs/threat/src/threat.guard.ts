@@ -1,7 +1,7 @@
 import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
-import { ThreatDetectedError } from '@rampart/errors';
+import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
 import { markRoute, middlewareInstalled } from './threat.middleware';
 import { THREAT_POLICY } from './threat.constants';
 import type { ThreatPolicyOptions } from './threat-policy.decorator';
@@ -52,6 +52,14 @@ export class ThreatGuard implements CanActivate {
     if (!result.threat || mode === 'monitor') {
       this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
       return true;
+    }
+    if (result.findings.every((f) => f.category === 'inspection_limit' || f.score === 0)) {
+      // Too large to inspect is not proof of an attack: refused (nothing hides past the bounds), never banned.
+      this.threat.reportLimitRefused(result, { clientIp, requestId: id, route, mode });
+      throw new PayloadTooLargeError(
+        'The request has more fields or deeper nesting than this API inspects: send fewer or flatter values.',
+        { reason: 'inspection_limit' },
+      );
     }
     if (mode !== 'ban') throw this.refusal(result, mode, false);
     // Only a ban waits for the store; every other outcome is decided synchronously.

@@ -68,7 +68,7 @@ export function useThreatDetection(app: INestApplication): void {
     const client = getRequestContext(req).clientIp;
     if (threat.isTrusted(client)) return next();
     const proceed = (ban: BanRecord | undefined): void => {
-      if (ban) {
+      if (ban && !threat.isBanExempt(req.url)) {
         return next(
           new ThreatDetectedError(undefined, {
             reason: 'client_banned',

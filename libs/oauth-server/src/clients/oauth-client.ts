@@ -1,6 +1,6 @@
+import { parseScope } from '@rampart/auth';
 import { InvalidOptionsError } from '@rampart/core';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { parseScope } from '../../tokens/access-token';
 import { redirectUriProblem } from './redirect-uri';
 
 /** The grants this server implements. No implicit, no password grant (OAuth 2.1 §10). @publicApi */
