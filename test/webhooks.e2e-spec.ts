@@ -20,6 +20,7 @@ import type { Server } from 'node:http';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPrivateRedis, startPrivateRedis, type PrivateRedis } from './utils/private-redis';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
 import { DEMO_STRIPE_WEBHOOK_SECRET, DEMO_WEBHOOK_SECRET } from '../apps/sample-api/src/app.config';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
@@ -69,10 +70,10 @@ class ReceiverController {
   }
 }
 
-function appModule(keyPrefix: string): Type {
+function appModule(store: { url: string; keyPrefix: string }): Type {
   @Module({
     imports: [
-      RampartCoreModule.forRoot({ store: { type: 'redis', url: redisUrl, keyPrefix }, logEvents: false }),
+      RampartCoreModule.forRoot({ store: { type: 'redis', ...store }, logEvents: false }),
       ErrorsModule.forRoot({}),
       ValidationModule.forRoot({}),
       WebhooksModule.forRoot({
@@ -96,8 +97,8 @@ interface Instance {
   events: SecurityEvent[];
 }
 
-async function startInstance(platform: string, keyPrefix: string): Promise<Instance> {
-  const moduleRef = await Test.createTestingModule({ imports: [appModule(keyPrefix)] }).compile();
+async function startInstance(platform: string, keyPrefix: string, url = redisUrl): Promise<Instance> {
+  const moduleRef = await Test.createTestingModule({ imports: [appModule({ url, keyPrefix })] }).compile();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     rawBody: true,
     logger: false,
@@ -289,6 +290,36 @@ describeWithRedis.each(PLATFORMS)('webhooks on %s (Redis)', (platform) => {
     expect(ok.body).toEqual({ delivery: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
     expectRefused(one, await post(one, '/hooks/github', `${githubBody} `, headers), 401, 'signature_mismatch');
     expectRefused(two, await post(two, '/hooks/github', githubBody, headers), 409, 'replayed');
+  });
+});
+
+describeWithPrivateRedis.each(PLATFORMS)('webhooks on %s when Redis is frozen or killed', (platform) => {
+  let redis: PrivateRedis;
+  let instance: Instance;
+  const body = JSON.stringify({ type: 'invoice.paid' });
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    instance = await startInstance(platform, 'webhooks:', redis.url);
+  });
+  afterAll(async () => {
+    await instance.app.close();
+    await redis.stop();
+  });
+
+  it('fails closed: a valid webhook is answered 503 with Retry-After (the sender retries), never a 500', async () => {
+    expect((await post(instance, '/hooks/standard', body, standardHeaders(body))).status).toBe(200);
+    redis.freeze();
+    const frozen = await post(instance, '/hooks/standard', body, standardHeaders(body));
+    expect(frozen.status).toBe(503);
+    expect(frozen.headers['retry-after']).toBeDefined();
+    expect(frozen.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // A forgery is still refused for what it is: verification does not need the store.
+    const forged = await post(instance, '/hooks/standard', body, standardHeaders(body, { key: RETIRED_KEY }));
+    expect(forged.status).toBe(401);
+    await redis.stop();
+    const killed = await post(instance, '/hooks/standard', body, standardHeaders(body));
+    expect(killed.status).toBe(503);
   });
 });
 

@@ -91,6 +91,18 @@ export interface ThreatModuleOptions {
   paranoia?: 1 | 2;
   /** Locations never inspected on any route, e.g. `body.html`. @default [] */
   ignore?: string[];
+  /** Most strings (keys and values, headers and cookies included) inspected per request. @default 10_000 */
+  maxStrings?: number;
+  /** Deepest nesting of a body or query object that is walked. @default 32 */
+  maxDepth?: number;
+  /**
+   * Severity of a request past `maxStrings` or `maxDepth` (its rest is not inspected): `critical`
+   * refuses it in `block`/`ban` mode with 413 PAYLOAD_TOO_LARGE (no ban), so nothing hides behind
+   * filler; a lower severity only adds to the score; `ignore` lets it through. @default 'critical'
+   */
+  beyondLimits?: FindingSeverity | 'ignore';
+  /** Also inspect every other `x-…` header (at most 32 per request): custom headers carry client input. @default true */
+  inspectCustomHeaders?: boolean;
   /** Headers inspected. @default user-agent, referer, cookie, x-forwarded-for, x-forwarded-host, x-original-url, x-rewrite-url */
   inspectHeaders?: string[];
   behaviour?: BehaviourOptions;
@@ -175,12 +187,20 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
     fail("banExemptPaths must list request paths starting with '/', without query, e.g. '/health'.");
   }
   if (errorRate.ratio > 1) fail('behaviour.errorRate.ratio must be at most 1.');
+  const beyondLimits = raw.beyondLimits ?? 'critical';
+  if (!['critical', 'high', 'medium', 'low', 'ignore'].includes(beyondLimits)) {
+    fail(`beyondLimits must be 'critical', 'high', 'medium', 'low' or 'ignore', got '${beyondLimits}'.`);
+  }
   const inspectOptions: InspectOptions = {
     paranoia,
+    maxStrings: Math.ceil(positive('maxStrings', raw.maxStrings ?? 10_000)),
+    maxDepth: Math.ceil(positive('maxDepth', raw.maxDepth ?? 32)),
+    beyondLimits,
     ignore: raw.ignore ?? [],
     threshold,
     ...(raw.scores ? { scores: raw.scores } : {}),
     ...(raw.inspectHeaders ? { headers: raw.inspectHeaders } : {}),
+    customHeaders: raw.inspectCustomHeaders ?? true,
   };
   return Object.freeze({
     mode,

@@ -427,6 +427,28 @@ export class ThreatService {
     this.breaker.failure(error);
   }
 
+  /** The security event of a request refused because it exceeded the inspection bounds. */
+  reportLimitRefused(
+    result: InspectionResult,
+    context: { clientIp: string; requestId: string; route: string; mode: ThreatMode },
+  ): void {
+    this.events.emit({
+      type: 'threat.detected',
+      severity: 'medium',
+      requestId: context.requestId,
+      clientIp: context.clientIp,
+      route: context.route,
+      reason: 'inspection_limit',
+      details: {
+        decision: 'refused',
+        mode: context.mode,
+        score: result.score,
+        threshold: this.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
+  }
+
   /** The security event of an inspected request that is let through. */
   reportAllowed(
     result: InspectionResult,
