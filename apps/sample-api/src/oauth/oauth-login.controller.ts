@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Post, Query, Req, Res } from '@nestjs/common';
-import { OAuthServer, Public } from '@rampart/auth';
+import { Public } from '@rampart/auth';
+import { OAuthServer } from '@rampart/oauth-server';
 import { getRequestContext } from '@rampart/core';
 import { ForbiddenError } from '@rampart/errors';
 import { SecurityHeaders } from '@rampart/headers';

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { OAUTH_PROTOCOL_PARAMETERS, OAuthServerModule, type OAuthInteraction } from '@rampart/auth';
+import { OAUTH_PROTOCOL_PARAMETERS, OAuthServerModule, type OAuthInteraction } from '@rampart/oauth-server';
 import { RateLimit } from '@rampart/rate-limit';
 import { ThreatPolicy } from '@rampart/threat';
 import { RequestLimits } from '@rampart/validation';

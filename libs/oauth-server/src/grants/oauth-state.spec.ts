@@ -1,6 +1,6 @@
 import { MemoryStore, StoreUnavailableError, type Store } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEachBackend } from '../../../../../test/utils/redis';
+import { describeEachBackend } from '../../../../test/utils/redis';
 import { OAuthState, randomToken, type CodeRecord, type FamilyRecord } from './oauth-state';
 
 const CODE_RECORD: CodeRecord = {

@@ -1,4 +1,4 @@
-import { parseScope } from '../../tokens/access-token';
+import { parseScope } from '@rampart/auth';
 import type { OAuthClient } from '../clients/oauth-client';
 import { OAuthError } from '../oauth.errors';
 

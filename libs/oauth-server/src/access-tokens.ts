@@ -1,6 +1,6 @@
+import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from '@rampart/auth';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from '../tokens/access-token';
 import type { OAuthSigningKeys } from './keys/signing-keys';
 import type { ResolvedOAuthServerOptions } from './oauth.options';
 import type { OAuthUser } from './oauth-interaction';

@@ -1,6 +1,6 @@
+import { TokenRevocationList } from '@rampart/auth';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
-import { TokenRevocationList } from '../tokens/token-revocation';
 import { OAuthAccessTokens } from './access-tokens';
 import type { OAuthClient } from './clients/oauth-client';
 import { AuthorizationEndpoint, type AuthorizeOutcome } from './endpoints/authorization-endpoint';

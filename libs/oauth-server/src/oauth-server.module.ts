@@ -1,6 +1,6 @@
+import { TokenRevocationList } from '@rampart/auth';
 import { Module } from '@nestjs/common';
 import { RAMPART_STORE, type Store } from '@rampart/core';
-import { TokenRevocationList } from '../tokens/token-revocation';
 import { OAuthSigningKeys } from './keys/signing-keys';
 import { OAUTH_SERVER_OPTIONS, OAUTH_SERVER_ROUTES } from './oauth.constants';
 import {

@@ -1,4 +1,4 @@
-import type { TokenRevocationList } from '../../tokens/token-revocation';
+import type { TokenRevocationList } from '@rampart/auth';
 import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient } from '../clients/oauth-client';
 import { grantIdOf } from '../grants/oauth-grants';

@@ -1,4 +1,4 @@
-import type { TokenRevocationList } from '../../tokens/token-revocation';
+import type { TokenRevocationList } from '@rampart/auth';
 import type { OAuthAccessTokens } from '../access-tokens';
 import type { ResolvedOAuthServerOptions } from '../oauth.options';
 import { randomToken, type FamilyRecord, type OAuthState } from './oauth-state';

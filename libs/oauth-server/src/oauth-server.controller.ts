@@ -1,6 +1,6 @@
+import { Public } from '@rampart/auth';
 import { Controller, Get, Header, Inject, Post, Req, Res, type Type } from '@nestjs/common';
 import { getRequestContext, rawRequest, routeOf, StoreUnavailableError } from '@rampart/core';
-import { Public } from '../decorators/public.decorator';
 import { OAuthParams } from './http/params';
 import { removeCorsHeaders, sendEmpty, sendJson, sendRedirect, type PlatformResponse } from './http/respond';
 import { OAuthError } from './oauth.errors';

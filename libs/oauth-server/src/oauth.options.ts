@@ -1,5 +1,5 @@
+import { parseScope } from '@rampart/auth';
 import { InvalidOptionsError } from '@rampart/core';
-import { parseScope } from '../tokens/access-token';
 import { MemoryClientRegistry, type OAuthClientRegistry } from './clients/client-registry';
 import type { OAuthClientRegistration } from './clients/oauth-client';
 import { isLoopbackHost } from './clients/redirect-uri';
