@@ -1,6 +1,6 @@
 // Builds every workspace package (libs, then the apps that use them) in dependency order, with tsc.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const packages = new Map();
@@ -27,6 +27,8 @@ function build(name, trail = []) {
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(pkg.dir, 'tsconfig.build.json')], {
     stdio: 'inherit',
   });
+  // Every package ships the licence; one file in the repository, copied (and git-ignored) here.
+  copyFileSync('LICENSE', join(pkg.dir, 'LICENSE'));
   built.add(name);
 }
 for (const name of packages.keys()) build(name);

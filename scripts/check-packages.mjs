@@ -1,8 +1,14 @@
-// Packs every lib and loads the tarballs the way users will: from a Nest 11 CommonJS project
-// (require) and from a Nest 12 ESM project (import). Catches a broken "main", missing files in
-// the tarball, ESM-only output or an undeclared dependency before a release does.
+// Packs every lib and uses the tarballs the way users will:
+// - each tarball holds its README, LICENSE, package.json and built code, and nothing else;
+// - a Nest 11 CommonJS project (require) and a Nest 12 ESM project (import) load every package
+//   and boot an app that must answer a 404 problem+json with the security headers;
+// - the Nest 11 project runs an e2e test under Jest (the config `nest new` writes, plus Rampart's
+//   one-line preset), the Nest 12 project the same test under Vitest: auth, rate limit on Redis
+//   and threat detection answer 401, 429 and 403.
+// Catches a broken "main", missing or stray files, ESM-only output or an undeclared dependency
+// before a release does.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -13,16 +19,30 @@ const npm = (args, cwd) =>
     cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
+const json = (file, value) => writeFileSync(file, JSON.stringify(value, null, 2));
+
+/** What a tarball may hold besides its built code. */
+const REQUIRED_FILES = ['package.json', 'README.md', 'LICENSE'];
+const ALLOWED =
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|dist\/.+\.(js|d\.ts|js\.map|json))$/;
 
 try {
   const libs = readdirSync(join(root, 'libs')).map((dir) =>
     JSON.parse(readFileSync(join(root, 'libs', dir, 'package.json'), 'utf8')),
   );
   const tarballs = libs.map((lib) => {
-    const file = npm(['pack', '-w', lib.name, '--pack-destination', work, '--json'], root);
-    return join(work, JSON.parse(file)[0].filename);
+    const [packed] = JSON.parse(npm(['pack', '-w', lib.name, '--pack-destination', work, '--json'], root));
+    const files = packed.files.map((f) => f.path);
+    const missing = REQUIRED_FILES.filter((f) => !files.includes(f));
+    const stray = files.filter((f) => !ALLOWED.test(f) || /\.spec\.|\.tsbuildinfo$/.test(f));
+    if (missing.length || stray.length) {
+      throw new Error(`${lib.name}: tarball misses [${missing.join(', ')}], has stray files [${stray.join(', ')}]`);
+    }
+    return join(work, packed.filename);
   });
-  // Optional peers the libs use at runtime in these checks.
+  console.log(`  ${tarballs.length} tarballs hold README, LICENSE and built code only`);
+
+  // Optional peers the libs use at run time in these checks.
   const shared = [
     'reflect-metadata@0.2',
     'rxjs@7',
@@ -32,18 +52,84 @@ try {
     '@nestjs/throttler',
   ];
   const consumers = [
-    { name: 'nest11-cjs', nest: '11', type: 'commonjs', load: (lib) => `require(${JSON.stringify(lib)})` },
-    { name: 'nest12-esm', nest: '12', type: 'module', load: (lib) => `await import(${JSON.stringify(lib)})` },
+    {
+      name: 'nest11-cjs',
+      nest: '11',
+      type: 'commonjs',
+      load: (lib) => `require(${JSON.stringify(lib)})`,
+      testDeps: [
+        'jest@30',
+        'ts-jest@29',
+        '@types/jest@30',
+        'typescript@5',
+        '@types/node@20',
+        'supertest@7',
+        '@types/supertest',
+      ],
+      setUpTests: (dir) => {
+        // As `nest new` (Nest 11) writes them, plus `preset`.
+        json(join(dir, 'tsconfig.json'), {
+          compilerOptions: {
+            module: 'commonjs',
+            declaration: true,
+            emitDecoratorMetadata: true,
+            experimentalDecorators: true,
+            allowSyntheticDefaultImports: true,
+            target: 'ES2023',
+            outDir: './dist',
+            baseUrl: './',
+            skipLibCheck: false,
+            strictNullChecks: true,
+            forceConsistentCasingInFileNames: true,
+            noImplicitAny: false,
+            esModuleInterop: true,
+          },
+        });
+        json(join(dir, 'test', 'jest-e2e.json'), {
+          moduleFileExtensions: ['js', 'json', 'ts'],
+          rootDir: '.',
+          testEnvironment: 'node',
+          testRegex: '.e2e-spec.ts$',
+          transform: { '^.+\\.(t|j)s$': 'ts-jest' },
+          preset: '@rampart/core',
+        });
+        return ['npx', 'jest', '--config', './test/jest-e2e.json'];
+      },
+    },
+    {
+      name: 'nest12-esm',
+      nest: '12',
+      type: 'module',
+      load: (lib) => `await import(${JSON.stringify(lib)})`,
+      testDeps: ['vitest@4', 'typescript@5', '@types/node@20', 'supertest@7', '@types/supertest'],
+      setUpTests: (dir) => {
+        json(join(dir, 'tsconfig.json'), {
+          compilerOptions: {
+            module: 'nodenext',
+            target: 'ES2023',
+            experimentalDecorators: true,
+            emitDecoratorMetadata: true,
+            strict: true,
+            skipLibCheck: false,
+            types: ['vitest/globals', 'node'],
+            noEmit: true,
+          },
+          include: ['test'],
+        });
+        writeFileSync(
+          join(dir, 'vitest.config.mjs'),
+          "export default { test: { globals: true, include: ['test/**/*.e2e-spec.ts'] } };\n",
+        );
+        return ['npx', 'vitest', 'run'];
+      },
+    },
   ];
   for (const consumer of consumers) {
     const dir = join(work, consumer.name);
-    execFileSync('mkdir', ['-p', dir]);
-    writeFileSync(
-      join(dir, 'package.json'),
-      JSON.stringify({ name: consumer.name, private: true, type: consumer.type }),
-    );
-    const nest = ['common', 'core', 'platform-express'].map((p) => `@nestjs/${p}@${consumer.nest}`);
-    npm(['install', ...nest, ...shared, ...tarballs], dir);
+    mkdirSync(join(dir, 'test'), { recursive: true });
+    json(join(dir, 'package.json'), { name: consumer.name, private: true, type: consumer.type });
+    const nest = ['common', 'core', 'platform-express', 'testing'].map((p) => `@nestjs/${p}@${consumer.nest}`);
+    npm(['install', ...nest, ...shared, ...consumer.testDeps, ...tarballs], dir);
     const script = [
       consumer.type === 'module' ? "import 'reflect-metadata';" : "require('reflect-metadata');",
       ...libs.map(
@@ -75,8 +161,15 @@ try {
         : `(async () => {\n${script}\n})().catch((e) => { console.error(e); process.exit(1); });`,
     );
     execFileSync(process.execPath, [file], { cwd: dir, stdio: 'inherit' });
+
+    copyFileSync(join(root, 'scripts', 'consumer', 'app.e2e-spec.ts'), join(dir, 'test', 'app.e2e-spec.ts'));
+    const [command, ...args] = consumer.setUpTests(dir);
+    // The consumer compiles Rampart's declarations with skipLibCheck off, as strict projects do.
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'inherit' });
+    execFileSync(command, args, { cwd: dir, stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+    console.log(`  ${consumer.name}: the e2e test passes under ${args[0]}`);
   }
-  console.log('All packages load from their tarballs in CommonJS (Nest 11) and ESM (Nest 12) projects.');
+  console.log('All packages load from their tarballs and pass e2e tests in CommonJS/Jest and ESM/Vitest projects.');
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -53,7 +53,6 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
     issuer = `http://127.0.0.1:${(reserved.address() as AddressInfo).port}`;
     t = await startApp(platform, {
       jwtIssuer: issuer,
-      rateLimit: { loginPerMinute: 1000 },
       ...overrides,
     });
     // listen(handle): the app's server takes over the reserved socket; the port is never free between.
@@ -151,6 +150,10 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
     // Client credentials for the backend (client_secret_basic).
     const machine = await client.clientCredentialsGrant(backend, { scope: 'notes:read' });
     expect(machine.access_token).toBeDefined();
+
+    // Whatever the threat mode, the standard flow left the client in good standing (no ban, no
+    // block): a route a ban would refuse (/health is exempt from bans) still answers.
+    expect((await fetch(new URL('/.well-known/oauth-authorization-server', issuer))).status).toBe(200);
   });
 }
 
@@ -161,5 +164,18 @@ describe.each(PLATFORMS)('openid-client interop on %s (memory store)', (platform
 describeWithRedis('openid-client interop with Redis', () => {
   describe.each(PLATFORMS)('on %s', (platform) => {
     interop(platform, { redisUrl });
+  });
+});
+
+// Threat detection in its refusing modes must not fight the OAuth server: its protocol parameters
+// (a loopback redirect_uri, the resource URI) are its own to validate, and a sign-in is no attack.
+describe.each(['block', 'ban'] as const)('openid-client interop with THREAT_MODE=%s', (mode) => {
+  describe.each(PLATFORMS)('on %s (memory store)', (platform) => {
+    interop(platform, { threat: { mode } });
+  });
+  describeWithRedis('with Redis', () => {
+    describe.each(PLATFORMS)('on %s', (platform) => {
+      interop(platform, { redisUrl, threat: { mode } });
+    });
   });
 });

@@ -13,7 +13,7 @@ const AUDIENCE = 'http://localhost:3000/api';
 /** Generous limits: this suite signs in and exchanges codes far more often than a person would. */
 function config(overrides: TestConfig = {}): TestConfig {
   return {
-    rateLimit: { loginPerMinute: 10_000, perIpPerMinute: 0 },
+    rateLimit: { perIpPerMinute: 0 },
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000 },
     ...overrides,
   };

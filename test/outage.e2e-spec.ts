@@ -65,6 +65,15 @@ const ROUTES: readonly { name: string; shape: Shape; send(t: TestApp, f: Fixture
         .send({ username: 'alice@acme.test', password: 'alice-password', return_to: f.returnTo }),
   },
   {
+    name: 'failed login (a guess the throttle cannot count is refused)',
+    shape: 'problem',
+    send: (t, f) =>
+      request(t.server)
+        .post('/oauth/login')
+        .type('form')
+        .send({ username: 'alice@acme.test', password: 'wrong-password', return_to: f.returnTo }),
+  },
+  {
     name: 'consent page (session and pending request)',
     shape: 'problem',
     send: (t, f) =>
@@ -102,7 +111,7 @@ describeWithPrivateRedis('Store outage: every store-backed route answers 503 wit
         redis = await startPrivateRedis();
         t = await startApp(platform, {
           redisUrl: redis.url,
-          rateLimit: { loginPerMinute: 1_000, perIpPerMinute: 0 },
+          rateLimit: { perIpPerMinute: 0 },
           oauth: { ...loadConfig({}).oauth, tokenPerMinute: 1_000 },
         });
         const { code, pkce: codes } = await authorize(t.server);

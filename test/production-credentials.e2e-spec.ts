@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { exportJWK, generateKeyPair } from 'jose';
 import request from 'supertest';
@@ -49,6 +50,8 @@ async function productionSecrets(): Promise<Record<string, string>> {
     // Never fetched in this test: no token is presented.
     JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
     OAUTH_DEMO_BACKEND_SECRET: 'a-real-secret-from-the-vault-0123456789abcdef',
+    WEBHOOK_SECRETS: `whsec_${randomBytes(32).toString('base64')}`,
+    STRIPE_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString('hex')}`,
   };
 }
 
@@ -58,7 +61,13 @@ describe('demo credentials under NODE_ENV=production', () => {
     expect(run.url).toBeUndefined();
     expect(run.code).not.toBe(0);
     expect(run.output).toContain('Refusing to start with NODE_ENV=production');
-    for (const fix of ['DEMO_USERS=false', 'OAUTH_DEMO_BACKEND_SECRET', 'JWKS_URL', 'OAUTH_SIGNING_KEYS']) {
+    for (const fix of [
+      'DEMO_USERS=false',
+      'OAUTH_DEMO_BACKEND_SECRET',
+      'JWKS_URL',
+      'OAUTH_SIGNING_KEYS',
+      'WEBHOOK_SECRETS',
+    ]) {
       expect(run.output).toContain(fix);
     }
   }, 60_000);
@@ -76,6 +85,12 @@ describe('demo credentials under NODE_ENV=production', () => {
     expect(() =>
       AppModule.forRoot(loadConfig({ NODE_ENV: 'production', DEMO_USERS: 'false', ...withoutJwks })),
     ).toThrow(/generated development key.*JWKS_URL/);
+    for (const variable of ['WEBHOOK_SECRETS', 'STRIPE_WEBHOOK_SECRETS']) {
+      const withDemoWebhookSecret = { ...secrets, [variable]: '' };
+      expect(() =>
+        AppModule.forRoot(loadConfig({ NODE_ENV: 'production', DEMO_USERS: 'false', ...withDemoWebhookSecret })),
+      ).toThrow(/webhook receiver accepts the published demo secret/);
+    }
     // Outside production the same defaults are the demo.
     expect(() => AppModule.forRoot(loadConfig({}))).not.toThrow();
   });

@@ -3,7 +3,7 @@ import { StoreRateLimitStorage } from '@rampart/rate-limit';
 import { ThreatService } from '@rampart/threat';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OAuthState, randomToken } from '../libs/auth/src/oauth/grants/oauth-state';
+import { OAuthState, randomToken } from '../libs/oauth-server/src/grants/oauth-state';
 import { declaredStoreScripts } from '../libs/core/src/store/store';
 import { resolveThreatOptions } from '../libs/threat/src/threat.options';
 import { tier } from './utils/rate-limit-contract';

@@ -19,9 +19,11 @@ import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import Stripe from 'stripe';
 import request from 'supertest';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPrivateRedis, startPrivateRedis, type PrivateRedis } from './utils/private-redis';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
-import { PLATFORMS } from './utils/test-app';
+import { DEMO_STRIPE_WEBHOOK_SECRET, DEMO_WEBHOOK_SECRET } from '../apps/sample-api/src/app.config';
+import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
 // Secrets of the senders. The signatures below come from code independent of Rampart: Node's
 // crypto directly, and Stripe's SDK (`generateTestHeaderString`).
@@ -68,10 +70,10 @@ class ReceiverController {
   }
 }
 
-function appModule(keyPrefix: string): Type {
+function appModule(store: { url: string; keyPrefix: string }): Type {
   @Module({
     imports: [
-      RampartCoreModule.forRoot({ store: { type: 'redis', url: redisUrl, keyPrefix }, logEvents: false }),
+      RampartCoreModule.forRoot({ store: { type: 'redis', ...store }, logEvents: false }),
       ErrorsModule.forRoot({}),
       ValidationModule.forRoot({}),
       WebhooksModule.forRoot({
@@ -95,8 +97,8 @@ interface Instance {
   events: SecurityEvent[];
 }
 
-async function startInstance(platform: string, keyPrefix: string): Promise<Instance> {
-  const moduleRef = await Test.createTestingModule({ imports: [appModule(keyPrefix)] }).compile();
+async function startInstance(platform: string, keyPrefix: string, url = redisUrl): Promise<Instance> {
+  const moduleRef = await Test.createTestingModule({ imports: [appModule({ url, keyPrefix })] }).compile();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     rawBody: true,
     logger: false,
@@ -288,5 +290,84 @@ describeWithRedis.each(PLATFORMS)('webhooks on %s (Redis)', (platform) => {
     expect(ok.body).toEqual({ delivery: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
     expectRefused(one, await post(one, '/hooks/github', `${githubBody} `, headers), 401, 'signature_mismatch');
     expectRefused(two, await post(two, '/hooks/github', githubBody, headers), 409, 'replayed');
+  });
+});
+
+describeWithPrivateRedis.each(PLATFORMS)('webhooks on %s when Redis is frozen or killed', (platform) => {
+  let redis: PrivateRedis;
+  let instance: Instance;
+  const body = JSON.stringify({ type: 'invoice.paid' });
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    instance = await startInstance(platform, 'webhooks:', redis.url);
+  });
+  afterAll(async () => {
+    await instance.app.close();
+    await redis.stop();
+  });
+
+  it('fails closed: a valid webhook is answered 503 with Retry-After (the sender retries), never a 500', async () => {
+    expect((await post(instance, '/hooks/standard', body, standardHeaders(body))).status).toBe(200);
+    redis.freeze();
+    const frozen = await post(instance, '/hooks/standard', body, standardHeaders(body));
+    expect(frozen.status).toBe(503);
+    expect(frozen.headers['retry-after']).toBeDefined();
+    expect(frozen.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // A forgery is still refused for what it is: verification does not need the store.
+    const forged = await post(instance, '/hooks/standard', body, standardHeaders(body, { key: RETIRED_KEY }));
+    expect(forged.status).toBe(401);
+    await redis.stop();
+    const killed = await post(instance, '/hooks/standard', body, standardHeaders(body));
+    expect(killed.status).toBe(503);
+  });
+});
+
+describe.each(PLATFORMS)("the sample API's webhook receivers on %s", (platform) => {
+  let sample: TestApp;
+  beforeAll(async () => {
+    sample = await startApp(platform);
+  });
+  afterAll(async () => {
+    await sample.close();
+  });
+
+  it('accepts a Standard Webhooks event signed with the configured secret, without a bearer token', async () => {
+    const event = JSON.stringify({ type: 'invoice.paid', timestamp: new Date().toISOString(), data: { id: 'in_1' } });
+    const key = Buffer.from(DEMO_WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
+    const headers = standardHeaders(event, { key });
+    const send = () =>
+      request(sample.server).post('/webhooks/standard').set('Content-Type', 'application/json').set(headers);
+    expect((await send().send(event)).status).toBe(204);
+    expect((await send().send(event)).status).toBe(409);
+    const tampered = await send().send(event.replace('in_1', 'in_2'));
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.code).toBe('UNAUTHORIZED');
+  });
+
+  it('validates the verified body like any other (a malformed event is a 400 after the signature passes)', async () => {
+    const event = JSON.stringify({ type: 'Invoice Paid!', timestamp: 'now', data: {} });
+    const key = Buffer.from(DEMO_WEBHOOK_SECRET.slice('whsec_'.length), 'base64');
+    const response = await request(sample.server)
+      .post('/webhooks/standard')
+      .set('Content-Type', 'application/json')
+      .set(standardHeaders(event, { key }))
+      .send(event);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('VALIDATION_ERROR');
+  });
+
+  it("accepts a Stripe event signed by Stripe's SDK and refuses one signed with another secret", async () => {
+    const event = JSON.stringify({ id: 'evt_sample', object: 'event', type: 'checkout.session.completed' });
+    const header = stripe.webhooks.generateTestHeaderString({ payload: event, secret: DEMO_STRIPE_WEBHOOK_SECRET });
+    const send = (signature: string) =>
+      request(sample.server)
+        .post('/webhooks/stripe')
+        .set('Content-Type', 'application/json')
+        .set('Stripe-Signature', signature)
+        .send(event);
+    expect((await send(header)).status).toBe(204);
+    const forged = stripe.webhooks.generateTestHeaderString({ payload: event, secret: STRIPE_SECRET });
+    expect((await send(forged)).status).toBe(401);
   });
 });

@@ -67,7 +67,9 @@ export async function startApp(
   overrides: TestConfig = {},
   controllers: Type[] = [ProbeController],
 ): Promise<TestApp> {
-  const defaults = loadConfig({});
+  // THREAT_MODE=block|ban runs the suites in that mode (as the sample reads it); nothing else of the
+  // environment leaks in.
+  const defaults = loadConfig({ THREAT_MODE: process.env.THREAT_MODE });
   // Each app counts under its own prefixes unless a test names one: suites share 127.0.0.1 and, with
   // Redis, one server, so a shared prefix lets one run's requests spend another's limits.
   const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:`, ...overrides.rateLimit };
@@ -77,6 +79,8 @@ export async function startApp(
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: logs,
+    // As createApp: webhook signatures are checked over the body bytes.
+    rawBody: true,
   });
   configureApp(app, config);
   await app.init();

@@ -1,3 +1,5 @@
+import type { OutboundClientOptions } from '@rampart/outbound';
+import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
 import type { JWK } from 'jose';
 
@@ -34,6 +36,29 @@ export interface AppConfig {
   threat: ThreatModuleOptions;
   /** The OAuth 2.1 server (oauth/sample-oauth.module.ts); its issuer is `jwtIssuer`, its resource `jwtAudience`. */
   oauth: OAuthConfig;
+  /** The outbound call to a partner (integrations/): through `@rampart/outbound`'s safe client. */
+  partner: PartnerIntegrationConfig;
+  /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
+  webhooks: WebhooksConfig;
+}
+
+export interface PartnerIntegrationConfig {
+  /** The partner API's base URL (`PARTNER_URL`); unset: `/integrations/partner/quote` answers 503. */
+  url: string | undefined;
+  /** Milliseconds the whole call may take (`PARTNER_TIMEOUT_MS`, default 5000). */
+  totalTimeoutMs: number;
+  /**
+   * Tests only, never read from the environment: the local fake partner's resolver and the
+   * loopback range exempted from the SSRF deny list (`allowPrivateNetworks`).
+   */
+  testOnly?: Pick<OutboundClientOptions, 'resolver' | 'allowPrivateNetworks'>;
+}
+
+export interface WebhooksConfig {
+  /** `whsec_…` secrets of `POST /webhooks/standard` (`WEBHOOK_SECRETS`, comma-separated, newest first). */
+  secrets: string[];
+  /** Stripe endpoint secrets of `POST /webhooks/stripe` (`STRIPE_WEBHOOK_SECRETS`, comma-separated). */
+  stripeSecrets: string[];
 }
 
 export interface OAuthConfig {
@@ -50,9 +75,11 @@ export interface OAuthConfig {
 export interface RateLimitConfig {
   /** Requests per IP per minute on every route without its own policy; 0 turns it off. */
   perIpPerMinute: number;
-  /** Login attempts per IP per minute; an IP over it is blocked for `loginBlockMinutes`. */
-  loginPerMinute: number;
-  loginBlockMinutes: number;
+  /**
+   * Failed sign-ins allowed per account and per IP before a block (`LoginThrottle`; successes do
+   * not count); `{}`: the lib's defaults, 10 per account and 20 per IP in 15 minutes, blocked 15 minutes.
+   */
+  login: LoginThrottleOptions;
   /** Writes per user (per IP when anonymous) per minute. */
   writesPerMinute: number;
   /** The partner API's tiers per API key: per minute, hour and day (the design notes' 100/1000/10000). */
@@ -77,6 +104,10 @@ function list(value: string | undefined, fallback: string[]): string[] {
 /** The `demo-backend` client's secret when none is configured: public, so refused in production. */
 export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
 
+/** The webhook receivers' secrets when none are configured: public, so refused in production. */
+export const DEMO_WEBHOOK_SECRET = 'whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtMDE=';
+export const DEMO_STRIPE_WEBHOOK_SECRET = 'whsec_demo_stripe_secret_change_me_0123';
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     production: env.NODE_ENV === 'production',
@@ -95,8 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : env.NODE_ENV === 'production',
     rateLimit: {
       perIpPerMinute: Number(env.RATE_LIMIT_PER_IP_PER_MINUTE ?? 1200),
-      loginPerMinute: 5,
-      loginBlockMinutes: 15,
+      login: {},
       writesPerMinute: 60,
       partner: [100, 1000, 10_000],
       onStoreFailure: env.RATE_LIMIT_ON_STORE_FAILURE === 'failClosed' ? 'failClosed' : 'failOpen',
@@ -107,6 +137,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       // events, add @ThreatPolicy({ ignore }) where a field carries code, then set THREAT_MODE=block or ban.
       mode: THREAT_MODES.includes(env.THREAT_MODE ?? '') ? (env.THREAT_MODE as ThreatMode) : 'monitor',
       trustedClients: list(env.THREAT_TRUSTED_CLIENTS, []),
+      // A banned address still gets its health check (a load balancer or a probe behind the same
+      // NAT): /health reveals nothing and must not mark the instance down.
+      banExemptPaths: ['/health'],
       keyPrefix: 'threat:',
     },
     oauth: {
@@ -116,6 +149,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+    },
+    partner: {
+      url: env.PARTNER_URL || undefined,
+      totalTimeoutMs: Number(env.PARTNER_TIMEOUT_MS ?? 5000),
+    },
+    webhooks: {
+      secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),
+      stripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS || undefined, [DEMO_STRIPE_WEBHOOK_SECRET]),
     },
   };
 }
@@ -137,6 +178,14 @@ export function assertNoDemoCredentials(config: AppConfig): void {
     problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');
   if (!config.oauth.signingKeys)
     problems.push('the OAuth server would sign with a generated key (set OAUTH_SIGNING_KEYS)');
+  if (
+    config.webhooks.secrets.includes(DEMO_WEBHOOK_SECRET) ||
+    config.webhooks.stripeSecrets.includes(DEMO_STRIPE_WEBHOOK_SECRET)
+  ) {
+    problems.push(
+      'a webhook receiver accepts the published demo secret (set WEBHOOK_SECRETS and STRIPE_WEBHOOK_SECRETS)',
+    );
+  }
   if (problems.length > 0) {
     throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);
   }

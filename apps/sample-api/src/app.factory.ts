@@ -14,8 +14,8 @@ export type Platform = 'express' | 'fastify';
 export async function createApp(config: AppConfig, platform: Platform = 'express'): Promise<INestApplication> {
   const app =
     platform === 'fastify'
-      ? await NestFactory.create(AppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true })
-      : await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+      ? await NestFactory.create(AppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true, rawBody: true })
+      : await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, rawBody: true });
   configureApp(app, config);
   return app;
 }

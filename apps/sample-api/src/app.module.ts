@@ -9,11 +9,13 @@ import { AdminModule } from './admin/admin.module';
 import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { NotesModule } from './notes/notes.module';
 import { SampleOAuthModule } from './oauth/sample-oauth.module';
 import { PartnerModule } from './partner/partner.module';
 import { rateLimitOptions } from './rate-limit/rate-limits';
 import { UsersModule } from './users/users.module';
+import { SampleWebhooksModule } from './webhooks/sample-webhooks.module';
 
 /** The configuration, for the sample's own services (the demo users' seed). */
 @Global()
@@ -53,7 +55,9 @@ export class AppModule {
         AdminModule,
         PartnerModule,
         AccountsModule,
+        IntegrationsModule.forRoot(config),
         SampleOAuthModule.forRoot(config),
+        SampleWebhooksModule.forRoot(config),
         // After the auth module: Nest runs global guards in import order, and the per-user and
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),

@@ -19,7 +19,7 @@ export { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard
 export { AuthorizationGuard } from './guards/authorization.guard';
 export type { AuthenticatedUser, AuthenticatedApiKey, AuthenticatedRequest, Principal } from './principal';
 export type { UserStatusProvider, UserAccount, AccountStatus } from './user-status';
-export { ACCESS_TOKEN_TYP } from './tokens/access-token';
+export { ACCESS_TOKEN_TYP, parseScope } from './tokens/access-token';
 export type { AccessTokenClaims, VerifiedAccessToken } from './tokens/access-token';
 export { JwtVerifier, TokenVerificationError } from './tokens/jwt-verifier';
 export type { TokenFailureReason } from './tokens/jwt-verifier';
@@ -35,18 +35,3 @@ export { Policies } from './policies/policies.service';
 export { SerializeAs } from './policies/serialize-as.decorator';
 export { RouteInventory } from './inventory/route-inventory';
 export type { RouteProtection } from './inventory/route-inventory';
-// OAuth 2.1 authorization server
-export { OAuthServerModule } from './oauth/oauth-server.module';
-export { OAuthServer } from './oauth/oauth-server.service';
-export type { TokenResponse, OAuthRequestContext, AuthorizeOutcome } from './oauth/oauth-server.service';
-export type { OAuthServerOptions, OAuthServerRoutes, OAuthEndpoint } from './oauth/oauth.options';
-export { OAUTH_SERVER_OPTIONS } from './oauth/oauth.constants';
-export { OAuthError } from './oauth/oauth.errors';
-export type { OAuthErrorCode } from './oauth/oauth.errors';
-export type { OAuthInteraction, OAuthUser, ConsentRequest } from './oauth/oauth-interaction';
-export { OAuthSigningKeys, SIGNING_ALGORITHMS } from './oauth/keys/signing-keys';
-export type { SigningKeyInput, SigningAlgorithm } from './oauth/keys/signing-keys';
-export { MemoryClientRegistry, RedisClientRegistry } from './oauth/clients/client-registry';
-export type { OAuthClientRegistry } from './oauth/clients/client-registry';
-export { hashClientSecret, generateClientSecret, toOAuthClient } from './oauth/clients/oauth-client';
-export type { OAuthClient, OAuthClientRegistration, OAuthGrantType } from './oauth/clients/oauth-client';

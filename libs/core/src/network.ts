@@ -1,64 +1,77 @@
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** IPv6 ranges whose last 32 bits are an IPv4 address the packet ends up at (RFC 4291, 6052, 6145). */
+const TRANSLATED = new Set(['ipv4Mapped', 'rfc6145', 'rfc6052']);
+
+/** RFC 4291 §2.5.5.1 IPv4-compatible `::a.b.c.d` (deprecated; some stacks still route it to IPv4). */
+function isIpv4Compatible(address: ipaddr.IPv6): boolean {
+  const parts = address.parts;
+  return parts.slice(0, 6).every((part) => part === 0) && (parts[6] !== 0 || (parts[7] ?? 0) > 1);
+}
+
+function ipv4From(high: number, low: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
+}
+
+/** The IPv4 address an IPv6 address delivers to, if it embeds one the network will translate. */
+function embedded(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const parts = address.parts;
+  const range = address.range();
+  if (TRANSLATED.has(range) || isIpv4Compatible(address)) return ipv4From(parts[6] ?? 0, parts[7] ?? 0);
+  // RFC 3056 6to4: 2002:AABB:CCDD::/48 tunnels to the IPv4 address AA.BB.CC.DD.
+  if (range === '6to4') return ipv4From(parts[1] ?? 0, parts[2] ?? 0);
+  return undefined;
+}
+
+/** RFC 4291 §2.4: global unicast is 2000::/3; everything else is special or unassigned. */
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
+function nonPublic(address: Address): boolean {
+  if (address.kind() === 'ipv4') return address.range() !== 'unicast';
+  const v6 = address as ipaddr.IPv6;
+  const v4 = embedded(v6);
+  if (v4 !== undefined) return v4.range() !== 'unicast';
+  // Teredo (2001::/32) and the other special ranges are refused whole: Teredo hides its
+  // IPv4 endpoint XOR-ed, and the rest never reach a public server.
+  return v6.range() !== 'unicast' || !v6.match(GLOBAL_UNICAST);
+}
 
 /**
- * Addresses that are not on the public internet: this host, private and carrier-grade NAT
- * networks, link-local (where cloud metadata services live), benchmarking, multicast, reserved.
- * A server must not be steered into fetching them (SSRF).
+ * Parses an IP address in any spelling a resolver or URL parser accepts (`127.1`, `0x7f000001`,
+ * `2130706433`, `[::ffff:127.0.0.1]`, a zone id), or `undefined` when `ip` is not one.
  */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+function parse(ip: string): Address | undefined {
+  let text = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
+  const zone = text.indexOf('%');
+  if (zone !== -1) text = text.slice(0, zone);
+  return ipaddr.isValid(text) ? ipaddr.parse(text) : undefined;
 }
 
 /**
  * The IPv4 address an IPv6 address reaches when it embeds one — IPv4-mapped (`::ffff:7f00:1`),
- * IPv4-compatible (`::7f00:1`) or NAT64 (`64:ff9b::7f00:1`) — in hex or dotted form.
+ * IPv4-compatible (`::7f00:1`), SIIT (`::ffff:0:7f00:1`), NAT64 (`64:ff9b::7f00:1`) or 6to4
+ * (`2002:7f00:1::`) — in hex or dotted form.
  */
 export function embeddedIpv4(ipv6: string): string | undefined {
-  const match = /^(?:::ffff:|::|64:ff9b::|::ffff:0:)(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/.exec(
-    ipv6.toLowerCase(),
-  );
-  if (!match) return undefined;
-  if (match[3] !== undefined) return match[3];
-  const high = parseInt(match[1] ?? '0', 16);
-  const low = parseInt(match[2] ?? '0', 16);
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+  const address = parse(ipv6);
+  return address?.kind() === 'ipv6' ? embedded(address as ipaddr.IPv6)?.toString() : undefined;
 }
 
 /**
- * Whether `ip` (a literal IPv4 or IPv6 address, brackets allowed) is not a public internet
- * address, including IPv4 reached through IPv6. `undefined` when `ip` is not an address at all.
+ * Whether `ip` (a literal IPv4 or IPv6 address in any spelling, brackets allowed) is not a public
+ * internet address: this host, private and carrier-grade NAT networks, link-local (where cloud
+ * metadata services live), documentation, benchmarking, multicast, reserved — including IPv4
+ * reached through IPv6 (mapped, compatible, NAT64, 6to4) and all of Teredo. A server must not be
+ * steered into fetching them (SSRF). `undefined` when `ip` is not an address at all.
  * @publicApi
  * @example
  * isNonPublicIp('169.254.169.254') // true: cloud metadata
  * isNonPublicIp('[64:ff9b::7f00:1]') // true: 127.0.0.1 through NAT64
+ * isNonPublicIp('0x7f000001') // true: 127.0.0.1 spelt as one hex number
  */
 export function isNonPublicIp(ip: string): boolean | undefined {
-  const address = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
-  const version = isIP(address);
-  if (version === 4) return NON_PUBLIC.check(address, 'ipv4');
-  if (version !== 6) return undefined;
-  const v4 = embeddedIpv4(address);
-  return v4 === undefined ? NON_PUBLIC.check(address, 'ipv6') : NON_PUBLIC.check(v4, 'ipv4');
+  const address = parse(ip);
+  return address === undefined ? undefined : nonPublic(address);
 }

@@ -45,6 +45,7 @@ const TITLES: Readonly<Record<SecurityErrorCode, string>> = {
   RATE_LIMITED: 'Too many requests',
   THREAT_DETECTED: 'Request refused',
   SERVICE_UNAVAILABLE: 'Service unavailable',
+  BAD_GATEWAY: 'Bad gateway',
   TIMEOUT: 'Timeout',
   INTERNAL_ERROR: 'Internal server error',
 };
@@ -65,6 +66,7 @@ const CODE_BY_STATUS: Readonly<Record<number, SecurityErrorCode>> = {
   422: 'VALIDATION_ERROR',
   429: 'RATE_LIMITED',
   431: 'HEADERS_TOO_LARGE',
+  502: 'BAD_GATEWAY',
   503: 'SERVICE_UNAVAILABLE',
   504: 'TIMEOUT',
 };

@@ -1,10 +1,14 @@
 export { RateLimitModule } from './rate-limit.module';
 export { RateLimitGuard } from './rate-limit.guard';
+export { LoginThrottle } from './login/login-throttle';
+export type { LoginSubject } from './login/login-throttle';
 export { RateLimit, SkipRateLimit } from './rate-limit.decorator';
 export { InjectRateLimitOptions, InjectRateLimitStorage } from './inject-rate-limit.decorator';
 export { DEFAULT_TIERS, MAX_SLIDING_LOG_LIMIT } from './rate-limit.options';
 export type {
   Duration,
+  LoginLimit,
+  LoginThrottleOptions,
   RateLimitAlgorithm,
   RateLimitKey,
   RateLimitKeyPart,

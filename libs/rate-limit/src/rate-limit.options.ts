@@ -113,6 +113,38 @@ export interface RateLimitModuleOptions {
    * every route naming a policy shares its counters.
    */
   policies?: Record<string, RateLimitPolicy>;
+  /** Login throttling by {@link LoginThrottle}: failed logins allowed per account and per IP. */
+  login?: LoginThrottleOptions;
+}
+
+/**
+ * `failures` failed logins within `window` are allowed; the next attempt is refused (429) and
+ * every attempt for `blockFor` after it.
+ * @publicApi
+ */
+export interface LoginLimit {
+  failures: number;
+  window: Duration;
+  blockFor: Duration;
+}
+
+/**
+ * Options of {@link LoginThrottle}. Both limits apply to every attempt; only failures count, and a
+ * success forgives the account's failures.
+ * @publicApi
+ */
+export interface LoginThrottleOptions {
+  /**
+   * Failures per account (its name normalised and hashed in the key), from any number of IPs:
+   * guessing one user's password from a botnet (OWASP Authentication Cheat Sheet, account lockout).
+   * @default { failures: 10, window: '15m', blockFor: '15m' }
+   */
+  perAccount?: LoginLimit;
+  /**
+   * Failures per client IP, whatever the accounts: credential stuffing from one address.
+   * @default { failures: 20, window: '15m', blockFor: '15m' }
+   */
+  perIp?: LoginLimit;
 }
 
 /** The design notes' three tiers. @publicApi */
@@ -150,7 +182,24 @@ export interface ResolvedRateLimitOptions {
   readonly keyPrefix: string;
   readonly memoryCapacity: number;
   readonly policies: ReadonlyMap<string, ResolvedPolicy>;
+  readonly login: ResolvedLoginOptions;
 }
+
+export interface ResolvedLoginLimit {
+  readonly failures: number;
+  readonly windowMs: number;
+  readonly blockForMs: number;
+}
+
+export interface ResolvedLoginOptions {
+  readonly perAccount: ResolvedLoginLimit;
+  readonly perIp: ResolvedLoginLimit;
+}
+
+const DEFAULT_LOGIN: Required<LoginThrottleOptions> = {
+  perAccount: { failures: 10, window: '15m', blockFor: '15m' },
+  perIp: { failures: 20, window: '15m', blockFor: '15m' },
+};
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d{1,9})(ms|s|m|h|d)$/;
@@ -239,6 +288,24 @@ export function resolvePolicy(
   return Object.freeze({ name, key, tiers: Object.freeze(tiers), cost });
 }
 
+function resolveLoginLimit(raw: LoginLimit, what: string): ResolvedLoginLimit {
+  if (!Number.isSafeInteger(raw.failures) || raw.failures < 1 || raw.failures > 1_000_000) {
+    throw invalid(`${what}.failures must be a whole number from 1 to 1000000.`);
+  }
+  return Object.freeze({
+    failures: raw.failures,
+    windowMs: parseDuration(raw.window, `${what}.window`),
+    blockForMs: parseDuration(raw.blockFor, `${what}.blockFor`),
+  });
+}
+
+function resolveLoginOptions(raw: LoginThrottleOptions = {}): ResolvedLoginOptions {
+  return Object.freeze({
+    perAccount: resolveLoginLimit(raw.perAccount ?? DEFAULT_LOGIN.perAccount, 'login.perAccount'),
+    perIp: resolveLoginLimit(raw.perIp ?? DEFAULT_LOGIN.perIp, 'login.perIp'),
+  });
+}
+
 export function resolveRateLimitOptions(raw: RateLimitModuleOptions = {}): ResolvedRateLimitOptions {
   const algorithm = checkAlgorithm(raw.algorithm ?? 'sliding-window', 'algorithm');
   const onStoreFailure = raw.onStoreFailure ?? 'failOpen';
@@ -284,5 +351,6 @@ export function resolveRateLimitOptions(raw: RateLimitModuleOptions = {}): Resol
     headers,
     keyPrefix,
     memoryCapacity,
+    login: resolveLoginOptions(raw.login),
   });
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerModule, type ThrottlerStorage } from '@nestjs/throttler';
 import type { Store } from '@rampart/core';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -26,7 +26,7 @@ async function throttledApp(store: Store, limit: number): Promise<INestApplicati
           { name: 'short', ttl: 60_000, limit },
           { name: 'long', ttl: 3_600_000, limit: limit * 10 },
         ],
-        storage: new RampartThrottlerStorage(store),
+        storage: new RampartThrottlerStorage(store) satisfies ThrottlerStorage,
       }),
     ],
     controllers: [PingController],

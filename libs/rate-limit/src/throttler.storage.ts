@@ -1,4 +1,3 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { SecurityEvents, Store } from '@rampart/core';
 import { createHash } from 'node:crypto';
 import type { RateLimitAlgorithm, ResolvedTier } from './rate-limit.options';
@@ -41,7 +40,9 @@ const TIER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
  *   useFactory: (store: Store) => ({ throttlers: [{ ttl: 60_000, limit: 100 }], storage: new RampartThrottlerStorage(store) }),
  * })
  */
-export class RampartThrottlerStorage implements ThrottlerStorage {
+// Structurally a `ThrottlerStorage` (throttler.storage.spec.ts checks it against the real type): the
+// emitted declarations must not import `@nestjs/throttler`, an optional peer most users lack.
+export class RampartThrottlerStorage {
   private readonly storage: RateLimitStorage;
   private readonly algorithm: RateLimitAlgorithm;
   /** Tier lists per throttler configuration: a handful, built once. */

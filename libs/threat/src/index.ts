@@ -13,7 +13,7 @@ export type {
   ResolvedThreatOptions,
 } from './threat.options';
 export { ThreatService } from './threat.service';
-export type { BanRecord, FailedLoginVerdict, BehaviourSignal } from './threat.service';
+export type { BanEntry, BanRecord, FailedLoginVerdict, BehaviourSignal } from './threat.service';
 export { ThreatGuard } from './threat.guard';
 export { ThreatPolicy } from './threat-policy.decorator';
 export type { ThreatPolicyOptions } from './threat-policy.decorator';

@@ -22,7 +22,7 @@ export interface RateSignal {
 }
 
 export interface ErrorRateSignal {
-  /** Share of responses with status ≥ 400 above which the signal fires. */
+  /** Share of error responses (status ≥ 400, but for `ignoreStatuses`) above which the signal fires. */
   ratio: number;
   /** Fewer requests than this in the window never fire it: three 404s out of four are no storm. */
   minRequests: number;
@@ -48,7 +48,16 @@ export interface BehaviourOptions {
   /** Distinct route templates (unmatched paths for 404s). @default { limit: 50, windowMs: 300_000, score: 70 } */
   scanning?: Partial<RateSignal>;
   /** @default { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 } */
-  errorRate?: Partial<ErrorRateSignal>;
+  errorRate?: Partial<ErrorRateSignal> & {
+    /**
+     * Statuses that are not errors for this signal. 429 is the rate limiter's own answer (a client
+     * that exhausts its quota is limited, not an attacker) and 401 an expired or missing
+     * credential (a client refreshing its token): counted, a user testing their own limit, or
+     * an app with a stale token, would be banned from every route. `[]` counts every status ≥ 400.
+     * @default [401, 429]
+     */
+    ignoreStatuses?: number[];
+  };
   /** @default { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 } */
   failedLogins?: Partial<FailedLoginSignal>;
 }
@@ -82,11 +91,30 @@ export interface ThreatModuleOptions {
   paranoia?: 1 | 2;
   /** Locations never inspected on any route, e.g. `body.html`. @default [] */
   ignore?: string[];
+  /** Most strings (keys and values, headers and cookies included) inspected per request. @default 10_000 */
+  maxStrings?: number;
+  /** Deepest nesting of a body or query object that is walked. @default 32 */
+  maxDepth?: number;
+  /**
+   * Severity of a request past `maxStrings` or `maxDepth` (its rest is not inspected): `critical`
+   * refuses it in `block`/`ban` mode with 413 PAYLOAD_TOO_LARGE (no ban), so nothing hides behind
+   * filler; a lower severity only adds to the score; `ignore` lets it through. @default 'critical'
+   */
+  beyondLimits?: FindingSeverity | 'ignore';
+  /** Also inspect every other `x-…` header (at most 32 per request): custom headers carry client input. @default true */
+  inspectCustomHeaders?: boolean;
   /** Headers inspected. @default user-agent, referer, cookie, x-forwarded-for, x-forwarded-host, x-original-url, x-rewrite-url */
   inspectHeaders?: string[];
   behaviour?: BehaviourOptions;
   /** How long a ban lasts. @default 900_000 (15 minutes) */
   banTtlMs?: number;
+  /**
+   * Paths a ban or block never refuses, e.g. `['/health']` for a load balancer's or a monitoring
+   * probe's check from a shared address: exact request paths (no query), matched before routing.
+   * The requests are still inspected and observed; list only routes that reveal nothing.
+   * @default []
+   */
+  banExemptPaths?: string[];
   /**
    * Clients never banned nor refused for behaviour (monitoring probes, office NAT): addresses,
    * CIDRs or `loopback`/`private`/`linklocal`. Their malicious input is still refused.
@@ -108,8 +136,10 @@ export interface ResolvedThreatOptions {
     readonly requestRate: RateSignal;
     readonly scanning: RateSignal;
     readonly errorRate: ErrorRateSignal;
+    readonly errorIgnoredStatuses: ReadonlySet<number>;
     readonly failedLogins: FailedLoginSignal;
   };
+  readonly banExemptPaths: ReadonlySet<string>;
   readonly banTtlMs: number;
   readonly trustedClients: TrustedProxies;
   readonly keyPrefix: string;
@@ -147,18 +177,30 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
     fail(`trustedClients: ${(error as Error).message.replace('trusted proxy', 'trusted client')}`);
   }
   const behaviour = raw.behaviour ?? {};
-  const errorRate = signal(
-    'errorRate',
-    { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 },
-    behaviour.errorRate,
-  );
+  const { ignoreStatuses = [401, 429], ...errorRateSignal } = behaviour.errorRate ?? {};
+  const errorRate = signal('errorRate', { ratio: 0.5, minRequests: 20, windowMs: 300_000, score: 40 }, errorRateSignal);
+  if (!Array.isArray(ignoreStatuses) || ignoreStatuses.some((s) => !Number.isInteger(s) || s < 400 || s > 599)) {
+    fail('behaviour.errorRate.ignoreStatuses must list HTTP error statuses (400 to 599).');
+  }
+  const banExemptPaths = raw.banExemptPaths ?? [];
+  if (!Array.isArray(banExemptPaths) || banExemptPaths.some((p) => typeof p !== 'string' || !/^\/[^?#\s]*$/.test(p))) {
+    fail("banExemptPaths must list request paths starting with '/', without query, e.g. '/health'.");
+  }
   if (errorRate.ratio > 1) fail('behaviour.errorRate.ratio must be at most 1.');
+  const beyondLimits = raw.beyondLimits ?? 'critical';
+  if (!['critical', 'high', 'medium', 'low', 'ignore'].includes(beyondLimits)) {
+    fail(`beyondLimits must be 'critical', 'high', 'medium', 'low' or 'ignore', got '${beyondLimits}'.`);
+  }
   const inspectOptions: InspectOptions = {
     paranoia,
+    maxStrings: Math.ceil(positive('maxStrings', raw.maxStrings ?? 10_000)),
+    maxDepth: Math.ceil(positive('maxDepth', raw.maxDepth ?? 32)),
+    beyondLimits,
     ignore: raw.ignore ?? [],
     threshold,
     ...(raw.scores ? { scores: raw.scores } : {}),
     ...(raw.inspectHeaders ? { headers: raw.inspectHeaders } : {}),
+    customHeaders: raw.inspectCustomHeaders ?? true,
   };
   return Object.freeze({
     mode,
@@ -170,6 +212,7 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       requestRate: signal('requestRate', { limit: 100, windowMs: 60_000, score: 30 }, behaviour.requestRate),
       scanning: signal('scanning', { limit: 50, windowMs: 300_000, score: 70 }, behaviour.scanning),
       errorRate,
+      errorIgnoredStatuses: new Set(ignoreStatuses),
       failedLogins: signal(
         'failedLogins',
         { perIp: 10, ipsPerAccount: 10, windowMs: 600_000, score: 70 },
@@ -177,6 +220,7 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       ),
     }),
     banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
+    banExemptPaths: new Set(banExemptPaths),
     trustedClients,
     keyPrefix: raw.keyPrefix ?? 'threat:',
     store: resolveStoreOptions(raw.store ?? {}),

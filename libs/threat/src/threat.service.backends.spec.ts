@@ -29,6 +29,22 @@ describeEachBackend('ThreatService behaviour and bans', (backend, keyPrefix) => 
     expect(await a.unban('198.51.100.1')).toBe(false);
   });
 
+  it('lists the bans in force across instances, ending first first, and drops lifted and expired ones', async () => {
+    const prefix = `list-${Date.now()}:`;
+    const [a, b] = [service({ keyPrefix: prefix }), service({ keyPrefix: prefix })];
+    await a.ban('198.51.100.20', { ttlMs: 60_000, reasons: ['manual'] });
+    await b.ban('198.51.100.21', { ttlMs: 30_000, reasons: ['scanning'], kind: 'block' });
+    await a.ban('198.51.100.22', { ttlMs: 50 });
+    await b.ban('198.51.100.23', { ttlMs: 90_000 });
+    await b.unban('198.51.100.23');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await b.listBans()).toEqual([
+      { client: '198.51.100.21', kind: 'block', reasons: ['scanning'], until: expect.any(Number) },
+      { client: '198.51.100.20', kind: 'ban', reasons: ['manual'], until: expect.any(Number) },
+    ]);
+    expect(await a.listBans(1)).toHaveLength(1);
+  });
+
   it('forgets a ban after its TTL', async () => {
     const threat = service();
     await threat.ban('198.51.100.2', { ttlMs: 50 });

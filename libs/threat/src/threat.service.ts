@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectStore, SecurityEvents, type SecuritySeverity, type Store } from '@rampart/core';
 import { createHash } from 'node:crypto';
+import { BAN_INDEX_ADD, BAN_INDEX_LIST, BAN_INDEX_REMOVE } from './behaviour/ban-index.scripts';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
 import {
   compileInspectOptions,
@@ -20,6 +21,14 @@ export interface BanRecord {
   /** Epoch milliseconds. */
   until: number;
 }
+
+/** A ban or block in force, as {@link ThreatService.listBans} lists it. @publicApi */
+export interface BanEntry extends BanRecord {
+  client: string;
+}
+
+/** Most bans the admin list holds (the ones ending first leave it; their bans still apply). */
+const BAN_LIST_CAP = 10_000;
 
 /** The outcome of {@link ThreatService.recordFailedLogin}. @publicApi */
 export interface FailedLoginVerdict {
@@ -102,6 +111,14 @@ export class ThreatService {
     return this.options.trustedClients.has(client);
   }
 
+  /** Whether a request URL's path is one a ban never refuses (`banExemptPaths`). */
+  isBanExempt(url: string | undefined): boolean {
+    const paths = this.options.banExemptPaths;
+    if (paths.size === 0 || url === undefined) return false;
+    const mark = url.indexOf('?');
+    return paths.has(mark < 0 ? url : url.slice(0, mark));
+  }
+
   private key(client: string, suffix: string): string {
     // The hash tag keeps a client's keys in one Redis Cluster slot, so one script can touch them all.
     // It starts with `ip:` so it is never empty: a client starting with `}` (ban() takes any string)
@@ -178,6 +195,7 @@ export class ThreatService {
     // Enforced here at once, before the store answers; other instances see it within banCacheMs.
     this.banCache.set(client, record, Date.now());
     await this.store.set(this.key(client, 'ban'), JSON.stringify(record), { ttlMs });
+    await this.store.run(BAN_INDEX_ADD, [this.banIndexKey], [client, record.until, Date.now(), BAN_LIST_CAP]);
     this.events.emit({
       type: 'client.banned',
       severity: 'high',
@@ -192,8 +210,30 @@ export class ThreatService {
   async unban(client: string): Promise<boolean> {
     const removed = await this.store.delete(this.key(client, 'ban'));
     this.banCache.set(client, undefined, Date.now());
+    await this.store.run(BAN_INDEX_REMOVE, [this.banIndexKey], [client]);
     if (removed) this.events.emit({ type: 'client.unbanned', severity: 'info', clientIp: client, reason: 'manual' });
     return removed;
+  }
+
+  /** The admin list of bans, in its own hash tag (one Redis Cluster slot, apart from clients' keys). */
+  private get banIndexKey(): string {
+    return `${this.options.keyPrefix}{bans}:index`;
+  }
+
+  /**
+   * The bans and blocks in force on every instance sharing the store (at most `limit`, those
+   * ending first first), for an admin API; lift one with {@link unban}. Rejects when the store does.
+   */
+  async listBans(limit = 100): Promise<BanEntry[]> {
+    const count = Math.min(Math.max(1, Math.floor(limit)), BAN_LIST_CAP);
+    const listed = await this.store.run(BAN_INDEX_LIST, [this.banIndexKey], [Date.now(), count]);
+    // The ban keys are the truth (a ban lifted or expired meanwhile is not listed).
+    const records = await Promise.all(listed.map(([client]) => this.getBan(client)));
+    const now = Date.now();
+    return listed.flatMap(([client], i) => {
+      const record = records[i];
+      return record && record.until > now ? [{ client, ...record }] : [];
+    });
   }
 
   /**
@@ -211,7 +251,7 @@ export class ThreatService {
     const keys = this.observationKeys(client, r.index, e.index, s.index);
     const [rate = 0, ratePrev = 0, total = 0, totalPrev = 0, errors = 0, errorsPrev = 0, distinct = 0] =
       await this.store.run(OBSERVE, keys, [
-        status >= 400 ? 1 : 0,
+        status >= 400 && !behaviour.errorIgnoredStatuses.has(status) ? 1 : 0,
         endpoint.slice(0, 256),
         r.ttlMs,
         e.ttlMs,
@@ -385,6 +425,28 @@ export class ThreatService {
   /** Reports a store failure: the request path skips the store for a cool-down (one warning per outage). */
   storeFailed(error: unknown): void {
     this.breaker.failure(error);
+  }
+
+  /** The security event of a request refused because it exceeded the inspection bounds. */
+  reportLimitRefused(
+    result: InspectionResult,
+    context: { clientIp: string; requestId: string; route: string; mode: ThreatMode },
+  ): void {
+    this.events.emit({
+      type: 'threat.detected',
+      severity: 'medium',
+      requestId: context.requestId,
+      clientIp: context.clientIp,
+      route: context.route,
+      reason: 'inspection_limit',
+      details: {
+        decision: 'refused',
+        mode: context.mode,
+        score: result.score,
+        threshold: this.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
   }
 
   /** The security event of an inspected request that is let through. */

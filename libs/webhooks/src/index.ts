@@ -26,3 +26,11 @@ export { StripeStrategy } from './verify/stripe.strategy';
 export { GitHubStrategy } from './verify/github.strategy';
 export { StandardWebhookSigner, newWebhookMessageId, generateWebhookSecret } from './send/standard-webhook.signer';
 export type { StandardWebhookHeaders, WebhookMessageToSign } from './send/standard-webhook.signer';
+export { WebhookDelivery } from './send/webhook-delivery';
+export type {
+  DeadLetter,
+  DeliveryAttempt,
+  DeliveryResult,
+  WebhookDeliveryOptions,
+  WebhookMessage,
+} from './send/webhook-delivery';

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { RAMPART_STORE, type Store } from '@rampart/core';
-import { ServiceUnavailableError } from '@rampart/errors';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookContext } from './webhook-context';
@@ -70,18 +69,10 @@ export class WebhookVerifier {
     // Only verified messages are remembered, so an attacker cannot fill the store or pre-empt an id.
     const digest = createHash('sha256').update(verified.replayKey).digest('base64url');
     const key = `${this.options.keyPrefix}${endpointName}:${digest}`;
-    let first: boolean;
-    try {
-      // SET NX PX on Redis: of two instances given the same message at once, exactly one wins.
-      first = await this.store.set(key, '1', { ttlMs: Math.ceil(verified.replayWindowMs), ifAbsent: true });
-    } catch (error) {
-      // Fail closed: a sender retries a webhook answered 503, and a replay would go unnoticed.
-      throw new ServiceUnavailableError('Webhooks cannot be checked for replays right now: retry later.', {
-        reason: 'webhook_store_unavailable',
-        headers: { 'Retry-After': '30' },
-        cause: error,
-      });
-    }
+    // SET NX PX on Redis: of two instances given the same message at once, exactly one wins. When
+    // the store cannot answer, its StoreUnavailableError is a 503 with Retry-After: the sender
+    // retries later, and no replay slips through meanwhile (fails closed).
+    const first = await this.store.set(key, '1', { ttlMs: Math.ceil(verified.replayWindowMs), ifAbsent: true });
     if (!first) {
       throw webhookRejection('replayed', 'This webhook message was already received.', endpointName, strategy.scheme);
     }

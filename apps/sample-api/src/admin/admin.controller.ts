@@ -10,7 +10,7 @@ import {
   type IssuedApiKey,
 } from '@rampart/auth';
 import { BadRequestError, NotFoundError } from '@rampart/errors';
-import { ThreatService } from '@rampart/threat';
+import { ThreatService, type BanEntry } from '@rampart/threat';
 import { isIP } from 'node:net';
 import { UpdateUserDto } from '../users/users.dto';
 import { UsersService, type User } from '../users/users.service';
@@ -31,6 +31,12 @@ export class AdminController {
     private readonly policies: Policies,
     private readonly threat: ThreatService,
   ) {}
+
+  /** The threat bans and blocks in force on every instance, those ending first first. */
+  @Get('bans')
+  listBans(): Promise<BanEntry[]> {
+    return this.threat.listBans(100);
+  }
 
   /** Lifts a threat ban or block on every instance (a false positive, a customer's office NAT). */
   @Delete('bans/:ip')

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuthModule, OAuthSigningKeys, type AuthModuleOptions } from '@rampart/auth';
+import { AuthModule, type AuthModuleOptions } from '@rampart/auth';
+import { OAuthSigningKeys } from '@rampart/oauth-server';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';

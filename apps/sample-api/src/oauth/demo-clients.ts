@@ -1,4 +1,4 @@
-import type { OAuthClientRegistration } from '@rampart/auth';
+import type { OAuthClientRegistration } from '@rampart/oauth-server';
 
 /** Scopes the demo clients may ask for: the sample API's. */
 export const DEMO_SCOPES = ['notes:read', 'notes:write', 'profile'];

@@ -1,9 +1,10 @@
 import { Controller, Get, Header, Post, Query, Req, Res } from '@nestjs/common';
-import { OAuthServer, Public } from '@rampart/auth';
+import { Public } from '@rampart/auth';
+import { OAuthServer } from '@rampart/oauth-server';
 import { getRequestContext } from '@rampart/core';
 import { ForbiddenError } from '@rampart/errors';
 import { SecurityHeaders } from '@rampart/headers';
-import { RateLimit } from '@rampart/rate-limit';
+import { LoginThrottle } from '@rampart/rate-limit';
 import { ThreatService } from '@rampart/threat';
 import { RequestLimits } from '@rampart/validation';
 import { UsersService } from '../users/users.service';
@@ -72,6 +73,7 @@ export class OAuthLoginController {
     private readonly sessions: SampleSessions,
     private readonly consents: SampleConsents,
     private readonly threat: ThreatService,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   @Get('login')
@@ -81,17 +83,21 @@ export class OAuthLoginController {
   }
 
   @Post('login')
-  @RateLimit('login')
   @RequestLimits({ mediaTypes: [FORM], maxBodyBytes: 4096 })
   async login(@Req() req: FormRequest, @Res() res: RedirectResponse): Promise<void> {
     assertSameOrigin(req);
     const returnTo = field(req.body, 'return_to');
-    const user = this.users.verifyPassword(field(req.body, 'username'), field(req.body, 'password'));
+    const username = field(req.body, 'username');
+    // Failed sign-ins per account and per IP: a blocked account or IP gets 429 before its password
+    // is checked; successes never count (an office behind one IP is not locked out).
+    const user = await this.throttle.attempt({ ip: getRequestContext(req).clientIp, account: username }, () =>
+      this.users.verifyPassword(username, field(req.body, 'password')),
+    );
     if (!user) {
       // Credential stuffing (one IP, many accounts) is acted on by the threat mode; a store outage
       // must not turn a wrong password into a 500.
       await this.threat
-        .recordFailedLogin({ ip: getRequestContext(req).clientIp, account: field(req.body, 'username') })
+        .recordFailedLogin({ ip: getRequestContext(req).clientIp, account: username })
         .catch((error: unknown) => this.threat.storeFailed(error));
       res.status(401);
       res.header('Content-Type', HTML);

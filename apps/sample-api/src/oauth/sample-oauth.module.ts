@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { OAuthServerModule, type OAuthInteraction } from '@rampart/auth';
+import { OAUTH_PROTOCOL_PARAMETERS, OAuthServerModule, type OAuthInteraction } from '@rampart/oauth-server';
 import { RateLimit } from '@rampart/rate-limit';
+import { ThreatPolicy } from '@rampart/threat';
 import { RequestLimits } from '@rampart/validation';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
@@ -11,6 +12,15 @@ import { SampleConsents, SampleSessions } from './sessions';
 
 /** RFC 6749 §3.2: the token, revocation and introspection endpoints take form-encoded bodies. */
 const FORM_BODY = RequestLimits({ mediaTypes: ['application/x-www-form-urlencoded'], maxBodyBytes: 16 * 1024 });
+
+/**
+ * The OAuth server validates its own protocol parameters (exact redirect URIs, allowlisted
+ * resources, PKCE grammar, …): input inspection would score a loopback `redirect_uri` or the
+ * `resource` URI as SSRF and refuse standard clients. Exactly those names, on exactly its routes,
+ * are left to it; every other input of these routes is still inspected.
+ */
+const protocolParameters = (endpoint: keyof typeof OAUTH_PROTOCOL_PARAMETERS, location: 'query' | 'body') =>
+  ThreatPolicy({ ignore: OAUTH_PROTOCOL_PARAMETERS[endpoint].map((name) => `${location}.${name}`) });
 
 @Module({ providers: [SampleSessions, SampleConsents], exports: [SampleSessions, SampleConsents] })
 class SessionsModule {}
@@ -64,9 +74,11 @@ export class SampleOAuthModule {
                   tiers: [{ name: 'token', limit: config.oauth.tokenPerMinute, window: '1m' }],
                 }),
                 FORM_BODY,
+                protocolParameters('token', 'body'),
               ],
-              revoke: [FORM_BODY],
-              introspect: [FORM_BODY],
+              authorize: [protocolParameters('authorize', 'query')],
+              revoke: [FORM_BODY, protocolParameters('revoke', 'body')],
+              introspect: [FORM_BODY, protocolParameters('introspect', 'body')],
             },
           },
         }),

@@ -2,11 +2,12 @@ import type { RateLimitModuleOptions } from '@rampart/rate-limit';
 import type { AppConfig } from '../app.config';
 
 /**
- * The sample API's limits: every route per IP, logins per IP with a block (credential stuffing),
- * writes per user, and the design notes' three tiers on the partner API per API key. Routes name
- * a policy (`@RateLimit('login')`), so the numbers come from configuration.
+ * The sample API's limits: every route per IP, writes per user, and the design notes' three tiers
+ * on the partner API per API key; routes name a policy (`@RateLimit('writes')`), so the numbers
+ * come from configuration. Failed sign-ins are throttled per account and per IP by `LoginThrottle`
+ * (global, so the OAuth login form's module can inject it).
  */
-export function rateLimitOptions({ rateLimit: config }: AppConfig): RateLimitModuleOptions {
+export function rateLimitOptions({ rateLimit: config }: AppConfig): RateLimitModuleOptions & { isGlobal: boolean } {
   const [perMinute, perHour, perDay] = config.partner;
   return {
     keyPrefix: config.keyPrefix,
@@ -15,15 +16,9 @@ export function rateLimitOptions({ rateLimit: config }: AppConfig): RateLimitMod
       config.perIpPerMinute > 0
         ? { key: 'ip', tiers: [{ name: 'minute', limit: config.perIpPerMinute, window: '1m' }] }
         : false,
+    isGlobal: true,
+    login: config.login,
     policies: {
-      // Exact (sliding-log): five means five, even at a window boundary.
-      login: {
-        key: 'ip',
-        algorithm: 'sliding-log',
-        tiers: [
-          { name: 'login', limit: config.loginPerMinute, window: '1m', blockFor: `${config.loginBlockMinutes}m` },
-        ],
-      },
       writes: { key: 'user', tiers: [{ name: 'writes', limit: config.writesPerMinute, window: '1m' }] },
       partner: {
         key: 'apiKey',

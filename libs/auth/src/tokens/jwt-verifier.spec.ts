@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -91,5 +92,37 @@ describe('JwtVerifier', () => {
     await expect(verifier().verify(await token(300, { scope: ['a'] }))).rejects.toMatchObject({
       reason: 'claim_invalid',
     });
+  });
+
+  it('logs which claim a refused token got wrong, and tells the client nothing more', async () => {
+    const logged: string[] = [];
+    const debug = vi.spyOn(Logger.prototype, 'debug').mockImplementation((message: unknown) => {
+      logged.push(String(message));
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>, audience = 'api') =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
+        .setIssuer(base.issuer)
+        .setAudience(audience)
+        .setSubject('u1')
+        .setIssuedAt(now)
+        .setExpirationTime(now + 300)
+        .sign(privateKey);
+    try {
+      // The three mistakes self-issued tokens make most: no `jti`, the wrong audience, `scp` for `scope`.
+      const cases = [
+        { token: await sign({ scope: 'a' }), claim: '"jti" missing' },
+        { token: await sign({ scope: 'a', jti: randomUUID() }, 'other-api'), claim: '"aud" check_failed' },
+        { token: await sign({ scp: 'a', jti: randomUUID() }), claim: '"scope" missing' },
+      ];
+      for (const { token: t, claim } of cases) {
+        const refusal = verifier().verify(t);
+        await expect(refusal).rejects.toMatchObject({ reason: 'claim_invalid', detail: `claim ${claim}` });
+      }
+      expect(logged).toEqual(cases.map(({ claim }) => `Access token refused: claim_invalid: claim ${claim}`));
+    } finally {
+      debug.mockRestore();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { errors, decodeProtectedHeader, jwtVerify, type JWTVerifyGetKey, type ProtectedHeaderParameters } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
@@ -19,8 +20,12 @@ export type TokenFailureReason =
   | 'keys_unavailable';
 
 export class TokenVerificationError extends Error {
-  constructor(readonly reason: TokenFailureReason) {
-    super(reason);
+  constructor(
+    readonly reason: TokenFailureReason,
+    /** Which check or claim failed, for the server's log only: clients get one uniform answer. */
+    readonly detail?: string,
+  ) {
+    super(detail === undefined ? reason : `${reason}: ${detail}`);
     this.name = 'TokenVerificationError';
   }
 }
@@ -51,11 +56,18 @@ function reasonOf(error: unknown): TokenFailureReason {
   return 'token_malformed';
 }
 
+/** jose's account of a refusal: the claim and check for claim failures, its message otherwise. */
+function detailOf(error: unknown): string | undefined {
+  if (error instanceof errors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason}`;
+  return error instanceof Error ? error.message : undefined;
+}
+
 /**
  * Verifies RFC 9068 access tokens with jose against an explicit algorithm allowlist, and
  * remembers verified ones (keyed by SHA-256 of the token, bounded) until they expire.
  */
 export class JwtVerifier {
+  private readonly logger = new Logger('RampartJwtVerifier');
   private readonly cache: LRUCache<string, VerifiedAccessToken> | undefined;
 
   constructor(
@@ -65,7 +77,17 @@ export class JwtVerifier {
     this.cache = options.cache ? new LRUCache({ max: options.cache.maxEntries, ttlAutopurge: false }) : undefined;
   }
 
+  /** Verifies a token; a refusal is logged at debug level with the check or claim that failed. */
   async verify(token: string): Promise<VerifiedAccessToken> {
+    try {
+      return await this.verifyToken(token);
+    } catch (error) {
+      if (error instanceof TokenVerificationError) this.logger.debug(`Access token refused: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async verifyToken(token: string): Promise<VerifiedAccessToken> {
     // Bounded first: nothing below (regex, base64, JSON, a cache hash) runs on a huge input.
     if (token.length > this.options.maxTokenBytes) throw new TokenVerificationError('token_too_large');
     if (!COMPACT_JWS.test(token)) throw new TokenVerificationError('token_malformed');
@@ -87,7 +109,7 @@ export class JwtVerifier {
       });
       claims = result.payload;
     } catch (error) {
-      throw new TokenVerificationError(reasonOf(error));
+      throw new TokenVerificationError(reasonOf(error), detailOf(error));
     }
     const verified = this.checkClaims(claims);
     if (this.cache) {
@@ -121,19 +143,18 @@ export class JwtVerifier {
     const now = Math.floor(Date.now() / 1000);
     const shortString = (value: unknown): boolean =>
       typeof value === 'string' && value.length > 0 && value.length <= MAX_CLAIM_LENGTH;
-    if (
-      !scopes ||
-      !shortString(claims.sub) ||
-      !shortString(claims.jti) ||
-      claims.iat > now + this.options.clockToleranceSeconds ||
-      (claims.client_id !== undefined && !shortString(claims.client_id)) ||
-      (claims.tenant_id !== undefined && !shortString(claims.tenant_id))
-    ) {
-      throw new TokenVerificationError('claim_invalid');
-    }
+    const invalid = (claim: string, why: string) =>
+      new TokenVerificationError('claim_invalid', `claim "${claim}" ${why}`);
+    const notShort = `is not a string of 1 to ${MAX_CLAIM_LENGTH} characters`;
+    if (!scopes) throw invalid('scope', 'is not a space-separated scope list');
+    if (!shortString(claims.sub)) throw invalid('sub', notShort);
+    if (!shortString(claims.jti)) throw invalid('jti', notShort);
+    if (claims.iat > now + this.options.clockToleranceSeconds) throw invalid('iat', 'is in the future');
+    if (claims.client_id !== undefined && !shortString(claims.client_id)) throw invalid('client_id', notShort);
+    if (claims.tenant_id !== undefined && !shortString(claims.tenant_id)) throw invalid('tenant_id', notShort);
     const roles = claims.roles ?? [];
     if (!Array.isArray(roles) || roles.length > 32 || !roles.every(shortString)) {
-      throw new TokenVerificationError('claim_invalid');
+      throw invalid('roles', 'is not a list of at most 32 short strings');
     }
     return Object.freeze({
       claims: Object.freeze({ ...claims }),

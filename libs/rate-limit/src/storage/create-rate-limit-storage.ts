@@ -11,7 +11,11 @@ export type StorageOptions = Pick<
   'store' | 'keyPrefix' | 'memoryCapacity' | 'onStoreFailure' | 'deadlineMs'
 >;
 
-function chooseStore(options: StorageOptions, coreStore: Store | undefined): Store {
+/** The store the module's counters live in, from its `store` option (also used by LoginThrottle). */
+export function chooseStore(
+  options: Pick<StorageOptions, 'store' | 'memoryCapacity'>,
+  coreStore: Store | undefined,
+): Store {
   const { store, memoryCapacity } = options;
   if (typeof store !== 'string') return store;
   if (store === 'core') {

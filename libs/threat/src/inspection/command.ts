@@ -35,8 +35,20 @@ const ENDS_HERE = /^\s*(?:$|[;&`)])/;
 
 const REVERSE_SHELL =
   /\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[ec]\s|\bbash\s+-[ic]\b|\bsh\s+-[ic]\s|\bpowershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|nop|w|c|command|exec)\b|\bcmd(?:\.exe)?\s+\/[ck]\s/;
-const SHELLSHOCK = /\(\)\s*\{\s*:?\s*;?\s*\}\s*;/;
+// `() { :; };` and its spacings. One class for the body: `\s*:?\s*;?\s*` would be three adjacent
+// quantifiers over the same spaces (cubic on `() {` followed by a long run of spaces).
+const SHELLSHOCK = /\(\)\s*\{[\s:;]*\}\s*;/;
 const IFS = /\$\{?ifs\}?/;
+
+/**
+ * Whether the text before a newline is empty or one token with a digit or dot (an IP, a version,
+ * a file name): `127.0.0.1\nid`. Two checks, not `[\w.:-]*[\d.][\w.:-]*`, whose two overlapping
+ * runs are quadratic on a long token.
+ */
+function tokenBefore(before: string): boolean {
+  return before === '' || (TOKEN.test(before) && /[\d.]/.test(before));
+}
+const TOKEN = /^[\w.:-]+$/;
 
 export const detectCommandInjection: Detector = (text) => {
   if (text.includes('(') && SHELLSHOCK.test(text))
@@ -68,7 +80,7 @@ export const detectCommandInjection: Detector = (text) => {
       SHELL_ARGUMENT.test(rest) ||
       REDIRECT.test(rest) ||
       (command === 'net' && NET_SUBCOMMAND.test(rest)) ||
-      (newline && ENDS_HERE.test(rest) && /^[\w.:-]*[\d.][\w.:-]*$|^$/.test(text.slice(0, match.index).trim())) ||
+      (newline && ENDS_HERE.test(rest) && tokenBefore(text.slice(0, match.index).trim())) ||
       (!newline && ENDS_HERE.test(rest))
     ) {
       return {

@@ -38,9 +38,76 @@ describe('inspectRequest', () => {
     });
   });
 
-  it('does not inspect headers it was not told to', () => {
-    expect(inspectRequest({ headers: { 'x-custom': SQLI } }).findings).toEqual([]);
-    expect(inspectRequest({ headers: { 'x-custom': SQLI } }, { headers: ['x-custom'] }).threat).toBe(true);
+  it('inspects custom x- headers unless told not to, and no other unlisted header', () => {
+    expect(inspectRequest({ headers: { 'x-tenant': SQLI } }).findings[0]).toMatchObject({
+      category: 'sqli',
+      location: 'headers.x-tenant',
+    });
+    expect(inspectRequest({ headers: { 'x-tenant': SQLI } }, { customHeaders: false }).findings).toEqual([]);
+    expect(inspectRequest({ headers: { accept: SQLI } }).findings).toEqual([]);
+    expect(inspectRequest({ headers: { accept: SQLI } }, { headers: ['accept'] }).threat).toBe(true);
+  });
+
+  it.each([
+    ['X-Forwarded-Host to the metadata service', { 'x-forwarded-host': '169.254.169.254' }, 'ssrf'],
+    [
+      'a metadata URL in a custom header',
+      { 'x-callback': 'http://metadata.google.internal/computeMetadata/v1/' },
+      'ssrf',
+    ],
+    [
+      'a j: JSON cookie with a NoSQL operator',
+      { cookie: `session=j%3A${encodeURIComponent('{"$ne":null}')}` },
+      'nosql_injection',
+    ],
+    [
+      'a j: JSON cookie polluting the prototype',
+      { cookie: `prefs=j:${encodeURIComponent('{"__proto__":{"admin":true}}')}` },
+      'prototype_pollution',
+    ],
+    ['a NoSQL operator in a custom header', { 'x-filter': '{"$where": "sleep(5000)"}' }, 'nosql_injection'],
+  ])('finds %s', (_name, headers, category) => {
+    const result = inspectRequest({ headers });
+    expect(result.threat).toBe(true);
+    expect(result.findings[0]?.category).toBe(category);
+  });
+
+  it('lets the internal names proxies and browsers put in headers through', () => {
+    for (const headers of [
+      { 'x-forwarded-host': 'localhost:3000' },
+      { 'x-forwarded-for': '10.0.0.7, 192.168.1.20' },
+      { referer: 'http://127.0.0.1:5173/settings' },
+      { 'x-forwarded-host': 'api.internal' },
+    ]) {
+      expect(inspectRequest({ headers }).findings, JSON.stringify(headers)).toEqual([]);
+    }
+  });
+
+  it('decodes base64 values that decode to text, and leaves tokens and ids alone', () => {
+    const encoded = Buffer.from("1' UNION SELECT password FROM users--").toString('base64');
+    expect(inspectRequest({ query: `data=${encodeURIComponent(encoded)}` }).findings[0]).toMatchObject({
+      category: 'sqli',
+      location: 'query.data',
+    });
+    const url = Buffer.from('http://169.254.169.254/latest/meta-data/').toString('base64url');
+    expect(inspectRequest({ body: { payload: url } }).threat).toBe(true);
+    for (const benign of [
+      'dGhlIHF1aWNrIGJyb3duIGZveCBqdW1wcyBvdmVyIHRoZSBsYXp5IGRvZw==', // prose
+      'q83vEjRWeJAaW1x9Kx3mPw', // random bytes
+      '3f786850e387550fdab836ed7e6dc881de23001b', // a hex digest
+      'AbCdEfGhIjKlMnOpQrStUvWx', // letters
+    ]) {
+      expect(inspectRequest({ body: { token: benign } }).findings, benign).toEqual([]);
+    }
+  });
+
+  it('finds constructor.prototype inside JSON carried by a query value', () => {
+    const filter = JSON.stringify({ constructor: { prototype: { isAdmin: true } } });
+    expect(inspectRequest({ query: `filter=${encodeURIComponent(filter)}` }).findings[0]).toMatchObject({
+      category: 'prototype_pollution',
+      location: 'query.filter',
+    });
+    expect(inspectRequest({ query: `q=${encodeURIComponent('{"constructor":"Ferrari"}')}` }).findings).toEqual([]);
   });
 
   it.each([
@@ -135,6 +202,36 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ body: deep }, { maxDepth: 64 }).threat).toBe(true);
     const many = { items: Array.from({ length: 50 }, () => 'x') };
     expect(inspectRequest({ body: many }, { maxStrings: 10 }).truncated).toBe(true);
+  });
+
+  it('reports a payload hidden past the walk bounds as an inspection_limit finding that reaches the threshold', () => {
+    // 33 levels deep: one past the default maxDepth of 32.
+    let deep: unknown = SQLI;
+    for (let i = 0; i < 33; i++) deep = { d: deep };
+    const byDepth = inspectRequest({ body: deep });
+    expect(byDepth).toMatchObject({ truncated: true, threat: true, score: 70 });
+    expect(byDepth.findings).toEqual([
+      expect.objectContaining({
+        category: 'inspection_limit',
+        rule: 'inspection_limit.max_depth',
+        severity: 'critical',
+      }),
+    ]);
+    expect(byDepth.findings[0]?.location).toBe(`body${'.d'.repeat(32)}`);
+    // 10 000 filler strings before the payload: the payload is the 10 001st string.
+    const filler = { items: Array.from({ length: 10_000 }, (_, i) => `item ${i}`), comment: SQLI };
+    const byCount = inspectRequest({ body: filler });
+    expect(byCount).toMatchObject({ truncated: true, threat: true });
+    expect(byCount.findings.map((f) => f.rule)).toEqual(['inspection_limit.max_strings']);
+    // Policy: a lower severity only adds to the score; 'ignore' reports nothing.
+    expect(inspectRequest({ body: filler }, { beyondLimits: 'medium' })).toMatchObject({ threat: false, score: 30 });
+    expect(inspectRequest({ body: filler }, { beyondLimits: 'ignore' })).toMatchObject({
+      threat: false,
+      findings: [],
+      truncated: true,
+    });
+    // Within the bounds, nothing is reported.
+    expect(inspectRequest({ body: { items: ['a', 'b'] } }).findings).toEqual([]);
   });
 
   it('adds paranoia-level-2 rules only when asked', () => {

@@ -31,6 +31,11 @@ export interface InspectOptions {
   ignore?: readonly string[];
   /** Headers inspected (lower-case). @default user-agent, referer, cookie, x-forwarded-for, x-forwarded-host, x-original-url, x-rewrite-url */
   headers?: readonly string[];
+  /**
+   * Also inspect every other `x-…` header: custom headers often carry client input (a tenant, a
+   * locale, a callback URL) that the application reads. @default true
+   */
+  customHeaders?: boolean;
   /** Score at which `threat` is true. @default 70 */
   threshold?: number;
   /** Score of a finding of each severity. @default critical 70, high 50, medium 30, low 10 */
@@ -39,6 +44,13 @@ export interface InspectOptions {
   maxDepth?: number;
   /** Most strings (keys and values) inspected in one request. @default 10000 */
   maxStrings?: number;
+  /**
+   * Severity of the `inspection_limit` finding reported when a request exceeds `maxStrings` or
+   * `maxDepth`: what lies past the bounds is not inspected, so a payload hidden behind 10 000
+   * filler strings or 33 levels deep would otherwise pass unseen. `'ignore'` reports nothing
+   * (`truncated` is still set). @default 'critical' (one finding reaches the default threshold)
+   */
+  beyondLimits?: FindingSeverity | 'ignore';
 }
 
 /** One thing the engine found. @publicApi */
@@ -61,7 +73,11 @@ export interface InspectionResult {
   /** `score >= threshold`. */
   threat: boolean;
   findings: Finding[];
-  /** True when the body was deeper or larger than the walk bounds: the rest was not inspected. */
+  /**
+   * True when the request had more strings than `maxStrings` or nesting deeper than `maxDepth`:
+   * the rest was not inspected (and an `inspection_limit` finding is reported unless
+   * `beyondLimits` is `'ignore'`).
+   */
   truncated: boolean;
 }
 
@@ -99,7 +115,6 @@ const SQLI = bit('sqli');
 const TRAVERSAL = bit('path_traversal');
 const SSRF = bit('ssrf');
 const PROTOTYPE = bit('prototype_pollution');
-const IN_HEADERS = ALL & ~SSRF & ~bit('nosql_injection') & ~PROTOTYPE;
 const IN_PATH_SEGMENTS = ALL & ~SSRF & ~TRAVERSAL;
 
 /**
@@ -203,6 +218,7 @@ function needed(text: string, context: DetectContext): number {
       case 123: // {
       case 37: // %
       case 35: // #
+      case 64: // @ (Razor)
         mask |= TEMPLATE;
         break;
       case 10:
@@ -222,10 +238,12 @@ interface Compiled {
   paranoia: 1 | 2;
   ignore: readonly (readonly string[])[];
   headers: readonly string[];
+  customHeaders: boolean;
   threshold: number;
   scores: Readonly<Record<FindingSeverity, number>>;
   maxDepth: number;
   maxStrings: number;
+  beyondLimits: FindingSeverity | 'ignore';
   /** Findings of whole header values (by header name) and raw query strings (`?`); see memoised(). */
   headerMemo: Map<string, Map<string, readonly Finding[]>>;
 }
@@ -235,12 +253,47 @@ export function compileInspectOptions(options: InspectOptions = {}): Compiled {
     paranoia: options.paranoia ?? 1,
     ignore: (options.ignore ?? []).map((pattern) => pattern.split('.')),
     headers: (options.headers ?? DEFAULT_INSPECTED_HEADERS).map((h) => h.toLowerCase()),
+    customHeaders: options.customHeaders ?? true,
     threshold: options.threshold ?? 70,
     scores: { ...DEFAULT_SCORES, ...options.scores },
     maxDepth: options.maxDepth ?? 32,
     maxStrings: options.maxStrings ?? 10_000,
+    beyondLimits: options.beyondLimits ?? 'critical',
     headerMemo: new Map(),
   };
+}
+
+/** Shorter base64 strings are ids and hashes more often than encoded payloads. */
+const MIN_BASE64 = 16;
+/** Longer ones are files, not parameters; decoding them would only cost time. */
+const MAX_BASE64 = 16_384;
+
+function isBase64Char(c: number): boolean {
+  return (
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    (c >= 48 && c <= 57) ||
+    c === 43 ||
+    c === 47 ||
+    c === 45 ||
+    c === 95
+  );
+}
+
+/**
+ * The text a base64 (or base64url) value decodes to, when it decodes to printable ASCII: payloads
+ * are base64-encoded to slip past filters and decoded by the application (`atob`, `Buffer.from`).
+ * Ids, hashes and random tokens decode to binary and are left alone. One level, bounded length.
+ */
+function base64Text(raw: string): string | undefined {
+  let end = raw.length;
+  if (end > MAX_BASE64) return undefined;
+  while (end > 0 && raw.charCodeAt(end - 1) === 61) end--; // '=' padding
+  if (raw.length - end > 2 || end % 4 === 1) return undefined;
+  for (let i = 0; i < end; i++) if (!isBase64Char(raw.charCodeAt(i))) return undefined;
+  const bytes = Buffer.from(raw, 'base64');
+  for (const b of bytes) if (!(b >= 32 && b < 127) && b !== 9 && b !== 10 && b !== 13) return undefined;
+  return bytes.toString('latin1');
 }
 
 const SAMPLE_KEY = '__rampart_sample__';
@@ -290,6 +343,8 @@ const SOURCE_IDS: Readonly<Record<DetectContext['source'], number>> = {
 class Inspection {
   readonly findings: Finding[] = [];
   truncated = false;
+  /** The first bound exceeded and where, for the `inspection_limit` finding. */
+  private limit: { rule: string; location: string } | undefined;
   private strings = 0;
   /** Location of the string being inspected, e.g. ['body', 'items', '0', 'name']; a stack, not copied. */
   readonly path: string[] = [];
@@ -303,11 +358,18 @@ class Inspection {
     );
   }
 
-  /** Inspects one string at the current path with the detectors in `mask`. */
+  /** Inspects one string at the current path with the detectors in `mask`, and its base64 decoding if it has one. */
   check(raw: string, context: DetectContext, mask: number = ALL): void {
+    this.checkString(raw, context, mask);
+    if (raw.length < MIN_BASE64) return;
+    const decoded = base64Text(raw);
+    if (decoded !== undefined) this.checkString(decoded, context, mask);
+  }
+
+  private checkString(raw: string, context: DetectContext, mask: number): void {
     if (raw.length === 0) return;
     if (++this.strings > this.options.maxStrings) {
-      this.truncated = true;
+      this.exceeded('inspection_limit.max_strings');
       return;
     }
     if (this.options.ignore.length > 0 && this.ignored()) return;
@@ -350,6 +412,25 @@ class Inspection {
     this.record(raw, context, matches);
   }
 
+  private exceeded(rule: string): void {
+    this.truncated = true;
+    this.limit ??= { rule, location: this.path.join('.') };
+  }
+
+  /** Reports the bound exceeded, if any, as a finding scored by `beyondLimits`. */
+  reportLimit(): void {
+    const severity = this.options.beyondLimits;
+    if (this.limit === undefined || severity === 'ignore') return;
+    this.findings.push({
+      category: 'inspection_limit',
+      location: this.limit.location,
+      rule: this.limit.rule,
+      severity,
+      score: this.options.scores[severity],
+      sample: '',
+    });
+  }
+
   private run(raw: string, text: string, context: DetectContext, mask: number): void {
     this.record(raw, context, detectWith(text, context, mask));
   }
@@ -375,7 +456,7 @@ class Inspection {
     }
     if (value === null || typeof value !== 'object') return;
     if (depth >= this.options.maxDepth) {
-      this.truncated = true;
+      this.exceeded('inspection_limit.max_depth');
       return;
     }
     if (Array.isArray(value)) {
@@ -438,7 +519,7 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
     inspection.at(['cookies', name], () => {
-      inspection.check(value, { source: 'cookie', isKey: false, name: name.toLowerCase() }, IN_HEADERS);
+      inspection.check(value, { source: 'cookie', isKey: false, name: name.toLowerCase() });
     });
   }
 }
@@ -471,11 +552,31 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
 function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
   memoised(inspection, options, name, text, () => {
     if (name === 'cookie') inspectCookies(inspection, text);
-    else
-      inspection.at(['headers', name], () =>
-        inspection.check(text, { source: 'header', isKey: false, name }, IN_HEADERS),
-      );
+    else inspection.at(['headers', name], () => inspection.check(text, { source: 'header', isKey: false, name }));
   });
+}
+
+/** Most custom headers read per request: names are chosen by the client. */
+const MAX_CUSTOM_HEADERS = 32;
+
+/**
+ * Every `x-…` header not already listed. Not memoised: the names come from the client, and the
+ * memo is keyed by header name.
+ */
+function inspectCustomHeaders(
+  inspection: Inspection,
+  options: Compiled,
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>,
+): void {
+  let seen = 0;
+  for (const name in headers) {
+    if (!name.startsWith('x-') || options.headers.includes(name)) continue;
+    if (++seen > MAX_CUSTOM_HEADERS) break;
+    const value = headers[name];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value : value.join(', ');
+    inspection.at(['headers', name], () => inspection.check(text, { source: 'header', isKey: false, name }));
+  }
 }
 
 const PATH_CONTEXT: DetectContext = { source: 'path', isKey: false, name: '' };
@@ -507,12 +608,14 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     if (value === undefined) continue;
     inspectHeader(inspection, options, name, typeof value === 'string' ? value : value.join(', '));
   }
+  if (options.customHeaders) inspectCustomHeaders(inspection, options, headers);
   if (typeof request.body === 'string') {
     const body = request.body;
     inspection.at(['body'], () => inspection.check(body, { source: 'body', isKey: false, name: '' }));
   } else if (request.body !== undefined) {
     inspection.at(['body'], () => inspection.walk(request.body, 'body', 0, ''));
   }
+  inspection.reportLimit();
   if (inspection.findings.length === 0)
     return { score: 0, threat: false, findings: [], truncated: inspection.truncated };
   const best = new Map<ThreatCategory, number>();

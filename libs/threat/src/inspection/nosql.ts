@@ -15,9 +15,13 @@ const BRACKETED_OPERATOR = new RegExp(`\\[\\s*\\$(?:${OPERATORS})\\s*\\]`);
 const OPERATOR_IN_STRING = new RegExp(
   `[{,]\\s*["']?\\$(?:${OPERATORS})["']?\\s*:|\\[\\s*\\$(?:${OPERATORS})\\s*\\]|\\$(?:where|function|accumulator|expr)\\b`,
 );
-/** JavaScript that breaks out of a `$where` string: `'; return true; var x='`, `' || '1'=='1`. */
+/**
+ * JavaScript that breaks out of a `$where` string: `'; return true; var x='`, `' || '1'=='1`.
+ * After `||` the operand is either quoted or a word, never both optional around a run of spaces:
+ * `\s*['"]?[\w\s]*['"]?\s*` was three ambiguous runs, cubic on `'||` followed by spaces (ReDoS).
+ */
 const WHERE_JS =
-  /(?:^[\s\d]*|['"]\s*);\s*(?:return|while|sleep|var|let|const|throw)\b|['"]\s*\|\|\s*['"]?[\w\s]*['"]?\s*===?\s*['"]?|this\.\w+\s*(?:[!=]==?|\.match\s*\()|\bdb\.[\w$]+\.(?:find|insert|update|remove|drop|aggregate|deleteone|deletemany)\s*\(|\bdb\.(?:getcollection|dropdatabase|eval)\s*\(|\bmapreduce\b|\bsleep\s*\(\s*\d{3,}\s*\)/;
+  /(?:^[\s\d]*|['"]\s*);\s*(?:return|while|sleep|var|let|const|throw)\b|['"]\s*\|\|\s*(?:['"][\w\s]{0,64}['"]|\w{1,64})\s*===?|this\.\w+\s*(?:[!=]==?|\.match\s*\()|\bdb\.[\w$]+\.(?:find|insert|update|remove|drop|aggregate|deleteone|deletemany)\s*\(|\bdb\.(?:getcollection|dropdatabase|eval)\s*\(|\bmapreduce\b|\bsleep\s*\(\s*\d{3,}\s*\)/;
 
 export const detectNoSqlInjection: Detector = (text, context) => {
   if (context.isKey) {

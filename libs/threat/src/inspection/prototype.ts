@@ -2,10 +2,12 @@ import type { Detector } from './types';
 
 /**
  * Prototype pollution: `__proto__` or `constructor.prototype` as a key (JSON bodies, `qs`
- * brackets, dotted paths) or as a path string handed to a deep-set helper. A field called
+ * brackets, dotted paths), as a path string handed to a deep-set helper, or inside JSON carried in a
+ * string (`filter={"constructor":{"prototype":{…}}}`) that the application parses and merges. A field called
  * `constructor` on its own (a car's maker) is not reported.
  */
-const POLLUTING_PATH = /(?:^|[.[\s'"])__proto__(?:$|[.[\]\s'"])|constructor\s*(?:\.|\[\s*['"]?)\s*prototype\b/;
+const POLLUTING_PATH =
+  /(?:^|[.[\s'"])__proto__(?:$|[.[\]\s'"])|constructor\s*(?:\.\s*|\[\s*(?:['"]\s*)?)prototype\b|"constructor"\s*:\s*\{\s*"prototype"\s*:/;
 
 export const detectPrototypePollution: Detector = (text, context) => {
   if (!text.includes('__proto__') && !text.includes('prototype')) return undefined;

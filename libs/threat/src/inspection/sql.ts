@@ -177,6 +177,9 @@ const DROP_OBJECTS = new Set([
   'temporary',
 ]);
 
+/** A numeric literal; the digits before and after the dot are separate runs (no ambiguity, linear). */
+const NUMBER = /^(?:0x[0-9a-f]*|0b[01]*|[0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)$/;
+
 /** Far beyond any real value; only a guard against pathological memory use. */
 const MAX_TOKENS = 100_000;
 
@@ -264,7 +267,7 @@ export function sqlTokens(s: string): Token[] {
       while (j < n && (isWordChar(s.charCodeAt(j)) || s.charAt(j) === '.')) j++;
       const text = s.slice(i, j);
       // 0x41, 1.5, 1e3 are numbers; 1st, 5pm, 3d are words (prose and ids, never SQL operands)
-      tokens.push({ type: /^(?:0x[0-9a-f]*|0b[01]*|[0-9]*\.?[0-9]*(?:e[0-9]+)?)$/.test(text) ? 'n' : 'b', word: text });
+      tokens.push({ type: NUMBER.test(text) ? 'n' : 'b', word: text });
       i = j;
       continue;
     }

@@ -95,7 +95,11 @@ export const detectSsrf: Detector = (text, context) => {
   }
   for (const candidate of candidates) {
     const rule = inspectUrl(candidate);
-    if (rule) return { rule, severity: 'critical' };
+    // Proxies put internal names and addresses in headers (`X-Forwarded-Host: localhost:3000`, a
+    // dev Referer); only targets no legitimate header names count there: metadata, odd schemes.
+    if (rule && (context.source !== 'header' || rule === 'ssrf.metadata' || rule === 'ssrf.scheme')) {
+      return { rule, severity: 'critical' };
+    }
   }
   return undefined;
 };

@@ -8,7 +8,9 @@ export type ThreatCategory =
   | 'nosql_injection'
   | 'ssrf'
   | 'crlf_injection'
-  | 'prototype_pollution';
+  | 'prototype_pollution'
+  /** Not an attack class: the request exceeded the walk bounds, so part of it was not inspected. */
+  | 'inspection_limit';
 
 /**
  * How sure a rule is that its match is an attack, in the manner of the OWASP Core Rule Set's

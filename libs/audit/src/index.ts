@@ -1,0 +1,15 @@
+export { AuditModule } from './audit.module';
+export { AuditService } from './audit.service';
+export type { AuditHealth } from './audit.service';
+export { AUDIT_OPTIONS } from './audit.constants';
+export type { AuditModuleOptions, ResolvedAuditOptions, PinoLike } from './audit.options';
+export type { AuditEvent } from './audit-event';
+export { parseAuditQuery } from './history/audit-query';
+export type { AuditQuery, AuditPage } from './history/audit-query';
+export { AuditMetrics } from './metrics/audit-metrics';
+export type { ScrapeResult } from './metrics/audit-metrics';
+export { AlertRules } from './alerts/alert-rule';
+export type { AlertRule, AlertGroupBy, AlertHandler, AlertNotice } from './alerts/alert-rule';
+export { logAlerts } from './alerts/alert-engine';
+export { AuditHealthIndicator } from './health/audit-health.indicator';
+export type { AuditSink, SinkStatus } from './sinks/audit-sink';

@@ -1,0 +1,155 @@
+import { parseScope } from '@rampart/auth';
+import { constantTimeEqual, InvalidOptionsError } from '@rampart/core';
+import { createHash, randomBytes } from 'node:crypto';
+import { redirectUriProblem } from './redirect-uri';
+
+/** The grants this server implements. No implicit, no password grant (OAuth 2.1 §10). @publicApi */
+export type OAuthGrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+const GRANT_TYPES: readonly string[] = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+/**
+ * A registered client, as the registry hands it to the server. Secrets exist only as hashes.
+ * @publicApi
+ */
+export interface OAuthClient {
+  readonly id: string;
+  /** `public`: a browser or native app, no secret, PKCE only; `confidential`: has a secret. */
+  readonly type: 'public' | 'confidential';
+  /** `sha256:<base64url>` of each accepted secret (several during a rotation). */
+  readonly secretHashes: readonly string[];
+  readonly redirectUris: readonly string[];
+  readonly grantTypes: readonly OAuthGrantType[];
+  /** Scopes the client may request. */
+  readonly scopes: readonly string[];
+  /** Scopes granted when a request names none. @default [] */
+  readonly defaultScopes: readonly string[];
+  /** First-party clients skip the consent step. */
+  readonly firstParty: boolean;
+  /** May introspect tokens issued to other clients (a resource server). @default false */
+  readonly canIntrospect: boolean;
+  readonly name: string;
+}
+
+/**
+ * A client as it is registered. Give `secret` (hashed here, never kept) or `secretHashes`.
+ * @publicApi
+ * @example
+ * { id: 'spa', type: 'public', redirectUris: ['https://app.example.com/callback'],
+ *   grantTypes: ['authorization_code', 'refresh_token'], scopes: ['notes:read'] }
+ */
+export interface OAuthClientRegistration {
+  id: string;
+  type: 'public' | 'confidential';
+  /** Plain secret of a confidential client: at least 32 characters (it is hashed with SHA-256). */
+  secret?: string;
+  secretHashes?: string[];
+  redirectUris?: string[];
+  grantTypes: OAuthGrantType[];
+  scopes: string[];
+  defaultScopes?: string[];
+  firstParty?: boolean;
+  canIntrospect?: boolean;
+  name?: string;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+const SECRET_HASH = /^sha256:[A-Za-z0-9_-]{43}$/;
+/** A stand-in digest, so an unknown client costs the same comparison as a known one. */
+const DUMMY_DIGEST = createHash('sha256').update('rampart:no-client').digest();
+
+/**
+ * The stored form of a client secret. A fast hash is enough: secrets are high-entropy (at least 32
+ * characters, {@link generateClientSecret} gives 256 bits), so there is no dictionary to try.
+ * @publicApi
+ * @example
+ * const hash = hashClientSecret(process.env.BACKEND_CLIENT_SECRET!);
+ */
+export function hashClientSecret(secret: string): string {
+  return `sha256:${createHash('sha256').update(secret).digest('base64url')}`;
+}
+
+/** A new random client secret (256 bits, base64url). Show it once; store {@link hashClientSecret}. @publicApi */
+export function generateClientSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Whether `secret` is one of the client's secrets: digests compared in constant time. */
+export function secretMatches(client: OAuthClient | undefined, secret: string): boolean {
+  const presented = createHash('sha256').update(secret).digest();
+  if (!client || client.secretHashes.length === 0) {
+    constantTimeEqual(presented, DUMMY_DIGEST);
+    return false;
+  }
+  let matched = false;
+  for (const hash of client.secretHashes) {
+    const stored = Buffer.from(hash.slice('sha256:'.length), 'base64url');
+    // Every hash is compared (no early exit), so timing does not tell which one matched.
+    if (constantTimeEqual(stored, presented)) matched = true;
+  }
+  return matched;
+}
+
+export function isValidClientId(id: string): boolean {
+  return CLIENT_ID.test(id);
+}
+
+function invalid(message: string): never {
+  throw new InvalidOptionsError('AUTH_INVALID_OPTIONS', message);
+}
+
+/** Checks a registration and turns it into the client the server uses; mistakes fail at start. */
+export function toOAuthClient(registration: OAuthClientRegistration): OAuthClient {
+  const r = registration;
+  if (typeof r.id !== 'string' || !CLIENT_ID.test(r.id)) invalid(`OAuth client id "${r.id}" is malformed.`);
+  const where = `OAuth client "${r.id}"`;
+  if (!(['public', 'confidential'] as unknown[]).includes(r.type))
+    invalid(`${where}: type must be 'public' or 'confidential'.`);
+  if (
+    !Array.isArray(r.grantTypes) ||
+    r.grantTypes.length === 0 ||
+    !r.grantTypes.every((g) => GRANT_TYPES.includes(g))
+  ) {
+    invalid(
+      `${where}: grantTypes must list some of ${GRANT_TYPES.join(', ')} (implicit and password are not supported).`,
+    );
+  }
+  const secretHashes = [...(r.secretHashes ?? [])];
+  if (r.secret !== undefined) {
+    if (typeof r.secret !== 'string' || r.secret.length < 32)
+      invalid(`${where}: the secret must be at least 32 characters.`);
+    secretHashes.push(hashClientSecret(r.secret));
+  }
+  if (!secretHashes.every((h) => SECRET_HASH.test(h)))
+    invalid(`${where}: secretHashes must come from hashClientSecret().`);
+  if (r.type === 'confidential' && secretHashes.length === 0)
+    invalid(`${where}: a confidential client needs a secret.`);
+  if (r.type === 'public' && secretHashes.length > 0)
+    invalid(`${where}: a public client cannot keep a secret; give none.`);
+  if (r.type === 'public' && r.grantTypes.includes('client_credentials')) {
+    invalid(`${where}: client_credentials needs a confidential client.`);
+  }
+  const redirectUris = [...(r.redirectUris ?? [])];
+  if (r.grantTypes.includes('authorization_code') && redirectUris.length === 0) {
+    invalid(`${where}: the authorization_code grant needs at least one redirect URI.`);
+  }
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) invalid(`${where}: redirect URI "${uri}" ${problem}.`);
+  }
+  const scopes = Array.isArray(r.scopes) ? parseScope(r.scopes.join(' ')) : undefined;
+  const defaultScopes = parseScope((r.defaultScopes ?? []).join(' '));
+  if (!scopes || !defaultScopes) invalid(`${where}: scopes must be RFC 6749 scope tokens.`);
+  if (!defaultScopes.every((s) => scopes.includes(s))) invalid(`${where}: defaultScopes must be among its scopes.`);
+  return Object.freeze({
+    id: r.id,
+    type: r.type,
+    secretHashes: Object.freeze(secretHashes),
+    redirectUris: Object.freeze(redirectUris),
+    grantTypes: Object.freeze([...r.grantTypes]),
+    scopes: Object.freeze(scopes),
+    defaultScopes: Object.freeze(defaultScopes),
+    firstParty: r.firstParty ?? false,
+    canIntrospect: r.canIntrospect ?? false,
+    name: r.name ?? r.id,
+  });
+}

@@ -1,0 +1,15 @@
+export { OAuthServerModule } from './oauth-server.module';
+export { OAuthServer } from './oauth-server.service';
+export type { TokenResponse, OAuthRequestContext, AuthorizeOutcome } from './oauth-server.service';
+export type { OAuthServerOptions, OAuthServerRoutes, OAuthEndpoint } from './oauth.options';
+export { OAUTH_SERVER_OPTIONS } from './oauth.constants';
+export { OAuthError } from './oauth.errors';
+export { OAUTH_PROTOCOL_PARAMETERS } from './protocol-parameters';
+export type { OAuthErrorCode } from './oauth.errors';
+export type { OAuthInteraction, OAuthUser, ConsentRequest } from './oauth-interaction';
+export { OAuthSigningKeys, SIGNING_ALGORITHMS } from './keys/signing-keys';
+export type { SigningKeyInput, SigningAlgorithm } from './keys/signing-keys';
+export { MemoryClientRegistry, RedisClientRegistry } from './clients/client-registry';
+export type { OAuthClientRegistry } from './clients/client-registry';
+export { hashClientSecret, generateClientSecret, toOAuthClient } from './clients/oauth-client';
+export type { OAuthClient, OAuthClientRegistration, OAuthGrantType } from './clients/oauth-client';

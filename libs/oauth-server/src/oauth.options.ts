@@ -1,0 +1,178 @@
+import { parseScope } from '@rampart/auth';
+import { InvalidOptionsError } from '@rampart/core';
+import { MemoryClientRegistry, type OAuthClientRegistry } from './clients/client-registry';
+import type { OAuthClientRegistration } from './clients/oauth-client';
+import { isLoopbackHost } from './clients/redirect-uri';
+import type { OAuthInteraction } from './oauth-interaction';
+import type { SigningKeyInput } from './keys/signing-keys';
+
+/** Options of {@link OAuthServerModule}. @publicApi */
+export interface OAuthServerOptions {
+  /** The issuer identifier (RFC 8414 §2): an https URL without query or fragment (http for loopback only). */
+  issuer: string;
+  /** The clients: a registry, or registrations kept in memory. */
+  clients: OAuthClientRegistry | OAuthClientRegistration[];
+  /** The host application's login and consent (who is signed in, where to sign in). */
+  interaction: OAuthInteraction;
+  /**
+   * Private signing keys, newest first. Without them a key is generated at start (development only:
+   * refused when `NODE_ENV` is `production`), with a loud warning.
+   */
+  signingKeys?: SigningKeyInput[];
+  /**
+   * Resource indicators (RFC 8707): the APIs tokens may be issued for (absolute URIs, the `aud`
+   * of the tokens), and the one used when a request names none.
+   */
+  resources: { allowed: string[]; default: string };
+  /** Access-token lifetime. @default 900 (15 minutes) */
+  accessTokenTtlSeconds?: number;
+  /** Authorization-code lifetime (at most 600, OAuth 2.1 §4.1.2). @default 60 */
+  authorizationCodeTtlSeconds?: number;
+  /** Absolute lifetime of a refresh-token family: rotation never extends it. @default 1_209_600 (14 days) */
+  refreshTokenTtlSeconds?: number;
+  /** Time a user has to sign in (and consent) once sent to the login page. @default 600 */
+  interactionTtlSeconds?: number;
+  /** A new signing key is published this long before it signs (longer than verifiers cache the JWKS). @default 900 */
+  keyPublishLeadSeconds?: number;
+  /** Scopes advertised in the metadata (`scopes_supported`). @default the union of the clients' scopes when static */
+  scopesSupported?: string[];
+}
+
+export interface ResolvedOAuthServerOptions {
+  readonly issuer: string;
+  readonly clients: OAuthClientRegistry;
+  readonly interaction: OAuthInteraction;
+  readonly signingKeys: readonly SigningKeyInput[] | undefined;
+  readonly resources: { readonly allowed: readonly string[]; readonly default: string };
+  readonly accessTokenTtlSeconds: number;
+  readonly authorizationCodeTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly interactionTtlSeconds: number;
+  readonly keyPublishLeadSeconds: number;
+  readonly scopesSupported: readonly string[];
+}
+
+/** Endpoint paths (set at import time, as routes are). @publicApi */
+export interface OAuthServerRoutes {
+  /** @default 'oauth/authorize' */
+  authorize?: string;
+  /** @default 'oauth/token' */
+  token?: string;
+  /** @default 'oauth/revoke' */
+  revoke?: string;
+  /** @default 'oauth/introspect' */
+  introspect?: string;
+  /** @default '.well-known/jwks.json' */
+  jwks?: string;
+  /**
+   * RFC 8414 §3.1: `.well-known/oauth-authorization-server` followed by the issuer's path, if any.
+   * @default '.well-known/oauth-authorization-server'
+   */
+  metadata?: string;
+  /**
+   * Extra decorators per endpoint, e.g. `{ token: [RateLimit('oauth-token')] }` from
+   * `@rampart/rate-limit`, or `@RequestLimits({ mediaTypes: ['application/x-www-form-urlencoded'] })`
+   * from `@rampart/validation` on the form endpoints: this lib depends on neither.
+   */
+  decorators?: Partial<Record<OAuthEndpoint, MethodDecorator[]>>;
+}
+
+/** The endpoints of the server. @publicApi */
+export type OAuthEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'jwks' | 'metadata';
+const ENDPOINTS: readonly OAuthEndpoint[] = ['authorize', 'token', 'revoke', 'introspect', 'jwks', 'metadata'];
+
+export type ResolvedRoutes = Readonly<Required<Omit<OAuthServerRoutes, 'decorators'>>> & {
+  readonly decorators: Readonly<Partial<Record<OAuthEndpoint, readonly MethodDecorator[]>>>;
+};
+
+function fail(message: string): never {
+  throw new InvalidOptionsError('AUTH_INVALID_OPTIONS', message);
+}
+
+function seconds(value: number | undefined, fallback: number, name: string, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) fail(`${name} must be a whole number from 1 to ${max}, got ${n}.`);
+  return n;
+}
+
+function checkResource(uri: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    fail(`resources: "${uri}" is not an absolute URI (RFC 8707 §2).`);
+  }
+  if (url.hash !== '') fail(`resources: "${uri}" must not have a fragment (RFC 8707 §2).`);
+}
+
+function path(value: string | undefined, fallback: string, name: string): string {
+  const p = (value ?? fallback).replace(/^\/+/, '');
+  if (!/^[A-Za-z0-9._~/-]{1,200}$/.test(p)) fail(`routes.${name} "${p}" is not a plain path.`);
+  return p;
+}
+
+export function resolveRoutes(raw: OAuthServerRoutes = {}): ResolvedRoutes {
+  return Object.freeze({
+    authorize: path(raw.authorize, 'oauth/authorize', 'authorize'),
+    token: path(raw.token, 'oauth/token', 'token'),
+    revoke: path(raw.revoke, 'oauth/revoke', 'revoke'),
+    introspect: path(raw.introspect, 'oauth/introspect', 'introspect'),
+    jwks: path(raw.jwks, '.well-known/jwks.json', 'jwks'),
+    metadata: path(raw.metadata, '.well-known/oauth-authorization-server', 'metadata'),
+    decorators: Object.freeze(
+      Object.fromEntries(
+        Object.entries(raw.decorators ?? {}).map(([endpoint, list]) => {
+          if (!ENDPOINTS.includes(endpoint as OAuthEndpoint))
+            fail(`routes.decorators: unknown endpoint "${endpoint}".`);
+          return [endpoint, Object.freeze([...list])];
+        }),
+      ),
+    ),
+  });
+}
+
+export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAuthServerOptions {
+  let issuer: URL;
+  try {
+    issuer = new URL(raw.issuer);
+  } catch {
+    fail('issuer must be an absolute URL, e.g. https://auth.example.com.');
+  }
+  if (issuer.search !== '' || issuer.hash !== '' || raw.issuer.includes('?') || raw.issuer.includes('#')) {
+    fail('issuer must have no query and no fragment (RFC 8414 §2).');
+  }
+  if (issuer.protocol !== 'https:' && !(issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname))) {
+    fail('issuer must use https (http only for localhost, for development).');
+  }
+  // Options may come from JavaScript or a config file: check what the types promise.
+  const interaction = raw.interaction as Partial<OAuthInteraction> | undefined;
+  if (typeof interaction?.currentUser !== 'function' || typeof interaction.loginUrl !== 'function') {
+    fail('interaction must implement currentUser() and loginUrl().');
+  }
+  const resources = raw.resources as Partial<OAuthServerOptions['resources']> | undefined;
+  if (!Array.isArray(resources?.allowed) || resources.allowed.length === 0) {
+    fail('resources.allowed must list the APIs (the `aud` of tokens) this server issues tokens for.');
+  }
+  raw.resources.allowed.forEach(checkResource);
+  if (!raw.resources.allowed.includes(raw.resources.default))
+    fail('resources.default must be one of resources.allowed.');
+  const clients = Array.isArray(raw.clients) ? new MemoryClientRegistry(raw.clients) : raw.clients;
+  if (typeof (clients as Partial<OAuthClientRegistry> | undefined)?.find !== 'function')
+    fail('clients must be an OAuthClientRegistry or a list of registrations.');
+  const scopesSupported =
+    raw.scopesSupported ?? (Array.isArray(raw.clients) ? [...new Set(raw.clients.flatMap((c) => c.scopes))] : []);
+  if (!parseScope(scopesSupported.join(' '))) fail('scopesSupported must be RFC 6749 scope tokens.');
+  return Object.freeze({
+    issuer: raw.issuer,
+    clients,
+    interaction: raw.interaction,
+    signingKeys: raw.signingKeys ? Object.freeze([...raw.signingKeys]) : undefined,
+    resources: Object.freeze({ allowed: Object.freeze([...raw.resources.allowed]), default: raw.resources.default }),
+    accessTokenTtlSeconds: seconds(raw.accessTokenTtlSeconds, 900, 'accessTokenTtlSeconds', 86_400),
+    authorizationCodeTtlSeconds: seconds(raw.authorizationCodeTtlSeconds, 60, 'authorizationCodeTtlSeconds', 600),
+    refreshTokenTtlSeconds: seconds(raw.refreshTokenTtlSeconds, 1_209_600, 'refreshTokenTtlSeconds', 31_536_000),
+    interactionTtlSeconds: seconds(raw.interactionTtlSeconds, 600, 'interactionTtlSeconds', 3600),
+    keyPublishLeadSeconds: seconds(raw.keyPublishLeadSeconds, 900, 'keyPublishLeadSeconds', 86_400 * 30),
+    scopesSupported: Object.freeze(scopesSupported),
+  });
+}

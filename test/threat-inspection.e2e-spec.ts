@@ -1,0 +1,111 @@
+import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { RampartCoreModule, SecurityEvents, useRequestContext, type SecurityEvent } from '@rampart/core';
+import { ErrorsModule } from '@rampart/errors';
+import { ThreatModule, useThreatDetection, type ThreatModuleOptions } from '@rampart/threat';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CapturingLogger, PLATFORMS } from './utils/test-app';
+import type { Platform } from '../apps/sample-api/src/app.factory';
+
+/**
+ * The inspection engine behind the guard on a small app of its own (core, errors, threat, one
+ * controller) with each platform's own body parsing: no validation lib in front, so what is
+ * refused here is refused by the threat module alone.
+ */
+@Controller('inspect')
+class InspectedController {
+  @Post('echo')
+  @HttpCode(200)
+  echo(@Body() body: unknown): { ok: true; type: string } {
+    return { ok: true, type: typeof body };
+  }
+}
+
+const SQLI = "1' UNION SELECT password FROM users--";
+
+interface Booted {
+  app: INestApplication;
+  server: Server;
+  events: SecurityEvent[];
+}
+const apps: INestApplication[] = [];
+
+async function boot(platform: Platform, threat: ThreatModuleOptions = {}): Promise<Booted> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      RampartCoreModule.forRoot({ logEvents: false }),
+      ErrorsModule.forRoot({}),
+      ThreatModule.forRoot({ mode: 'block', behaviour: { enabled: false }, ...threat }),
+    ],
+    controllers: [InspectedController],
+  }).compile();
+  const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
+    logger: new CapturingLogger(),
+  });
+  useRequestContext(app);
+  useThreatDetection(app);
+  await app.init();
+  if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  apps.push(app);
+  const events: SecurityEvent[] = [];
+  app.get(SecurityEvents).subscribe((event) => events.push(event));
+  return { app, server: app.getHttpServer() as Server, events };
+}
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.close()));
+});
+
+function nested(depth: number, leaf: unknown): object {
+  let value: unknown = leaf;
+  for (let i = 0; i < depth; i++) value = { d: value };
+  return value as object;
+}
+
+describe.each(PLATFORMS)('threat inspection bounds (%s)', (platform) => {
+  it('refuses a payload behind 10 000 filler strings with 413, without banning, and reports it', async () => {
+    const t = await boot(platform, { mode: 'ban' });
+    const body = { items: Array.from({ length: 10_000 }, () => 'x'), comment: SQLI };
+    const res = await request(t.server).post('/inspect/echo').send(body);
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', status: 413 });
+    expect(res.text).not.toMatch(/union|select/i);
+    const event = t.events.find((e) => e.type === 'threat.detected');
+    expect(event).toMatchObject({ reason: 'inspection_limit', details: { decision: 'refused' } });
+    // Too large to inspect is no proof of an attack: the client is not banned.
+    expect(t.events.some((e) => e.type === 'client.banned')).toBe(false);
+    await request(t.server).post('/inspect/echo').send({ ok: 1 }).expect(200);
+  });
+
+  it('refuses a payload 33 levels deep in block mode', async () => {
+    const t = await boot(platform);
+    const res = await request(t.server).post('/inspect/echo').send(nested(33, SQLI));
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('still answers 403 THREAT_DETECTED when an attack is found before the bound', async () => {
+    const t = await boot(platform);
+    const body = { comment: SQLI, items: Array.from({ length: 10_000 }, () => 'x') };
+    const res = await request(t.server).post('/inspect/echo').send(body);
+    expect(res.status).toBe(403);
+    expect(res.body.code).toBe('THREAT_DETECTED');
+  });
+
+  it('lets a deep or large request through when the policy says so, and in monitor mode', async () => {
+    const lenient = await boot(platform, { beyondLimits: 'ignore' });
+    await request(lenient.server).post('/inspect/echo').send(nested(40, 'fine')).expect(200);
+    const monitored = await boot(platform, { mode: 'monitor' });
+    await request(monitored.server).post('/inspect/echo').send(nested(40, SQLI)).expect(200);
+    expect(monitored.events.find((e) => e.type === 'threat.detected')?.details).toMatchObject({
+      decision: 'monitored',
+    });
+    const within = await boot(platform);
+    await request(within.server).post('/inspect/echo').send(nested(31, 'fine')).expect(200);
+  });
+});
