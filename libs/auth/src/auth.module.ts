@@ -1,6 +1,15 @@
-import { Logger, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { RAMPART_STORE, RedisStore, type Store } from '@rampart/core';
+import { Inject, Logger, Module, Optional } from '@nestjs/common';
+import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import {
+  InvalidOptionsError,
+  RAMPART_CORE_OPTIONS,
+  RAMPART_STORE,
+  RampartPart,
+  RampartPipeline,
+  RampartPipelineModule,
+  RedisStore,
+  type Store,
+} from '@rampart/core';
 import { ApiKeyService } from './api-keys/api-key.service';
 import type { ApiKeyStorage } from './api-keys/storage/api-key.storage';
 import { MemoryApiKeyStorage } from './api-keys/storage/memory-api-key.storage';
@@ -33,6 +42,8 @@ function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKey
  * The resource-server side of authentication and authorization: a global, secure-by-default
  * guard for JWT access tokens and API keys, `@Scopes()`/`@Roles()`, CASL policies, per-caller
  * response fields, and the route inventory. Needs `RampartCoreModule` (Store, security events).
+ * Its guards run as the `authenticate` and `authorize` phases of Rampart's pipeline, after the
+ * threat phase and the pre-authentication limits, whatever the order of the imports.
  * @publicApi
  * @example
  * AuthModule.forRoot({
@@ -41,8 +52,11 @@ function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKey
  *   roleHierarchy: { admin: ['user'] },
  * })
  */
+/** Marks AuthModule as installed (once per application). */
+const AUTH_PART = new RampartPart<true>('AuthModule');
+
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, RampartPipelineModule],
   providers: [
     {
       provide: RAMPART_AUTH_OPTIONS,
@@ -55,9 +69,20 @@ function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKey
     ApiKeyService,
     Policies,
     RouteInventory,
-    // Guards run in the order they are registered: who is calling, then what they may do.
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: AuthorizationGuard },
+    AuthenticationGuard,
+    AuthorizationGuard,
+    {
+      // The `authenticate` and `authorize` phases of Rampart's pipeline: who is calling, then what
+      // they may do, after the threat phase and the pre-authentication limits.
+      provide: Symbol('AUTH_PIPELINE_STEPS'),
+      inject: [RampartPipeline, AuthenticationGuard, AuthorizationGuard],
+      useFactory: (pipeline: RampartPipeline, authn: AuthenticationGuard, authz: AuthorizationGuard) => {
+        pipeline.install(AUTH_PART, true);
+        pipeline.register({ phase: 'authenticate', owner: 'AuthModule', canActivate: (c) => authn.canActivate(c) });
+        pipeline.register({ phase: 'authorize', owner: 'AuthModule', canActivate: (c) => authz.canActivate(c) });
+        return true;
+      },
+    },
     { provide: APP_INTERCEPTOR, useClass: FieldAccessInterceptor },
   ],
   exports: [
@@ -70,4 +95,14 @@ function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKey
     RouteInventory,
   ],
 })
-export class AuthModule extends ConfigurableModuleClass {}
+export class AuthModule extends ConfigurableModuleClass {
+  constructor(@Optional() @Inject(RAMPART_CORE_OPTIONS) core?: unknown) {
+    super();
+    if (core === undefined) {
+      throw new InvalidOptionsError(
+        'RAMPART_CORE_MISSING',
+        "AuthModule needs RampartCoreModule.forRoot() (or RampartModule.forRoot()) among the imports of the application module: it keeps revoked tokens and API keys in core's Store.",
+      );
+    }
+  }
+}

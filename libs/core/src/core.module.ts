@@ -1,22 +1,16 @@
 import { Inject, Logger, Module, type INestApplication, type OnApplicationShutdown } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './core.module-definition';
 import { resolveCoreOptions, type RampartCoreOptions, type ResolvedCoreOptions } from './core.options';
 import { InvalidOptionsError } from './invalid-options.error';
+import { CORE_PART, RampartPipelineModule } from './pipeline/rampart-pipeline.module';
+import { pipelineOf, RampartPipeline } from './pipeline/rampart-pipeline';
 import { useRawMiddleware } from './raw-middleware';
 import { attachRequestContext } from './request-context';
 import { SecurityEvents } from './security-events';
 import { MemoryStore } from './store/memory.store';
 import { RedisStore } from './store/redis.store';
 import type { Store } from './store/store';
-
-/**
- * Resolved options by application, keyed by its HttpAdapterHost (which every Nest application
- * has), so `useRequestContext(app)` finds them without `app.get()` of a token that may be missing:
- * that ends the process (Nest's abortOnError) instead of throwing.
- */
-const optionsByApp = new WeakMap<HttpAdapterHost, ResolvedCoreOptions>();
 
 async function createStore(options: ResolvedCoreOptions): Promise<Store> {
   const logger = new Logger('RampartCore');
@@ -38,13 +32,14 @@ async function createStore(options: ResolvedCoreOptions): Promise<Store> {
  * RampartCoreModule.forRoot({ trustedProxies: ['loopback'], store: { type: 'redis', url: process.env.REDIS_URL } })
  */
 @Module({
+  imports: [RampartPipelineModule],
   providers: [
     {
       provide: RAMPART_CORE_OPTIONS,
-      inject: [MODULE_OPTIONS_TOKEN, HttpAdapterHost],
-      useFactory: (raw: RampartCoreOptions, host: HttpAdapterHost) => {
+      inject: [MODULE_OPTIONS_TOKEN, RampartPipeline],
+      useFactory: (raw: RampartCoreOptions, pipeline: RampartPipeline) => {
         const options = resolveCoreOptions(raw);
-        optionsByApp.set(host, options);
+        pipeline.install(CORE_PART, options);
         return options;
       },
     },
@@ -59,7 +54,7 @@ async function createStore(options: ResolvedCoreOptions): Promise<Store> {
       },
     },
   ],
-  exports: [RAMPART_CORE_OPTIONS, RAMPART_STORE, SecurityEvents],
+  exports: [RAMPART_CORE_OPTIONS, RAMPART_STORE, SecurityEvents, RampartPipelineModule],
 })
 export class RampartCoreModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(RAMPART_STORE) private readonly store: Store) {
@@ -74,7 +69,8 @@ export class RampartCoreModule extends ConfigurableModuleClass implements OnAppl
 /**
  * Gives every request its context (request id, client IP, protocol) and echoes `X-Request-Id`,
  * ahead of body parsing and routing so that even a 404 or a parse error carries the id.
- * Call it first, before the other `use*` functions and before `listen()`.
+ * It runs first whenever it is called (its slot is `context`); call it before `listen()`, or call
+ * `useRampart(app)`, which installs it.
  *
  * @publicApi
  * @example
@@ -82,15 +78,19 @@ export class RampartCoreModule extends ConfigurableModuleClass implements OnAppl
  * useRequestContext(app);
  */
 export function useRequestContext(app: INestApplication): void {
-  const options = optionsByApp.get(app.get(HttpAdapterHost));
+  const options = pipelineOf(app)?.part(CORE_PART);
   if (!options) {
     throw new InvalidOptionsError(
       'CORE_INVALID_OPTIONS',
       'useRequestContext(app) needs RampartCoreModule.forRoot() among the imports of the application module.',
     );
   }
-  useRawMiddleware(app, (req, res, next) => {
-    attachRequestContext(req, res, options);
-    next();
-  });
+  useRawMiddleware(
+    app,
+    (req, res, next) => {
+      attachRequestContext(req, res, options);
+      next();
+    },
+    'context',
+  );
 }

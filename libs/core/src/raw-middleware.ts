@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidOptionsError } from './invalid-options.error';
+import { MIDDLEWARE_SLOTS, type MiddlewareSlot } from './pipeline/phases';
 
 /**
  * A connect-style middleware on Node's own request and response. It either calls `next` (with an
@@ -22,24 +24,45 @@ interface ExpressLike {
   use(handler: RawMiddleware): unknown;
 }
 
+interface ChainEntry {
+  readonly slot: MiddlewareSlot | undefined;
+  readonly middleware: RawMiddleware;
+}
+
 /** The middlewares of each application, run as one chain: one platform hook however many there are. */
-const chains = new WeakMap<object, RawMiddleware[]>();
+const chains = new WeakMap<object, ChainEntry[]>();
+
+const rank = (slot: MiddlewareSlot | undefined): number =>
+  slot === undefined ? MIDDLEWARE_SLOTS.length : MIDDLEWARE_SLOTS.indexOf(slot);
 
 /**
  * Installs `middleware` in front of everything the platform does for a request — body parsing,
  * routing, the 404 handler — on Express and on Fastify alike. Call it before `app.init()` /
- * `app.listen()`. Rampart's middlewares run in the order they were installed, as one unit at the
- * place of the first call: one Express layer or Fastify hook instead of one per middleware.
+ * `app.listen()`. Rampart's middlewares run as one unit (one Express layer or Fastify hook, at the
+ * place of the first call), ordered by their {@link MiddlewareSlot}, never by call order; each
+ * slot takes one middleware (a second is a `RAMPART_INSTALLED_TWICE` error). Middlewares without
+ * a slot run after the slotted ones, in the order they were installed.
+ * @publicApi
+ * @example
+ * useRawMiddleware(app, (req, res, next) => { res.setHeader('X-Served-By', 'api-1'); next(); });
  */
-export function useRawMiddleware(app: INestApplication, middleware: RawMiddleware): void {
+export function useRawMiddleware(app: INestApplication, middleware: RawMiddleware, slot?: MiddlewareSlot): void {
   const adapter = app.getHttpAdapter();
   const instance = adapter.getInstance() as object;
   const existing = chains.get(instance);
   if (existing) {
-    existing.push(middleware);
+    if (slot !== undefined && existing.some((entry) => entry.slot === slot)) {
+      throw new InvalidOptionsError(
+        'RAMPART_INSTALLED_TWICE',
+        `The "${slot}" middleware is installed twice: call useRampart(app) alone, or each use*() function once.`,
+      );
+    }
+    // Stable insertion by slot: the chain's order never depends on the order of the calls.
+    const at = existing.findIndex((entry) => rank(entry.slot) > rank(slot));
+    existing.splice(at < 0 ? existing.length : at, 0, { slot, middleware });
     return;
   }
-  const chain = [middleware];
+  const chain: ChainEntry[] = [{ slot, middleware }];
   chains.set(instance, chain);
   if (adapter.getType() === 'fastify') {
     (instance as FastifyLike).addHook('onRequest', (request, reply, done) => {
@@ -56,17 +79,25 @@ export function useRawMiddleware(app: INestApplication, middleware: RawMiddlewar
   }
 }
 
+/** The slots filled on an application's chain (for start-up checks). */
+export function installedSlots(
+  app: INestApplication | { getHttpAdapter(): { getInstance(): unknown } },
+): Set<MiddlewareSlot> {
+  const chain = chains.get(app.getHttpAdapter().getInstance() as object) ?? [];
+  return new Set(chain.flatMap((entry) => (entry.slot === undefined ? [] : [entry.slot])));
+}
+
 function runChain(
-  chain: readonly RawMiddleware[],
+  chain: readonly ChainEntry[],
   req: IncomingMessage,
   res: ServerResponse,
   done: (error?: unknown) => void,
 ): void {
   let index = 0;
   const next = (error?: unknown): void => {
-    const middleware = chain[index++];
-    if (error !== undefined || !middleware) done(error);
-    else middleware(req, res, next);
+    const entry = chain[index++];
+    if (error !== undefined || !entry) done(error);
+    else entry.middleware(req, res, next);
   };
   next();
 }

@@ -21,8 +21,36 @@ export interface RequestContextOptions {
   proxyHeader: ProxyHeader;
 }
 
-const CONTEXT = Symbol('rampart.requestContext');
-type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+/** A caller identified by authentication, as other phases key on it: a stable id, never a credential. */
+export interface Identified {
+  readonly id: string | number;
+}
+
+/**
+ * The one typed state Rampart keeps per request, shared by the libs instead of properties each
+ * adds to the request: made once by the request-context middleware, then filled by the phases.
+ * @publicApi
+ */
+export interface RequestState {
+  readonly context: RequestContext;
+  /** `METHOD /route/:template` once the request is routed (set by the pipeline guard). */
+  route: string | undefined;
+  /** The user a valid access token speaks for (set by the `authenticate` phase). */
+  user: Identified | undefined;
+  /** The API key that identified the caller (set by the `authenticate` phase). */
+  apiKey: Identified | undefined;
+  /** Bytes of the body the platform's parser read. */
+  bodyBytes: number | undefined;
+}
+
+// One property on Node's request, holding an object of fixed shape: adding several properties to
+// requests after construction changes their hidden class and slows every later access.
+const STATE = Symbol('rampart.requestState');
+type WithState = IncomingMessage & { [STATE]?: RequestState };
+
+function newState(context: RequestContext): RequestState {
+  return { context, route: undefined, user: undefined, apiKey: undefined, bodyBytes: undefined };
+}
 
 /**
  * An incoming id is echoed in responses and written to logs, so only short tokens of a safe
@@ -62,7 +90,7 @@ export function attachRequestContext(
   options: RequestContextOptions,
 ): RequestContext {
   const context = createRequestContext(req, options);
-  (req as WithContext)[CONTEXT] = context;
+  (req as WithState)[STATE] = newState(context);
   res.setHeader('X-Request-Id', context.id);
   return context;
 }
@@ -74,8 +102,19 @@ const UNTRUSTING: RequestContextOptions = { trustedProxies: new TrustedProxies()
  * did not run, one is made that trusts no proxy, so a missing setup never widens trust.
  */
 export function getRequestContext(req: object): RequestContext {
-  const raw = rawRequest(req) as WithContext;
-  return (raw[CONTEXT] ??= createRequestContext(raw, UNTRUSTING));
+  return getRequestState(req).context;
+}
+
+/**
+ * The {@link RequestState} of a request (Express, Fastify or Node's own), made with an untrusting
+ * context when the request-context middleware did not run.
+ * @publicApi
+ * @example
+ * const { context, user } = getRequestState(req);
+ */
+export function getRequestState(req: object): RequestState {
+  const raw = rawRequest(req) as WithState;
+  return (raw[STATE] ??= newState(createRequestContext(raw, UNTRUSTING)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { HttpException } from '@nestjs/common';
 import type { SecurityEventType, SecurityPrincipal, SecuritySeverity } from '@rampart/core';
 
 /**
@@ -53,11 +54,23 @@ export interface SecurityErrorOptions {
 }
 
 /**
+ * Nest's HttpException, typed without its private members: SecurityError has a public `status`
+ * (the same value HttpException keeps privately), which TypeScript would refuse to redeclare.
+ */
+const HttpExceptionBase = HttpException as unknown as new (
+  response: Record<string, unknown>,
+  status: number,
+  options?: { cause?: unknown },
+) => Error & { getStatus(): number; getResponse(): string | object };
+
+/**
  * Base of every error Rampart's libs throw for a request. The message is the problem's `detail`
  * and reaches the client only when `expose` is true (status < 500): write it for the client.
+ * It is a Nest `HttpException`, so even without `ErrorsModule`'s filter Nest answers with its
+ * status (a 401 stays a 401, never a 500), in Nest's own JSON shape.
  * @publicApi
  */
-export class SecurityError extends Error {
+export class SecurityError extends HttpExceptionBase {
   readonly expose: boolean;
   readonly reason: string | undefined;
   readonly extensions: Readonly<Record<string, unknown>>;
@@ -72,7 +85,14 @@ export class SecurityError extends Error {
     message: string,
     options: SecurityErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // What Nest's default filter sends when ErrorsModule is missing: the code, and the message
+    // only where a problem document would expose it.
+    super(
+      { statusCode: status, code, message: status < 500 ? message : 'Internal server error' },
+      status,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.message = message;
     this.name = new.target.name;
     this.expose = status < 500;
     this.reason = options.reason;

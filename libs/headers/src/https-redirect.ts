@@ -33,23 +33,27 @@ export function useHttpsRedirect(app: INestApplication, options: HttpsRedirectOp
     throw new TypeError(`useHttpsRedirect: "${options.host}" is not a host name`);
   }
   const port = options.httpsPort ?? 443;
-  useRawMiddleware(app, (req, res, next) => {
-    if (getRequestContext(req).protocol === 'https') return next();
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return next(
-        new ForbiddenError('This API is served over HTTPS only; send the request to its https:// address.', {
-          reason: 'plain_http',
-        }),
-      );
-    }
-    const requestHost = (req.headers.host ?? '').replace(/:\d+$/, '');
-    const host = options.host ?? (SAFE_HOST.test(requestHost) ? requestHost : undefined);
-    if (host === undefined) {
-      return next(new ForbiddenError('This API is served over HTTPS only.', { reason: 'plain_http' }));
-    }
-    const authority = port === 443 || host.includes(':') ? host : `${host}:${port}`;
-    res.statusCode = 301;
-    res.setHeader('Location', `https://${authority}${req.url ?? '/'}`);
-    res.end();
-  });
+  useRawMiddleware(
+    app,
+    (req, res, next) => {
+      if (getRequestContext(req).protocol === 'https') return next();
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return next(
+          new ForbiddenError('This API is served over HTTPS only; send the request to its https:// address.', {
+            reason: 'plain_http',
+          }),
+        );
+      }
+      const requestHost = (req.headers.host ?? '').replace(/:\d+$/, '');
+      const host = options.host ?? (SAFE_HOST.test(requestHost) ? requestHost : undefined);
+      if (host === undefined) {
+        return next(new ForbiddenError('This API is served over HTTPS only.', { reason: 'plain_http' }));
+      }
+      const authority = port === 443 || host.includes(':') ? host : `${host}:${port}`;
+      res.statusCode = 301;
+      res.setHeader('Location', `https://${authority}${req.url ?? '/'}`);
+      res.end();
+    },
+    'httpsRedirect',
+  );
 }

@@ -92,7 +92,8 @@ export function helmetOptions(options: SecurityHeadersOptions = {}): HelmetOptio
 
 /**
  * Sets Rampart's API security headers on every response — 2xx, 4xx, 5xx and unknown routes — on
- * Express and Fastify alike. Call it right after `useRequestContext(app)`, before `listen()`.
+ * Express and Fastify alike. It runs in the `headers` slot of the platform chain, right after the
+ * request context whatever the call order; call it before `listen()`, or call `useRampart(app)`.
  * Do not also call Nest's `app.useSecurityHeaders()` or register helmet yourself: the headers
  * would be set twice, with the last writer's values winning.
  * @publicApi
@@ -103,9 +104,13 @@ export function useSecurityHeaders(app: INestApplication, options: SecurityHeade
   const setHelmetHeaders = helmet(helmetOptions(options));
   const permissionsPolicy = options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY;
   const cacheControl = options.cacheControl ?? 'no-store';
-  useRawMiddleware(app, (req, res, next) => {
-    res.setHeader('Permissions-Policy', permissionsPolicy);
-    if (cacheControl !== false) res.setHeader('Cache-Control', cacheControl);
-    setHelmetHeaders(req, res, next);
-  });
+  useRawMiddleware(
+    app,
+    (req, res, next) => {
+      res.setHeader('Permissions-Policy', permissionsPolicy);
+      if (cacheControl !== false) res.setHeader('Cache-Control', cacheControl);
+      setHelmetHeaders(req, res, next);
+    },
+    'headers',
+  );
 }

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { getRequestContext, routeOf } from '@rampart/core';
+import { getRequestContext, getRequestState, routeOf } from '@rampart/core';
 import { createHash } from 'node:crypto';
 import type { RateLimitKey, RateLimitKeyPart } from './rate-limit.options';
 
@@ -33,8 +33,33 @@ function ipKey(req: object): string {
   return `ip:${safe(getRequestContext(req).clientIp)}`;
 }
 
+/**
+ * Who authentication identified: core's request state (Rampart's auth lib, or any authenticator
+ * registered in the `authenticate` phase), else `request.user` / `request.apiKey` as set by a
+ * guard of the application's own.
+ */
+function identityOf(req: object): IdentifiedRequest {
+  const state = getRequestState(req);
+  if (state.user !== undefined || state.apiKey !== undefined) return state;
+  return req;
+}
+
+/** Whether a key is known before authentication (IP, route), so it can limit failed credentials too. */
+export function isPreAuthenticationKey(key: RateLimitKey): boolean {
+  if (typeof key === 'function') return false;
+  const parts: readonly RateLimitKeyPart[] = typeof key === 'string' ? [key] : key;
+  return parts.every((p) => p === 'ip' || p === 'route');
+}
+
+/** Whether a key reads the authenticated caller. */
+export function needsAuthentication(key: RateLimitKey): boolean {
+  if (typeof key === 'function') return false;
+  const parts: readonly RateLimitKeyPart[] = typeof key === 'string' ? [key] : key;
+  return parts.some((p) => p === 'user' || p === 'apiKey');
+}
+
 function part(name: RateLimitKeyPart, req: object): string {
-  const identified = req as IdentifiedRequest;
+  const identified = identityOf(req);
   switch (name) {
     case 'ip':
       return ipKey(req);

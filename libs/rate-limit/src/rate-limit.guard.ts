@@ -1,8 +1,8 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InvalidOptionsError, principalOf, rawResponse } from '@rampart/core';
+import { InvalidOptionsError, principalOf, rawResponse, type GuardPhase } from '@rampart/core';
 import { RateLimitedError } from '@rampart/errors';
-import { resolveKey } from './key-resolver';
+import { isPreAuthenticationKey, needsAuthentication, resolveKey } from './key-resolver';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY, RATE_LIMIT_STORAGE, SKIP_RATE_LIMIT } from './rate-limit.constants';
 import type { RateLimitMetadata } from './rate-limit.decorator';
 import { constrainingTier, rateLimitHeaders, setAdmittedHeaders } from './rate-limit.headers';
@@ -16,19 +16,29 @@ interface PreparedRoute {
   readonly policy: ResolvedPolicy;
   /** `<policy name>|`, the start of every storage key of this policy. */
   readonly keyPrefix: string;
+  /** Its key is known before authentication (IP, route): it runs before authentication. */
+  readonly preAuthentication: boolean;
 }
+
+/** Which routes' policies a pipeline phase applies. */
+type Stage = 'all' | 'pre' | 'post' | 'failed';
 
 /**
  * Applies the route's policy (its `@RateLimit()`, its controller's, or the module's default) in
- * one decision over all tiers. Installed globally by {@link RateLimitModule}; it reads
- * `request.user.id` / `request.apiKey.id`, so it must run after authentication: import
- * `RateLimitModule` after the module that registers the authentication guard.
+ * one decision over all tiers. {@link RateLimitModule} runs it in two phases of Rampart's
+ * pipeline, whatever the order of the imports: policies keyed by IP or route before
+ * authentication (so failed credentials are limited too), policies keyed by user, API key or a
+ * function after it; when authentication refuses a request, the latter still count it under the
+ * anonymous (IP) key. Used alone (`@UseGuards(RateLimitGuard)`), `canActivate` applies the policy
+ * at once.
  * @publicApi
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate, OnModuleInit {
   /** Policies per controller and handler, resolved once: the hot path does no reflection. */
   private readonly routes = new WeakMap<object, Map<Handler, PreparedRoute | null>>();
+  /** The same maps, iterable, for the start-up check of {@link requiredPhases}. */
+  private readonly resolvedRoutes: Map<Handler, PreparedRoute | null>[] = [];
 
   constructor(
     private readonly reflector: Reflector,
@@ -39,9 +49,45 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.limit(context, 'all');
+  }
+
+  /** The `preAuthenticationLimits` phase: policies keyed by IP or route. */
+  canActivatePreAuthentication(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.limit(context, 'pre');
+  }
+
+  /** The `postAuthenticationLimits` phase: policies keyed by the caller. */
+  canActivatePostAuthentication(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.limit(context, 'post');
+  }
+
+  /**
+   * Authentication refused the request: a policy keyed by the caller counts it under the anonymous
+   * (IP) key, so a flood of bad tokens or API keys is answered 429 once over the limit. Function
+   * keys are skipped: they may expect an authenticated caller.
+   */
+  async onAuthenticationFailed(context: ExecutionContext): Promise<void> {
+    await this.limit(context, 'failed');
+  }
+
+  /** Phases the configured policies need: a per-user or per-API-key key needs `authenticate`. */
+  requiredPhases(): readonly GuardPhase[] {
+    const policies: (ResolvedPolicy | null | undefined)[] = [
+      this.options.defaultPolicy,
+      ...this.options.policies.values(),
+    ];
+    for (const byHandler of this.resolvedRoutes) for (const route of byHandler.values()) policies.push(route?.policy);
+    return policies.some((p) => p && needsAuthentication(p.key)) ? ['authenticate'] : [];
+  }
+
+  private limit(context: ExecutionContext, stage: Stage): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const route = this.routeOf(context.getClass(), context.getHandler() as Handler);
     if (!route) return true;
+    if (stage === 'pre' && !route.preAuthentication) return true;
+    if ((stage === 'post' || stage === 'failed') && route.preAuthentication) return true;
+    if (stage === 'failed' && typeof route.policy.key === 'function') return true;
     const { policy } = route;
     const http = context.switchToHttp();
     const req = http.getRequest<object>();
@@ -54,10 +100,10 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     if (typeof key === 'string') {
       return this.storage
         .decide(route.keyPrefix + key, policy.tiers, cost)
-        .then((d) => this.apply(d, route, http, req));
+        .then((d) => this.apply(d, route, http, req, stage));
     }
     return key.then((k) =>
-      this.storage.decide(route.keyPrefix + k, policy.tiers, cost).then((d) => this.apply(d, route, http, req)),
+      this.storage.decide(route.keyPrefix + k, policy.tiers, cost).then((d) => this.apply(d, route, http, req, stage)),
     );
   }
 
@@ -66,8 +112,11 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     route: PreparedRoute,
     http: ReturnType<ExecutionContext['switchToHttp']>,
     req: object,
+    stage: Stage,
   ): true {
     if (decision.admitted) {
+      // A refused authentication answers 401 alone: the quota it spent is the anonymous one.
+      if (stage === 'failed') return true;
       setAdmittedHeaders(rawResponse(http.getResponse<object>()), decision, route.policy.tiers, this.options.headers);
       return true;
     }
@@ -91,11 +140,16 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
   /** The route's policy, resolved once per handler: the hot path does no reflection. */
   private routeOf(controller: object, handler: Handler): PreparedRoute | null {
     let byHandler = this.routes.get(controller);
-    if (!byHandler) this.routes.set(controller, (byHandler = new Map<Handler, PreparedRoute | null>()));
+    if (!byHandler) {
+      this.routes.set(controller, (byHandler = new Map<Handler, PreparedRoute | null>()));
+      this.resolvedRoutes.push(byHandler);
+    }
     let route = byHandler.get(handler);
     if (route === undefined) {
       const policy = this.resolve(handler, controller);
-      route = policy ? { policy, keyPrefix: `${policy.name}|` } : null;
+      route = policy
+        ? { policy, keyPrefix: `${policy.name}|`, preAuthentication: isPreAuthenticationKey(policy.key) }
+        : null;
       byHandler.set(handler, route);
     }
     return route;

@@ -7,9 +7,14 @@ import {
   type ExecutionContext,
   type INestApplication,
 } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
-import { InvalidOptionsError, RampartCoreModule, useRequestContext } from '@rampart/core';
+import {
+  InvalidOptionsError,
+  provideGuardPhase,
+  RampartCoreModule,
+  RampartPipelineModule,
+  useRequestContext,
+} from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -18,7 +23,10 @@ import { RateLimit, SkipRateLimit } from './rate-limit.decorator';
 import { RateLimitModule } from './rate-limit.module';
 import type { RateLimitModuleOptions } from './rate-limit.options';
 
-/** Stands in for the auth lib: sets `request.user` / `request.apiKey` from test headers. */
+/**
+ * Stands in for the auth lib: an authenticator of the application's own, in the `authenticate`
+ * phase, that sets `request.user` / `request.apiKey` from test headers.
+ */
 @Injectable()
 class FakeAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
@@ -33,7 +41,7 @@ class FakeAuthGuard implements CanActivate {
   }
 }
 
-@Module({ providers: [{ provide: APP_GUARD, useClass: FakeAuthGuard }] })
+@Module({ imports: [RampartPipelineModule], providers: provideGuardPhase('authenticate', FakeAuthGuard) })
 class FakeAuthModule {}
 
 @RateLimit({ tiers: [{ name: 'class', limit: 3, window: '1m' }] })
@@ -160,8 +168,7 @@ describe('RateLimitModule', () => {
     expect(await statuses(server, '/t/user', 3)).toEqual([200, 200, 429]);
   });
 
-  it('keys by the user that authentication set, after the authentication guard ran', async () => {
-    // FakeAuthModule is imported before RateLimitModule: its global guard runs first.
+  it('keys by the user that authentication set, after the authentication phase ran', async () => {
     const server = await boot();
     expect(await statuses(server, '/t/user', 3, { 'X-User': 'alice' })).toEqual([200, 200, 429]);
     expect(await statuses(server, '/t/user', 2, { 'X-User': 'bob' })).toEqual([200, 200]);
@@ -170,11 +177,14 @@ describe('RateLimitModule', () => {
     expect(await statuses(server, '/t/user', 3)).toEqual([200, 200, 429]);
   });
 
-  it('sees no user when imported before the authentication module (why the order matters)', async () => {
+  it('keys by user when imported before the authentication module: phases, not imports, order the guards', async () => {
     const server = await boot({}, [], [FakeAuthModule]);
-    // The guard ran before authentication: alice and bob both count against the shared IP.
-    expect(await statuses(server, '/t/user', 2, { 'X-User': 'alice' })).toEqual([200, 200]);
-    expect(await statuses(server, '/t/user', 1, { 'X-User': 'bob' })).toEqual([429]);
+    expect(await statuses(server, '/t/user', 3, { 'X-User': 'alice' })).toEqual([200, 200, 429]);
+    expect(await statuses(server, '/t/user', 2, { 'X-User': 'bob' })).toEqual([200, 200]);
+  });
+
+  it('refuses to start with a per-user limit and no authentication phase', async () => {
+    await expect(boot({}, [])).rejects.toMatchObject({ code: 'RAMPART_AUTHENTICATION_MISSING' });
   });
 
   it('keys by API key, by route, by a combination and by a function', async () => {

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
-import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
+import { DiscoveryModule } from '@nestjs/core';
+import {
+  RAMPART_STORE,
+  RampartPart,
+  RampartPipeline,
+  RampartPipelineModule,
+  SecurityEvents,
+  type Store,
+} from '@rampart/core';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE } from './rate-limit.constants';
 import { LoginThrottle } from './login/login-throttle';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -17,8 +24,10 @@ import { createRateLimitStorage } from './storage/create-rate-limit-storage';
  * counters in memory or in core's Redis store (one atomic script per decision), the IETF
  * `RateLimit` headers, and a tested outage policy.
  *
- * Import it after the module that registers the authentication guard: Nest runs global guards in
- * the order their modules are imported, and the `user`/`apiKey` keys need the authenticated caller.
+ * Its guard runs in Rampart's pipeline, whatever the order of the imports: IP and route limits
+ * before authentication (bad credentials are limited too), user, API-key and function limits
+ * after it. A `user`/`apiKey` key without an authentication phase (AuthModule, or your own
+ * authenticator registered with `RampartPipeline`) fails the start-up: it would silently limit by IP.
  * @publicApi
  * @example
  * imports: [
@@ -27,8 +36,11 @@ import { createRateLimitStorage } from './storage/create-rate-limit-storage';
  *   RateLimitModule.forRoot({ defaultPolicy: { key: 'ip', tiers: DEFAULT_TIERS } }),
  * ]
  */
+/** Marks RateLimitModule as installed (once per application). */
+const RATE_LIMIT_PART = new RampartPart<true>('RateLimitModule');
+
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, RampartPipelineModule],
   providers: [
     {
       provide: RATE_LIMIT_OPTIONS,
@@ -41,7 +53,28 @@ import { createRateLimitStorage } from './storage/create-rate-limit-storage';
       useFactory: (options: ResolvedRateLimitOptions, store?: Store, events?: SecurityEvents) =>
         createRateLimitStorage(options, store, events),
     },
-    { provide: APP_GUARD, useClass: RateLimitGuard },
+    RateLimitGuard,
+    {
+      // Two phases of Rampart's pipeline, placed around authentication whatever the import order.
+      provide: Symbol('RATE_LIMIT_PIPELINE_STEPS'),
+      inject: [RampartPipeline, RateLimitGuard],
+      useFactory: (pipeline: RampartPipeline, guard: RateLimitGuard) => {
+        pipeline.install(RATE_LIMIT_PART, true);
+        pipeline.register({
+          phase: 'preAuthenticationLimits',
+          owner: 'RateLimitModule',
+          canActivate: (c) => guard.canActivatePreAuthentication(c),
+        });
+        pipeline.register({
+          phase: 'postAuthenticationLimits',
+          owner: 'RateLimitModule',
+          canActivate: (c) => guard.canActivatePostAuthentication(c),
+          onAuthenticationFailed: (c) => guard.onAuthenticationFailed(c),
+          requires: () => guard.requiredPhases(),
+        });
+        return true;
+      },
+    },
     LoginThrottle,
   ],
   exports: [RATE_LIMIT_OPTIONS, RATE_LIMIT_STORAGE, LoginThrottle],

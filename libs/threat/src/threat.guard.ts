@@ -1,8 +1,7 @@
-import { Injectable, Logger, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { getRequestContext, rawRequest, routeOf } from '@rampart/core';
+import { getRequestState, rawRequest, routeOf } from '@rampart/core';
 import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
-import { markRoute, middlewareInstalled } from './threat.middleware';
 import { THREAT_POLICY } from './threat.constants';
 import type { ThreatPolicyOptions } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
@@ -13,15 +12,12 @@ import type { ThreatMode } from './threat.options';
  * Inspects every routed request's input (path, query, selected headers, cookies, body) and
  * applies the route's mode: refuses it with 403 THREAT_DETECTED when the score reaches the
  * threshold in `block` or `ban` mode (and bans the client in `ban` mode), reports it otherwise.
- * The problem document never echoes the input. Installed globally by {@link ThreatModule}: import
- * that module before the auth module so that attacks are refused before anything else reads them.
+ * The problem document never echoes the input. {@link ThreatModule} runs it as the `threat` phase
+ * of Rampart's pipeline: first, so attacks are refused before anything else reads them.
  * @publicApi
  */
 @Injectable()
 export class ThreatGuard implements CanActivate {
-  private readonly logger = new Logger('ThreatGuard');
-  private warnedUnscreened = false;
-
   constructor(
     private readonly threat: ThreatService,
     private readonly reflector: Reflector,
@@ -31,12 +27,8 @@ export class ThreatGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<object & { body?: unknown }>();
     const raw = rawRequest(req);
-    const route = routeOf(req);
-    markRoute(raw, route);
-    if (!this.warnedUnscreened && !middlewareInstalled()) {
-      this.warnedUnscreened = true;
-      this.logger.warn('useThreatDetection(app) was not called: bans and behaviour signals are not enforced.');
-    }
+    const state = getRequestState(req);
+    const route = (state.route ??= routeOf(req));
     const policy = this.reflector.getAllAndOverride<ThreatPolicyOptions | undefined>(THREAT_POLICY, [
       context.getHandler(),
       context.getClass(),
@@ -48,7 +40,7 @@ export class ThreatGuard implements CanActivate {
       policy?.ignore,
     );
     if (result.findings.length === 0) return true;
-    const { clientIp, id } = getRequestContext(req);
+    const { clientIp, id } = state.context;
     if (!result.threat || mode === 'monitor') {
       this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
       return true;

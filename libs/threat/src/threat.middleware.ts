@@ -1,24 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { getRequestContext, InvalidOptionsError, useRawMiddleware } from '@rampart/core';
+import { getRequestState, InvalidOptionsError, pipelineOf, RampartPart, useRawMiddleware } from '@rampart/core';
 import { ThreatDetectedError } from '@rampart/errors';
 import type { IncomingMessage } from 'node:http';
 import type { BanRecord, ThreatService } from './threat.service';
+import type { RawMiddleware } from '@rampart/core';
 
-// Side tables rather than properties added to every request: adding properties to Node's request
-// objects after construction changes their shape and slows every later access to them.
-const routes = new WeakMap<IncomingMessage, string>();
-let installed = false;
-
-/** Called by the guard: the route template, counted for scanning instead of the concrete path. */
-export function markRoute(req: IncomingMessage, route: string): void {
-  routes.set(req, route);
-}
-
-/** Whether any application installed {@link useThreatDetection} (for a one-time warning). */
-export function middlewareInstalled(): boolean {
-  return installed;
-}
+/** Installed by ThreatModule: the application's ThreatService, for {@link useThreatDetection}. */
+export const THREAT_PART = new RampartPart<ThreatService>('ThreatModule');
 
 /** The path of an unmatched request, without the query, bounded: what a scanner probes. */
 function unmatchedEndpoint(req: IncomingMessage): string {
@@ -28,22 +16,11 @@ function unmatchedEndpoint(req: IncomingMessage): string {
 }
 
 /**
- * The ThreatService of each application, keyed by its HttpAdapterHost (which every Nest
- * application has), filled by ThreatModule: `app.get(ThreatService)` of a module that was not
- * imported ends the process (Nest's abortOnError) instead of throwing.
- */
-const servicesByApp = new WeakMap<HttpAdapterHost, ThreatService>();
-
-/** Called by ThreatModule's provider factory. */
-export function registerThreatService(host: HttpAdapterHost, service: ThreatService): void {
-  servicesByApp.set(host, service);
-}
-
-/**
  * Refuses banned clients before anything else reads their request (403 THREAT_DETECTED, on
  * every instance sharing the store) and records each response for the behaviour signals: rate,
  * distinct endpoints, errors. Runs for every request, 404s included, which is where scanners
- * show. Call it after `useRequestContext(app)` (it needs the client IP) and before `listen()`.
+ * show. It runs in the `threat` slot of the platform chain (after the request context and the
+ * security headers, whatever the call order); call it before `listen()`, or call `useRampart(app)`.
  *
  * The ban lookup is cached per client for `store.banCacheMs` (1 s) and waits for the store at
  * most `store.deadlineMs` (40 ms). When the store fails or is slow, requests are let through, the
@@ -56,16 +33,20 @@ export function registerThreatService(host: HttpAdapterHost, service: ThreatServ
  * useThreatDetection(app);
  */
 export function useThreatDetection(app: INestApplication): void {
-  const threat = servicesByApp.get(app.get(HttpAdapterHost));
+  const threat = pipelineOf(app)?.part(THREAT_PART);
   if (!threat) {
     throw new InvalidOptionsError(
       'THREAT_INVALID_OPTIONS',
       'useThreatDetection(app) needs ThreatModule.forRoot() among the imports of the application module.',
     );
   }
-  installed = true;
-  useRawMiddleware(app, (req, res, next) => {
-    const client = getRequestContext(req).clientIp;
+  useRawMiddleware(app, threatMiddleware(threat), 'threat');
+}
+
+function threatMiddleware(threat: ThreatService): RawMiddleware {
+  return (req, res, next) => {
+    const state = getRequestState(req);
+    const client = state.context.clientIp;
     if (threat.isTrusted(client)) return next();
     const proceed = (ban: BanRecord | undefined): void => {
       if (ban && !threat.isBanExempt(req.url)) {
@@ -82,7 +63,8 @@ export function useThreatDetection(app: INestApplication): void {
         );
       }
       res.once('finish', () => {
-        threat.observeInBackground(client, routes.get(req) ?? unmatchedEndpoint(req), res.statusCode);
+        // The route template (set by the pipeline guard) counts for scanning, not the concrete path.
+        threat.observeInBackground(client, state.route ?? unmatchedEndpoint(req), res.statusCode);
       });
       next();
     };
@@ -90,5 +72,5 @@ export function useThreatDetection(app: INestApplication): void {
     // Cached answers are applied synchronously: no promise hop on most requests.
     if (ban instanceof Promise) void ban.then(proceed);
     else proceed(ban);
-  });
+  };
 }

@@ -1,20 +1,12 @@
 import { Inject, Module, type OnModuleInit, type Type } from '@nestjs/common';
-import {
-  APP_INTERCEPTOR,
-  APP_PIPE,
-  DiscoveryModule,
-  DiscoveryService,
-  HttpAdapterHost,
-  MetadataScanner,
-  Reflector,
-} from '@nestjs/core';
-import { InvalidOptionsError } from '@rampart/core';
+import { APP_INTERCEPTOR, APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { InvalidOptionsError, RampartPipeline, RampartPipelineModule } from '@rampart/core';
 import { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
 import { SecureValidationPipe } from './pipes/secure-validation.pipe';
 import { RAMPART_VALIDATION_OPTIONS, REQUEST_LIMITS_METADATA } from './validation.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './validation.module-definition';
 import {
-  registerAppOptions,
+  VALIDATION_PART,
   resolveValidationOptions,
   type ResolvedValidationOptions,
   type RouteLimits,
@@ -34,14 +26,14 @@ const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
  * ValidationModule.forRoot({ maxBodyBytes: 100 * 1024, timeoutMs: 10_000 })
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, RampartPipelineModule],
   providers: [
     {
       provide: RAMPART_VALIDATION_OPTIONS,
-      inject: [MODULE_OPTIONS_TOKEN, HttpAdapterHost],
-      useFactory: (raw: ValidationModuleOptions, host: HttpAdapterHost) => {
+      inject: [MODULE_OPTIONS_TOKEN, RampartPipeline],
+      useFactory: (raw: ValidationModuleOptions, pipeline: RampartPipeline) => {
         const options = resolveValidationOptions(raw);
-        registerAppOptions(host, options);
+        pipeline.install(VALIDATION_PART, options);
         return options;
       },
     },

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@rampart/core';
+import { InvalidOptionsError, RampartPart } from '@rampart/core';
 
 /**
  * Limits that can be set for the whole application and tightened for one route with
@@ -113,17 +113,5 @@ export function resolveValidationOptions(raw: ValidationModuleOptions = {}): Res
   });
 }
 
-/**
- * The module's options by application, for `useRequestLimits(app)`. Keyed by the app's
- * HttpAdapterHost, which every Nest application has: `app.get()` of a token that is missing
- * would end the process (Nest's abortOnError), so a missing module is detected without it.
- */
-const appOptions = new WeakMap<object, ResolvedValidationOptions>();
-
-export function registerAppOptions(host: object, options: ResolvedValidationOptions): void {
-  appOptions.set(host, options);
-}
-
-export function appOptionsOf(host: object): ResolvedValidationOptions | undefined {
-  return appOptions.get(host);
-}
+/** Installed by ValidationModule: its resolved options, for `useRequestLimits(app)`. */
+export const VALIDATION_PART = new RampartPart<ResolvedValidationOptions>('ValidationModule');

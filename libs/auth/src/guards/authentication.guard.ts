@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { SecurityEvents, getRequestContext, principalOf, routeOf, type SecurityPrincipal } from '@rampart/core';
+import {
+  SecurityEvents,
+  getRequestContext,
+  getRequestState,
+  principalOf,
+  routeOf,
+  type SecurityPrincipal,
+} from '@rampart/core';
 import { ServiceUnavailableError } from '@rampart/errors';
 import { ApiKeyService, ApiKeyVerificationError } from '../api-keys/api-key.service';
 import { AUTH_MODE_KEY, IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS } from '../auth.constants';
@@ -27,7 +34,8 @@ const SCHEMES: Readonly<Record<AuthMode, readonly Scheme[]>> = {
 
 /**
  * The global authentication guard, secure by default: a route without `@Public()` needs the
- * credentials of its `@Auth()` mode (default: a JWT). It sets `request.user` and `request.apiKey`.
+ * credentials of its `@Auth()` mode (default: a JWT). It sets `request.user` and `request.apiKey`,
+ * and the same identities in core's request state (`getRequestState(req).user` / `.apiKey`).
  * Failures are 401 problem+json with an RFC 6750 challenge; the reason goes to the security event.
  * @publicApi
  */
@@ -55,6 +63,9 @@ export class AuthenticationGuard implements CanActivate {
     // Never trust a value something else put there: only this guard sets the identity.
     delete req.user;
     delete req.apiKey;
+    const state = getRequestState(req);
+    state.user = undefined;
+    state.apiKey = undefined;
 
     const token = this.readBearer(req, mode, schemes);
     const key = this.readApiKey(req);
@@ -79,6 +90,9 @@ export class AuthenticationGuard implements CanActivate {
         throw this.unavailable(error, 'api_key_storage_unavailable');
       }
     }
+    // The typed request state is what the later phases (per-user limits) read.
+    state.user = req.user;
+    state.apiKey = req.apiKey;
     if (this.options.emitSuccessEvents) this.emitSuccess(req, mode);
     return true;
   }

@@ -1,10 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import { useRawMiddleware } from '@rampart/core';
+import { getRequestState, pipelineOf, useRawMiddleware } from '@rampart/core';
 import { PayloadTooLargeError, SecurityError, UnsupportedMediaTypeError } from '@rampart/errors';
 import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
 import {
-  appOptionsOf,
+  VALIDATION_PART,
   DEFAULT_VALIDATION_OPTIONS,
   resolveValidationOptions,
   type ResolvedValidationOptions,
@@ -15,8 +14,6 @@ import { countQueryParams, parseQueryString, queryOf } from './query-string';
 import { applyServerLimits } from './server-limits';
 
 type BodyKind = 'json' | 'form';
-const BODY_BYTES = Symbol('rampart.bodyBytes');
-type WithBodyBytes = IncomingMessage & { [BODY_BYTES]?: number };
 
 interface ExpressLike {
   set(setting: string, value: unknown): unknown;
@@ -50,7 +47,7 @@ export function hasBody(headers: IncomingHttpHeaders): boolean {
 
 /** Bytes of the body the parser read, or the declared length. */
 export function bodyBytesOf(req: IncomingMessage): number {
-  return (req as WithBodyBytes)[BODY_BYTES] ?? (Number(req.headers['content-length']) || 0);
+  return getRequestState(req).bodyBytes ?? (Number(req.headers['content-length']) || 0);
 }
 
 function bodyKind(mediaType: string): BodyKind | undefined {
@@ -74,7 +71,7 @@ function parseBody(kind: BodyKind, text: string, options: ResolvedValidationOpti
 function optionsOf(app: INestApplication, overrides: ValidationModuleOptions | undefined): ResolvedValidationOptions {
   if (overrides) return resolveValidationOptions(overrides);
   // Without ValidationModule, the defaults still hold.
-  return appOptionsOf(app.get(HttpAdapterHost)) ?? DEFAULT_VALIDATION_OPTIONS;
+  return pipelineOf(app)?.part(VALIDATION_PART) ?? DEFAULT_VALIDATION_OPTIONS;
 }
 
 /**
@@ -84,8 +81,10 @@ function optionsOf(app: INestApplication, overrides: ValidationModuleOptions | u
  * body is cut off at the cap), compressed bodies and media types outside the allowlist (415),
  * then a prototype-poisoning-safe JSON parser held to the depth, key, array and string limits,
  * and a flat query-string parser. Also sets Node's header size and slow-loris timeouts.
- * Options come from `ValidationModule.forRoot()` unless given here. Call it after
- * `useRequestContext(app)`, before `listen()`.
+ * Options come from `ValidationModule.forRoot()` unless given here. The limits run in the `limits`
+ * slot of the platform chain (after the request context, security headers and threat, whatever
+ * the call order, so a 413 carries the request id and the headers); call it before `listen()`,
+ * or call `useRampart(app)`.
  * @publicApi
  * @example
  * useRequestContext(app);
@@ -96,49 +95,55 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
   const mediaTypes = new Set(options.mediaTypes);
   applyServerLimits(app.getHttpServer() as Server, options);
 
-  useRawMiddleware(app, (req, _res, next) => {
-    const url = req.url ?? '/';
-    if (url.length > options.maxUrlLength) {
-      return next(
-        new SecurityError('URI_TOO_LONG', 414, `The request URI is longer than ${options.maxUrlLength} bytes.`, {
-          reason: 'uri_too_long',
-        }),
-      );
-    }
-    if (req.rawHeaders.length / 2 > options.maxHeaderCount) {
-      return next(
-        new SecurityError('HEADERS_TOO_LARGE', 431, `The request has more than ${options.maxHeaderCount} headers.`, {
-          reason: 'too_many_headers',
-        }),
-      );
-    }
-    if (countQueryParams(queryOf(url)) > options.maxQueryParams) {
-      return next(
-        refuse('too_many_query_params', `The query string has more than ${options.maxQueryParams} parameters.`),
-      );
-    }
-    if (!hasBody(req.headers)) return next();
-    if (Number(req.headers['content-length']) > options.maxBodyBytes) {
-      return next(
-        new PayloadTooLargeError(`The request body is larger than ${options.maxBodyBytes} bytes.`, {
-          reason: 'body_too_large',
-        }),
-      );
-    }
-    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') {
-      // A compressed body is a zip bomb's way in, and the platforms disagree on inflating it.
-      return next(new UnsupportedMediaTypeError('Send the request body uncompressed.', { reason: 'content_encoding' }));
-    }
-    if (!mediaTypes.has(mediaTypeOf(req.headers))) {
-      return next(
-        new UnsupportedMediaTypeError(`Send the body as one of: ${[...mediaTypes].join(', ')}.`, {
-          reason: 'media_type',
-        }),
-      );
-    }
-    next();
-  });
+  useRawMiddleware(
+    app,
+    (req, _res, next) => {
+      const url = req.url ?? '/';
+      if (url.length > options.maxUrlLength) {
+        return next(
+          new SecurityError('URI_TOO_LONG', 414, `The request URI is longer than ${options.maxUrlLength} bytes.`, {
+            reason: 'uri_too_long',
+          }),
+        );
+      }
+      if (req.rawHeaders.length / 2 > options.maxHeaderCount) {
+        return next(
+          new SecurityError('HEADERS_TOO_LARGE', 431, `The request has more than ${options.maxHeaderCount} headers.`, {
+            reason: 'too_many_headers',
+          }),
+        );
+      }
+      if (countQueryParams(queryOf(url)) > options.maxQueryParams) {
+        return next(
+          refuse('too_many_query_params', `The query string has more than ${options.maxQueryParams} parameters.`),
+        );
+      }
+      if (!hasBody(req.headers)) return next();
+      if (Number(req.headers['content-length']) > options.maxBodyBytes) {
+        return next(
+          new PayloadTooLargeError(`The request body is larger than ${options.maxBodyBytes} bytes.`, {
+            reason: 'body_too_large',
+          }),
+        );
+      }
+      const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        // A compressed body is a zip bomb's way in, and the platforms disagree on inflating it.
+        return next(
+          new UnsupportedMediaTypeError('Send the request body uncompressed.', { reason: 'content_encoding' }),
+        );
+      }
+      if (!mediaTypes.has(mediaTypeOf(req.headers))) {
+        return next(
+          new UnsupportedMediaTypeError(`Send the body as one of: ${[...mediaTypes].join(', ')}.`, {
+            reason: 'media_type',
+          }),
+        );
+      }
+      next();
+    },
+    'limits',
+  );
 
   const parsed = [...mediaTypes].filter((type) => bodyKind(type) !== undefined);
   const parserApp = app as unknown as BodyParserApp;
@@ -152,8 +157,8 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
       parserApp.useBodyParser(
         type,
         { bodyLimit: options.maxBodyBytes },
-        (req: { raw: WithBodyBytes }, body: Buffer, done: (error: unknown, value?: unknown) => void) => {
-          req.raw[BODY_BYTES] = body.length;
+        (req: { raw: IncomingMessage }, body: Buffer, done: (error: unknown, value?: unknown) => void) => {
+          getRequestState(req.raw).bodyBytes = body.length;
           try {
             done(null, parseBody(bodyKind(type) ?? 'json', body.toString('utf8'), options));
           } catch (error) {
@@ -175,7 +180,7 @@ export function useRequestLimits(app: INestApplication, overrides?: ValidationMo
   express.use((req, _res, next) => {
     const kind = bodyKind(mediaTypeOf(req.headers));
     if (kind === undefined || typeof req.body !== 'string' || !parsed.includes(mediaTypeOf(req.headers))) return next();
-    (req as WithBodyBytes)[BODY_BYTES] = Buffer.byteLength(req.body);
+    getRequestState(req).bodyBytes = Buffer.byteLength(req.body);
     try {
       req.body = parseBody(kind, req.body, options);
     } catch (error) {
