@@ -1,3 +1,4 @@
+import { SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type LocalServer } from '../../../test/utils/outbound-servers';
 import { OutboundClient } from './outbound.client';
@@ -97,6 +98,26 @@ describe('OutboundClient: the SSRF deny list', () => {
     const last = client({ allowedHosts: ['partner.test'], resolver: answers('127.0.0.1', '93.184.216.34') });
     await expect(first.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
     await expect(last.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
+  });
+
+  it('reports each refusal as an outbound.refused security event', async () => {
+    const events = new SecurityEvents();
+    events.setLogging(false);
+    const seen: SecurityEvent[] = [];
+    events.subscribe((event) => seen.push(event), ['outbound.refused']);
+    const reporting = client({ allowedHosts: ['partner.test'], resolver: answers('169.254.169.254'), events });
+    await expect(reporting.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
+    await expect(reporting.request('https://evil.test/')).rejects.toBeInstanceOf(OutboundHostNotAllowedError);
+    expect(seen).toMatchObject([
+      {
+        type: 'outbound.refused',
+        severity: 'high',
+        outcome: 'failure',
+        reason: 'outbound_address_denied',
+        details: { client: 'client', host: 'partner.test', address: '169.254.169.254' },
+      },
+      { severity: 'medium', reason: 'outbound_host_not_allowed', details: { host: 'evil.test', redirect: false } },
+    ]);
   });
 
   it('keeps the deny list for addresses outside allowPrivateNetworks', async () => {
