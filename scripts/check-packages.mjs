@@ -103,6 +103,7 @@ try {
     'class-transformer',
     '@nestjs/throttler',
     'zod@4',
+    '@nestjs/terminus',
   ];
   const consumers = [
     {
