@@ -24,7 +24,7 @@ const json = (file, value) => writeFileSync(file, JSON.stringify(value, null, 2)
 /** What a tarball may hold besides its built code. */
 const REQUIRED_FILES = ['package.json', 'README.md', 'LICENSE'];
 const ALLOWED =
-  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|dist\/.+\.(js|d\.ts|js\.map|json))$/;
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|grafana\/.+\.json|prometheus\/.+\.ya?ml|dist\/.+\.(js|d\.ts|js\.map|json))$/;
 
 try {
   const libs = readdirSync(join(root, 'libs')).map((dir) =>

@@ -6,6 +6,7 @@
 #   scripts/redis-cluster.sh stop
 #   scripts/redis-cluster.sh status   # exit 0 when cluster_state:ok
 #   scripts/redis-cluster.sh nodes    # prints the start-up node list (REDIS_CLUSTER_NODES)
+#   scripts/redis-cluster.sh node P   # restarts the node on port P (after a failover test killed it)
 #
 # Environment (all optional):
 #   REDIS_CLUSTER_PORT     first port; nodes use PORT..PORT+5 and bus ports BUS..BUS+5  (7100)
@@ -51,6 +52,15 @@ stop() {
   rm -rf "$DIR"
 }
 
+# Starts (or restarts) the node on port $1 with its saved cluster configuration: it rejoins the
+# cluster, as a replica when its replica was promoted meanwhile.
+start_node() {
+  local p="$1"
+  redis-server --port "$p" --cluster-port $((BUS + p - PORT)) --bind 127.0.0.1 --daemonize yes \
+    --cluster-enabled yes --cluster-config-file "$DIR/$p.conf" --cluster-node-timeout "$NODE_TIMEOUT" \
+    --dir "$DIR" --pidfile "$DIR/$p.pid" --logfile "$DIR/$p.log" --save "" --appendonly no
+}
+
 start() {
   if healthy; then
     echo "Redis Cluster already up on 127.0.0.1:$PORT-$((PORT + 5))"
@@ -62,13 +72,8 @@ start() {
   }
   stop
   mkdir -p "$DIR"
-  local i=0 p
-  for p in $PORTS; do
-    redis-server --port "$p" --cluster-port $((BUS + i)) --bind 127.0.0.1 --daemonize yes \
-      --cluster-enabled yes --cluster-config-file "$DIR/$p.conf" --cluster-node-timeout "$NODE_TIMEOUT" \
-      --dir "$DIR" --pidfile "$DIR/$p.pid" --logfile "$DIR/$p.log" --save "" --appendonly no
-    i=$((i + 1))
-  done
+  local p
+  for p in $PORTS; do start_node "$p"; done
   for p in $PORTS; do
     for _ in $(seq 1 100); do redis-cli -h 127.0.0.1 -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
   done
@@ -94,8 +99,9 @@ case "${1:-start}" in
   stop) stop ;;
   status) healthy ;;
   nodes) nodes ;;
+  node) start_node "$2" ;;
   *)
-    echo "usage: $0 start|stop|status|nodes" >&2
+    echo "usage: $0 start|stop|status|nodes|node PORT" >&2
     exit 2
     ;;
 esac

@@ -16,6 +16,11 @@ const PRESET: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
   'x-xss-protection': '0',
+  'cross-origin-opener-policy': 'same-origin',
+  'x-dns-prefetch-control': 'off',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-download-options': 'noopen',
+  'origin-agent-cluster': '?1',
 };
 
 @Controller('test/headers')

@@ -86,7 +86,10 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
   let port: number;
   let admin: Record<string, string>;
   beforeAll(async () => {
-    t = await startApp(platform, {}, [ProbeController, SlowController]);
+    // This suite sends hostile input on purpose (script tags, operator injection, prototype
+    // pollution) to see what validation answers: threat detection only watches, whatever THREAT_MODE
+    // the other suites run with (test/threat-agreement.e2e-spec.ts covers block and ban).
+    t = await startApp(platform, { threat: { mode: 'monitor' } }, [ProbeController, SlowController]);
     await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
     port = (t.server.address() as AddressInfo).port;
     admin = await bearer(t.app, 'u-admin');

@@ -132,7 +132,11 @@ function expectRefused(instance: Instance, response: request.Response, status: n
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(response.body.status).toBe(status);
   const event = instance.events.at(-1);
-  expect(event).toMatchObject({ type: 'webhook.rejected', reason: `webhook_${reason}` });
+  expect(event).toMatchObject({
+    type: 'webhook.rejected',
+    reason: `webhook_${reason}`,
+    details: { status, endpoint: expect.any(String) as unknown, scheme: expect.any(String) as unknown },
+  });
   expect(instance.events.some((e) => e.type === 'auth.failure')).toBe(false);
 }
 

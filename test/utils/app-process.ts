@@ -26,9 +26,10 @@ export function startAppProcess(
   platform: Platform,
   redisUrl: string,
   options: RateLimitModuleOptions,
+  storeOptions: Pick<RedisStoreOptions, 'waitForReplicas'> = {},
 ): Promise<AppProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, [platform, redisUrl, JSON.stringify(options)], {
+    const child = fork(__filename, [platform, redisUrl, JSON.stringify(options), JSON.stringify(storeOptions)], {
       execArgv: ['-r', '@swc-node/register'],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -59,7 +60,7 @@ function redisTarget(target: string): RedisStoreOptions {
 
 @Module({})
 class InstanceModule {
-  static forRoot(redisUrl: string, options: RateLimitModuleOptions): DynamicModule {
+  static forRoot(redisUrl: string, options: RateLimitModuleOptions, storeOptions: RedisStoreOptions): DynamicModule {
     return {
       module: InstanceModule,
       imports: [
@@ -67,7 +68,7 @@ class InstanceModule {
         // command timeout here (500 ms): the reply is in the socket but the timer fires first. The
         // rate limiter detects a hung Redis by itself (no answers for deadline + 50 ms).
         RampartCoreModule.forRoot({
-          store: { type: 'redis', ...redisTarget(redisUrl), commandTimeoutMs: 5_000 },
+          store: { type: 'redis', ...redisTarget(redisUrl), commandTimeoutMs: 5_000, ...storeOptions },
           logEvents: false,
         }),
         ErrorsModule.forRoot({}),
@@ -79,8 +80,17 @@ class InstanceModule {
 }
 
 async function main(): Promise<void> {
-  const [platform, redisUrl, options] = process.argv.slice(2) as [Platform, string, string];
-  const module = InstanceModule.forRoot(redisUrl, JSON.parse(options) as RateLimitModuleOptions);
+  const [platform, redisUrl, options, storeOptions = '{}'] = process.argv.slice(2) as [
+    Platform,
+    string,
+    string,
+    string?,
+  ];
+  const module = InstanceModule.forRoot(
+    redisUrl,
+    JSON.parse(options) as RateLimitModuleOptions,
+    JSON.parse(storeOptions) as RedisStoreOptions,
+  );
   const app =
     platform === 'fastify'
       ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] })

@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { RampartModule } from '@rampart/nest';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
+import { AuditAdminController, MetricsController, sampleAuditModule } from './audit/sample-audit';
 import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
 import { sampleAuthOptions } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
@@ -52,6 +53,8 @@ export class AppModule {
           httpsRedirect: { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) },
           cors: { origins: config.corsOrigins },
         }),
+        // It listens to every lib's security events.
+        sampleAuditModule(config),
         NotesModule,
         UsersModule,
         AdminModule,
@@ -61,7 +64,7 @@ export class AppModule {
         SampleOAuthModule.forRoot(config),
         SampleWebhooksModule.forRoot(config),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, AuditAdminController, MetricsController],
     };
   }
 }

@@ -21,6 +21,7 @@ export type SecurityEventType =
   | 'api_key.rotated'
   | 'api_key.revoked'
   | 'webhook.rejected'
+  | 'outbound.refused'
   | 'request.error';
 
 /** Every event type, in a stable order (for metrics, schemas and option checks). */
@@ -43,6 +44,7 @@ export const SECURITY_EVENT_TYPES: readonly SecurityEventType[] = Object.freeze(
   'api_key.rotated',
   'api_key.revoked',
   'webhook.rejected',
+  'outbound.refused',
   'request.error',
 ] as const);
 
@@ -110,6 +112,7 @@ const FAILURES: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([
   'validation.failed',
   'token.reuse_detected',
   'webhook.rejected',
+  'outbound.refused',
   'request.error',
 ]);
 const UNKNOWN: ReadonlySet<SecurityEventType> = new Set<SecurityEventType>([

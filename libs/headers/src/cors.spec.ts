@@ -1,3 +1,7 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { strictCors } from './cors';
 
@@ -22,5 +26,33 @@ describe('strictCors', () => {
     expect(decide('https://app.example.com.evil.net')).toBe(false);
     expect(decide('http://app.example.com')).toBe(false);
     expect(decide(undefined)).toBe(false);
+  });
+});
+
+describe('strictCors on both platforms', () => {
+  // Typed as each platform's application, as users declare them: `enableCors(strictCors(…))`
+  // must type-check on both (it did not on NestFastifyApplication, TS2345), and answer preflights.
+  it.each(['express', 'fastify'] as const)('type-checks and answers a preflight on %s', async (platform) => {
+    const moduleRef = await Test.createTestingModule({}).compile();
+    const app =
+      platform === 'fastify'
+        ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
+        : moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    app.enableCors(strictCors({ origins: ['https://app.example.com'] }));
+    await app.init();
+    if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    try {
+      const preflight = (origin: string) =>
+        request(app.getHttpServer())
+          .options('/anything')
+          .set('Origin', origin)
+          .set('Access-Control-Request-Method', 'POST');
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      const refused = await preflight('https://app.example.com.evil.net');
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
   });
 });

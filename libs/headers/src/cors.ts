@@ -3,7 +3,7 @@
  * and on Fastify (`@fastify/cors`) alike.
  */
 export interface CorsOptions {
-  origin: (origin: string | undefined, callback: (error: Error | null, allow?: boolean) => void) => void;
+  origin: (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void) => void;
   credentials: boolean;
   methods: string[];
   allowedHeaders: string[];

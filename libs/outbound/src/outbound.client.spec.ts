@@ -1,3 +1,4 @@
+import { SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type LocalServer } from '../../../test/utils/outbound-servers';
 import { OutboundClient } from './outbound.client';
@@ -99,6 +100,26 @@ describe('OutboundClient: the SSRF deny list', () => {
     await expect(last.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
   });
 
+  it('reports each refusal as an outbound.refused security event', async () => {
+    const events = new SecurityEvents();
+    events.setLogging(false);
+    const seen: SecurityEvent[] = [];
+    events.subscribe((event) => seen.push(event), ['outbound.refused']);
+    const reporting = client({ allowedHosts: ['partner.test'], resolver: answers('169.254.169.254'), events });
+    await expect(reporting.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
+    await expect(reporting.request('https://evil.test/')).rejects.toBeInstanceOf(OutboundHostNotAllowedError);
+    expect(seen).toMatchObject([
+      {
+        type: 'outbound.refused',
+        severity: 'high',
+        outcome: 'failure',
+        reason: 'outbound_address_denied',
+        details: { client: 'client', host: 'partner.test', address: '169.254.169.254' },
+      },
+      { severity: 'medium', reason: 'outbound_host_not_allowed', details: { host: 'evil.test', redirect: false } },
+    ]);
+  });
+
   it('keeps the deny list for addresses outside allowPrivateNetworks', async () => {
     const escaped = client({ allowedHosts: ['partner.test'], ...LOOPBACK_PARTNER, resolver: answers('10.0.0.1') });
     await expect(escaped.request('https://partner.test/')).rejects.toBeInstanceOf(OutboundAddressDeniedError);
@@ -161,7 +182,13 @@ describe('OutboundClient: allowlist, schemes and redirects', () => {
       const [, action, target] = /^\/(\w+)(?:\?to=(.*))?$/.exec(req.url ?? '') ?? [];
       if (action === 'redirect') res.writeHead(302, { location: decodeURIComponent(target ?? '') }).end();
       else if (action === 'loop') res.writeHead(301, { location: '/loop' }).end();
-      else res.end(`ok ${req.method}`);
+      else if (action === 'seeOther') res.writeHead(303, { location: '/echo' }).end();
+      else if (action === 'temporary') res.writeHead(307, { location: '/echo' }).end();
+      else {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => res.end(body === '' ? `ok ${req.method}` : `ok ${req.method} ${body}`));
+      }
     });
     client = new OutboundClient({
       allowedHosts: [
@@ -218,6 +245,12 @@ describe('OutboundClient: allowlist, schemes and redirects', () => {
     expect(response.url).toBe(at('api.partner.test', '/landing'));
     expect(hits[0]).toMatch(/Bearer partner-key$/);
     expect(hits[1]).toMatch(/ -$/);
+  });
+
+  it('turns a 303 into a GET without the body, and resends method and body on a 307', async () => {
+    const post = { method: 'POST', body: '{"order":1}', headers: { 'content-type': 'application/json' } } as const;
+    expect((await client.request(at('partner.test', '/seeOther'), post)).text()).toBe('ok GET');
+    expect((await client.request(at('partner.test', '/temporary'), post)).text()).toBe('ok POST {"order":1}');
   });
 
   it('limits the number of redirects', async () => {

@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
+import type { SecuritySeverity } from '@rampart/core';
 import sjson from 'secure-json-parse';
 import { Agent, request, type Dispatcher } from 'undici';
 import { AddressPolicy } from './address-policy';
 import {
+  OutboundAddressDeniedError,
   OutboundConnectionError,
   OutboundError,
   OutboundHostNotAllowedError,
@@ -13,6 +15,7 @@ import {
   OutboundTimeoutError,
   OutboundTooManyRedirectsError,
   OutboundUpstreamStatusError,
+  type OutboundErrorCode,
 } from './outbound.errors';
 import {
   canonicalHost,
@@ -61,6 +64,12 @@ export interface OutboundResponse {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const REFUSALS: Partial<Record<OutboundErrorCode, SecuritySeverity>> = {
+  OUTBOUND_ADDRESS_DENIED: 'high',
+  OUTBOUND_CERTIFICATE_PIN_MISMATCH: 'high',
+  OUTBOUND_HOST_NOT_ALLOWED: 'medium',
+  OUTBOUND_SCHEME_NOT_ALLOWED: 'medium',
+};
 const REDIRECT_BODY_BYTES = 16 * 1024;
 /** Headers kept when a redirect leaves the origin: anything else may carry a credential. */
 const CROSS_ORIGIN_SAFE = new Set(['accept', 'accept-language', 'user-agent']);
@@ -85,7 +94,10 @@ export class OutboundClient {
   private readonly agent: Agent;
 
   /** @throws InvalidOptionsError `OUTBOUND_INVALID_OPTIONS` when the options are wrong. */
-  constructor(options: OutboundClientOptions, name = 'client') {
+  constructor(
+    options: OutboundClientOptions,
+    private readonly name = 'client',
+  ) {
     this.options = resolveOutboundClientOptions(options, name);
     if (this.options.privateNetworks.length > 0) {
       new Logger('OutboundClient').warn(
@@ -146,7 +158,9 @@ export class OutboundClient {
         };
       }
     } catch (error) {
-      throw this.translate(error, target.hostname, deadline, init.signal);
+      const translated = this.translate(error, target.hostname, deadline, init.signal);
+      if (translated instanceof OutboundError) this.report(translated);
+      throw translated;
     }
   }
 
@@ -210,6 +224,20 @@ export class OutboundClient {
       }
     }
     return best;
+  }
+
+  /** Policy refusals are security events: an SSRF attempt (or a misconfiguration) to look at. */
+  private report(error: OutboundError): void {
+    const severity = REFUSALS[error.outboundCode];
+    const events = this.options.events;
+    if (severity === undefined || !events?.wants('outbound.refused')) return;
+    const { host, address, redirect } = error as Partial<OutboundAddressDeniedError & OutboundHostNotAllowedError>;
+    events.emit({
+      type: 'outbound.refused',
+      severity,
+      reason: error.reason,
+      details: { client: this.name, host, address, redirect },
+    });
   }
 
   private translate(error: unknown, host: string, deadline: AbortSignal, callerSignal?: AbortSignal): unknown {

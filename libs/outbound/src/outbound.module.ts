@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { InvalidOptionsError } from '@rampart/core';
+import { InvalidOptionsError, SecurityEvents } from '@rampart/core';
 import { OutboundClient } from './outbound.client';
 import { OutboundClients } from './outbound-clients';
 import { OutboundSecrets } from './outbound-secrets';
@@ -38,11 +38,14 @@ function resolveOutboundOptions(raw: OutboundModuleOptions): Readonly<OutboundMo
     },
     {
       provide: OutboundClients,
-      inject: [OUTBOUND_OPTIONS],
-      useFactory: (options: OutboundModuleOptions) =>
+      inject: [OUTBOUND_OPTIONS, { token: SecurityEvents, optional: true }],
+      useFactory: (options: OutboundModuleOptions, events?: SecurityEvents) =>
         new OutboundClients(
           new Map(
-            Object.entries(options.clients ?? {}).map(([name, client]) => [name, new OutboundClient(client, name)]),
+            Object.entries(options.clients ?? {}).map(([name, client]) => [
+              name,
+              new OutboundClient({ events, ...client }, name),
+            ]),
           ),
         ),
     },

@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '@rampart/core';
+import { InvalidOptionsError, type SecurityEvents } from '@rampart/core';
 import ipaddr from 'ipaddr.js';
 
 /** One answer of a DNS lookup. @publicApi */
@@ -69,6 +69,11 @@ export interface OutboundClientOptions {
   resolver?: OutboundResolver;
   /** Extra trusted certificate authorities (PEM), e.g. a partner's private CA. Node's roots stay trusted. */
   ca?: string | readonly string[];
+  /**
+   * Where `outbound.refused` security events go (a refused address, host, scheme or pin: an SSRF
+   * attempt or a misconfiguration). `OutboundModule` passes core's `SecurityEvents` when present.
+   */
+  events?: SecurityEvents;
 }
 
 /** A secret read from the environment. @publicApi */
@@ -119,6 +124,7 @@ export interface ResolvedOutboundClientOptions {
   readonly maxRedirects: number;
   readonly resolver: OutboundResolver | undefined;
   readonly ca: readonly string[] | undefined;
+  readonly events: SecurityEvents | undefined;
 }
 
 const DEFAULTS = {
@@ -137,6 +143,7 @@ const KNOWN_CLIENT_OPTIONS = new Set<string>([
   'headers',
   'resolver',
   'ca',
+  'events',
   ...Object.keys(DEFAULTS),
 ]);
 
@@ -223,5 +230,6 @@ export function resolveOutboundClientOptions(
     maxRedirects: positiveInteger(`${name}.maxRedirects`, raw.maxRedirects, DEFAULTS.maxRedirects, 0),
     resolver: raw.resolver,
     ca: ca && Object.freeze(ca),
+    events: raw.events,
   });
 }

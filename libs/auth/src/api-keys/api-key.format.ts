@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '@rampart/core';
+import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Key layout: `<prefix>_<id>_<secret>`, e.g. `rk_3f9c0a1b2c3d4e5f_<43 chars>`.
@@ -48,7 +49,5 @@ export function hashApiKey(key: string): string {
 
 /** Constant-time comparison of two stored-form hashes (both SHA-256, so of equal length). */
 export function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'base64url');
-  const right = Buffer.from(b, 'base64url');
-  return left.length === right.length && timingSafeEqual(left, right);
+  return constantTimeEqual(Buffer.from(a, 'base64url'), Buffer.from(b, 'base64url'));
 }

@@ -28,6 +28,17 @@ export interface RedisStoreOptions {
    * @default 5000
    */
   connectTimeoutMs?: number;
+  /**
+   * Makes each script run (rate-limit decisions, one-time codes, token rotation, threat counters)
+   * wait until `replicas` replicas have acknowledged it (Redis `WAIT`, sent in the same round trip),
+   * and fail when they have not within `timeoutMs`: each lib's outage policy then applies.
+   * Replication is asynchronous, so without it a primary that crashes can take its last writes with
+   * it and the promoted replica admits them again (libs/rate-limit/README.md "Failover" has the
+   * measured bound). Costs one replication round trip per run, and `timeoutMs` when a replica is
+   * down; keep `timeoutMs` below the rate limiter's `deadlineMs`. Pair it with `failClosed`.
+   * @default undefined (no wait)
+   */
+  waitForReplicas?: { replicas: number; timeoutMs: number };
 }
 
 /**
@@ -58,11 +69,18 @@ export class RedisStore implements Store {
     private readonly client: Redis | Cluster,
     private readonly ownsClient: boolean,
     private readonly prefix = 'rampart:',
-  ) {}
+    private readonly waitForReplicas?: RedisStoreOptions['waitForReplicas'],
+  ) {
+    if (waitForReplicas) {
+      const { replicas, timeoutMs } = waitForReplicas;
+      if (!Number.isSafeInteger(replicas) || replicas < 1 || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1)
+        throw new RangeError('waitForReplicas needs whole numbers: replicas ≥ 1 and timeoutMs ≥ 1.');
+    }
+  }
 
   /** Creates a store from options, connecting its own client unless one is given. */
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
-    if (options.client) return new RedisStore(options.client, false, options.keyPrefix);
+    if (options.client) return new RedisStore(options.client, false, options.keyPrefix, options.waitForReplicas);
     const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
       'ioredis',
       'Redis storage (store: { type: "redis" })',
@@ -70,13 +88,18 @@ export class RedisStore implements Store {
     const clientOptions = failFastRedisOptions(options);
     const client = options.cluster
       ? new ClusterClient(options.cluster.nodes, {
+          // ioredis learns of a failover only from an error it recognises; a hung primary answers
+          // nothing, and requests would time out against it after its replica was promoted.
+          // Re-reading the slot map each second finds the new primary (measured in the
+          // rate-limit README's "Failover").
+          slotsRefreshInterval: 1000,
           ...options.cluster.options,
           enableOfflineQueue: false,
           clusterRetryStrategy: clientOptions.retryStrategy,
           redisOptions: { ...clientOptions, ...options.cluster.options?.redisOptions },
         })
       : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
-    const store = new RedisStore(client, true, options.keyPrefix);
+    const store = new RedisStore(client, true, options.keyPrefix, options.waitForReplicas);
     await store.connect(options.connectTimeoutMs ?? 5000);
     return store;
   }
@@ -166,14 +189,45 @@ export class RedisStore implements Store {
     }
     const prefixed = keys.map((k) => this.key(k));
     const reply = await this.command(script.name, async () => {
+      if (this.waitForReplicas) return this.runAcknowledged(script, sha, prefixed, args, this.waitForReplicas);
       try {
         return await this.client.evalsha(sha, keys.length, ...prefixed, ...args);
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        if (!isNoScript(error)) throw error;
         return await this.client.eval(script.lua, keys.length, ...prefixed, ...args);
       }
     });
     return script.parse(reply);
+  }
+
+  /**
+   * The script and `WAIT` in one pipeline: one round trip, on the node that ran the script (a
+   * cluster pipeline goes to the node of its keyed commands). Not acknowledged in time is an
+   * outage: the write may be lost in a failover.
+   */
+  private async runAcknowledged(
+    script: StoreScript<unknown>,
+    sha: string,
+    keys: string[],
+    args: readonly (string | number)[],
+    { replicas, timeoutMs }: { replicas: number; timeoutMs: number },
+  ): Promise<unknown> {
+    const attempt = async (useSha: boolean): Promise<[Error | null, unknown][]> => {
+      const pipeline = this.client.pipeline();
+      if (useSha) pipeline.evalsha(sha, keys.length, ...keys, ...args);
+      else pipeline.eval(script.lua, keys.length, ...keys, ...args);
+      pipeline.call('WAIT', replicas, timeoutMs);
+      return (await pipeline.exec()) ?? [];
+    };
+    let results = await attempt(true);
+    if (isNoScript(results[0]?.[0])) results = await attempt(false);
+    const [[scriptError, reply] = [null, undefined], [waitError, acknowledged] = [null, 0]] = results;
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    if (Number(acknowledged) < replicas) {
+      throw new Error(`${String(acknowledged)} of ${replicas} replicas acknowledged within ${timeoutMs} ms`);
+    }
+    return reply;
   }
 
   async ping(): Promise<void> {
@@ -183,6 +237,10 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.ownsClient && this.client.status !== 'end') await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
 /** INCRBY that sets the TTL only on creation, in one atomic step (Redis only: MemoryStore has its own). */

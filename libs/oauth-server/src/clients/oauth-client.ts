@@ -1,6 +1,6 @@
 import { parseScope } from '@rampart/auth';
-import { InvalidOptionsError } from '@rampart/core';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual, InvalidOptionsError } from '@rampart/core';
+import { createHash, randomBytes } from 'node:crypto';
 import { redirectUriProblem } from './redirect-uri';
 
 /** The grants this server implements. No implicit, no password grant (OAuth 2.1 §10). @publicApi */
@@ -77,14 +77,14 @@ export function generateClientSecret(): string {
 export function secretMatches(client: OAuthClient | undefined, secret: string): boolean {
   const presented = createHash('sha256').update(secret).digest();
   if (!client || client.secretHashes.length === 0) {
-    timingSafeEqual(presented, DUMMY_DIGEST);
+    constantTimeEqual(presented, DUMMY_DIGEST);
     return false;
   }
   let matched = false;
   for (const hash of client.secretHashes) {
     const stored = Buffer.from(hash.slice('sha256:'.length), 'base64url');
     // Every hash is compared (no early exit), so timing does not tell which one matched.
-    if (stored.length === presented.length && timingSafeEqual(stored, presented)) matched = true;
+    if (constantTimeEqual(stored, presented)) matched = true;
   }
   return matched;
 }

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { constantTimeEqual } from '@rampart/core';
+import { createHash } from 'node:crypto';
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -18,5 +19,5 @@ export function verifierMatches(verifier: string, challenge: string): boolean {
   if (!VERIFIER.test(verifier) || !S256_CHALLENGE.test(challenge)) return false;
   const computed = createHash('sha256').update(verifier).digest();
   const expected = Buffer.from(challenge, 'base64url');
-  return expected.length === computed.length && timingSafeEqual(computed, expected);
+  return constantTimeEqual(computed, expected);
 }
