@@ -1,3 +1,4 @@
+import type { AlertHandler } from '@rampart/audit';
 import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
@@ -40,6 +41,28 @@ export interface AppConfig {
   partner: PartnerIntegrationConfig;
   /** The webhook receivers (webhooks/sample-webhooks.module.ts). */
   webhooks: WebhooksConfig;
+  /** The audit trail (audit/sample-audit.ts): metrics credential, history stream, alert rules. */
+  audit: AuditConfig;
+}
+
+export interface AuditConfig {
+  /** Bearer credential of `GET /metrics` (`METRICS_TOKEN`, at least 16 characters); unset: no metrics endpoint. */
+  metricsToken: string | undefined;
+  /** The Redis stream of the shared event history (with `REDIS_URL`), and the most entries it keeps (about). */
+  stream: string;
+  streamMaxLength: number;
+  /** Prefix of the alert state in the store. */
+  keyPrefix: string;
+  /** This instance's name in recorded events (`INSTANCE_NAME`; default hostname:pid). */
+  instance?: string;
+  /** Failed sign-ins from one IP that open a credential-stuffing incident, and over what window. */
+  failedLogins: { threshold: number; windowMs: number };
+  /** Refusals for one principal that open a permission-probing incident, and over what window. */
+  deniedAccess: { threshold: number; windowMs: number };
+  /** How often incidents are checked for recovery. */
+  alertCheckIntervalMs: number;
+  /** Called once per incident and once per recovery, besides the log line (tests, a pager). */
+  onAlert?: AlertHandler;
 }
 
 export interface PartnerIntegrationConfig {
@@ -156,6 +179,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+    },
+    audit: {
+      metricsToken: env.METRICS_TOKEN || undefined,
+      stream: 'rampart:audit:events',
+      streamMaxLength: 100_000,
+      keyPrefix: 'audit:',
+      ...(env.INSTANCE_NAME ? { instance: env.INSTANCE_NAME } : {}),
+      failedLogins: { threshold: 10, windowMs: 10 * 60_000 },
+      deniedAccess: { threshold: 20, windowMs: 5 * 60_000 },
+      alertCheckIntervalMs: 5_000,
     },
     partner: {
       url: env.PARTNER_URL || undefined,

@@ -6,6 +6,7 @@ import { ThreatModule } from '@rampart/threat';
 import { ValidationModule } from '@rampart/validation';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
+import { AuditAdminController, MetricsController, sampleAuditModule } from './audit/sample-audit';
 import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
 import { sampleAuthModule } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
@@ -41,6 +42,8 @@ export class AppModule {
           store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
         }),
         ErrorsModule.forRoot({}),
+        // Right after core: it listens to every lib's security events.
+        sampleAuditModule(config),
         // Before the auth module: the threat guard refuses attacks before anything else reads them.
         ThreatModule.forRoot(config.threat),
         sampleAuthModule(config),
@@ -62,7 +65,7 @@ export class AppModule {
         // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
         RateLimitModule.forRoot(rateLimitOptions(config)),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, AuditAdminController, MetricsController],
     };
   }
 }

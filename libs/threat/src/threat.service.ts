@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectStore, SecurityEvents, type SecuritySeverity, type Store } from '@rampart/core';
+import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
 import { createHash } from 'node:crypto';
 import { BAN_INDEX_ADD, BAN_INDEX_LIST, BAN_INDEX_REMOVE } from './behaviour/ban-index.scripts';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
@@ -425,6 +426,55 @@ export class ThreatService {
   /** Reports a store failure: the request path skips the store for a cool-down (one warning per outage). */
   storeFailed(error: unknown): void {
     this.breaker.failure(error);
+  }
+
+  /**
+   * Applies `context.mode` to an inspection result: `true` to let the request proceed; otherwise
+   * throws the refusal (403 THREAT_DETECTED, or 413 when only the walk bounds were exceeded), or
+   * returns a promise that rejects with it once a ban (mode `ban`) is stored. Used by the guard
+   * and by {@link ThreatMultipartInterceptor}.
+   */
+  enforce(
+    result: InspectionResult,
+    context: { clientIp: string; requestId: string; route: string; mode: ThreatMode },
+  ): true | Promise<never> {
+    if (result.findings.length === 0) return true;
+    const { mode } = context;
+    if (!result.threat || mode === 'monitor') {
+      this.reportAllowed(result, context);
+      return true;
+    }
+    if (result.findings.every((f) => f.category === 'inspection_limit' || f.score === 0)) {
+      // Too large to inspect is not proof of an attack: refused (nothing hides past the bounds), never banned.
+      this.reportLimitRefused(result, context);
+      throw new PayloadTooLargeError(
+        'The request has more fields or deeper nesting than this API inspects: send fewer or flatter values.',
+        { reason: 'inspection_limit' },
+      );
+    }
+    if (mode !== 'ban') throw this.refusal(result, mode, false);
+    // Only a ban waits for the store; every other outcome is decided synchronously.
+    return this.ban(context.clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
+      .catch((error: unknown) => {
+        this.storeFailed(error);
+        return false;
+      })
+      .then((banned) => {
+        throw this.refusal(result, mode, banned);
+      });
+  }
+
+  private refusal(result: InspectionResult, mode: ThreatMode, banned: boolean): ThreatDetectedError {
+    return new ThreatDetectedError(undefined, {
+      reason: 'malicious_input',
+      eventDetails: {
+        decision: banned ? 'blocked_and_banned' : 'blocked',
+        mode,
+        score: result.score,
+        threshold: this.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
   }
 
   /** The security event of a request refused because it exceeded the inspection bounds. */

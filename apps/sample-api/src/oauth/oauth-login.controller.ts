@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Post, Query, Req, Res } from '@nestjs/common';
 import { Public } from '@rampart/auth';
 import { OAuthServer } from '@rampart/oauth-server';
-import { getRequestContext } from '@rampart/core';
+import { getRequestContext, routeOf, SecurityEvents } from '@rampart/core';
 import { ForbiddenError } from '@rampart/errors';
 import { SecurityHeaders } from '@rampart/headers';
 import { LoginThrottle } from '@rampart/rate-limit';
@@ -74,6 +74,7 @@ export class OAuthLoginController {
     private readonly consents: SampleConsents,
     private readonly threat: ThreatService,
     private readonly throttle: LoginThrottle,
+    private readonly events: SecurityEvents,
   ) {}
 
   @Get('login')
@@ -94,6 +95,17 @@ export class OAuthLoginController {
       this.users.verifyPassword(username, field(req.body, 'password')),
     );
     if (!user) {
+      // The failed sign-in as a security event (audit's credential-stuffing alert counts these):
+      // no principal, the account is not authenticated; the redactor masks the e-mail.
+      this.events.emit({
+        type: 'auth.failure',
+        severity: 'medium',
+        requestId: getRequestContext(req).id,
+        clientIp: getRequestContext(req).clientIp,
+        route: routeOf(req),
+        reason: 'credentials_invalid',
+        details: { account: username },
+      });
       // Credential stuffing (one IP, many accounts) is acted on by the threat mode; a store outage
       // must not turn a wrong password into a 500.
       await this.threat

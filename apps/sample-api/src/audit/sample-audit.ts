@@ -1,0 +1,74 @@
+import { Controller, Get, Headers, Inject, Query, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  AlertRules,
+  AuditModule,
+  AuditService,
+  logAlerts,
+  parseAuditQuery,
+  type AuditPage,
+  type AuditModuleOptions,
+} from '@rampart/audit';
+import { Public, Roles } from '@rampart/auth';
+import { NotFoundError, UnauthorizedError } from '@rampart/errors';
+import type { DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '../app.config';
+
+/** The audit trail: the shared history on Redis (this instance's ring buffer without it), metrics, two alert rules. */
+export function sampleAuditModule(config: AppConfig): DynamicModule {
+  const { audit } = config;
+  const options: AuditModuleOptions = {
+    redis: config.redisUrl ? { url: config.redisUrl, stream: audit.stream, maxLength: audit.streamMaxLength } : false,
+    keyPrefix: audit.keyPrefix,
+    ...(audit.instance === undefined ? {} : { instance: audit.instance }),
+    ...(audit.metricsToken === undefined ? {} : { metrics: { token: audit.metricsToken } }),
+    alerts: {
+      rules: [AlertRules.credentialStuffing(audit.failedLogins), AlertRules.permissionProbing(audit.deniedAccess)],
+      handlers: [logAlerts(), ...(audit.onAlert ? [audit.onAlert] : [])],
+      checkIntervalMs: audit.alertCheckIntervalMs,
+    },
+  };
+  return AuditModule.forRoot(options);
+}
+
+/** The security event history, for administrators only (it names clients, accounts and routes). */
+@Controller('admin/audit')
+@Roles('admin')
+export class AuditAdminController {
+  constructor(private readonly audit: AuditService) {}
+
+  /** `?type=&subject=&clientIp=&since=&until=&limit=&cursor=`, newest first. */
+  @Get('events')
+  events(@Query() query: Record<string, unknown>): Promise<AuditPage> {
+    return this.audit.query(parseAuditQuery(query));
+  }
+}
+
+/**
+ * Prometheus metrics, behind their own bearer credential (`METRICS_TOKEN`), not a user's token:
+ * a scraper is no user, and metrics reveal traffic and attacks in progress. Absent credential: 404.
+ */
+@Controller('metrics')
+@Public()
+export class MetricsController {
+  constructor(
+    private readonly audit: AuditService,
+    @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
+  ) {}
+
+  @Get()
+  async scrape(@Headers('authorization') authorization: string | undefined, @Res() res: object): Promise<void> {
+    const result = await this.audit.metrics?.scrape(authorization);
+    if (!result || result.status === 404) throw new NotFoundError('No route matches this method and path.');
+    if (result.status === 401) {
+      throw new UnauthorizedError('Send the metrics credential as a bearer token.', {
+        reason: 'metrics_credential',
+        headers: { ...result.headers },
+      });
+    }
+    const adapter = this.host.httpAdapter;
+    adapter.setHeader(res, 'Content-Type', result.contentType);
+    adapter.setHeader(res, 'Cache-Control', 'no-store');
+    adapter.reply(res, result.body, 200);
+  }
+}
