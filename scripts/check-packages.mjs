@@ -7,7 +7,9 @@
 //   and threat detection answer 401, 429 and 403.
 // Catches a broken "main", missing or stray files, ESM-only output or an undeclared dependency
 // before a release does.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import {
   copyFileSync,
   existsSync,
@@ -19,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve('.');
 const work = mkdtempSync(join(tmpdir(), 'rampart-packages-'));
@@ -51,7 +53,14 @@ function compileDocBlocks(dir) {
       if (/^(?!\s)[^\n/]*\bawait\b/m.test(block[1])) {
         throw new Error(`${source}:${line}: top-level await in a TypeScript block; CommonJS apps cannot run it`);
       }
-      writeFileSync(join(dir, 'docs', `${source.replaceAll('/', '__')}__line-${line}.ts`), `${block[1]}\nexport {};\n`);
+      // A block that starts with `// src/<file>.ts` is a file of a project (the README's complete
+      // example): it is written there, so its relative imports resolve.
+      const file = /^\/\/ (src\/[\w/.-]+\.ts)\n/.exec(block[1])?.[1];
+      const target = file
+        ? join(dir, 'docs', source.replaceAll('/', '__'), file)
+        : join(dir, 'docs', `${source.replaceAll('/', '__')}__line-${line}.ts`);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file ? block[1] : `${block[1]}\nexport {};\n`);
       count++;
     }
   }
@@ -67,10 +76,147 @@ function compileDocBlocks(dir) {
       types: ['node'],
       noEmit: true,
     },
-    include: ['docs'],
+    include: ['docs', 'test/redis-errors.d.ts'],
   });
   execFileSync('npx', ['tsc', '-p', 'tsconfig.docs.json'], { cwd: dir, stdio: 'inherit' });
   console.log(`  docs: ${count} TypeScript blocks compile against the packed packages`);
+}
+
+/**
+ * The README's complete example ("Secure an existing API"), copied verbatim into the Nest 11
+ * CommonJS consumer, compiled as `nest new` compiles, then booted on Express and on Fastify with a
+ * local JWKS and attacked: every claim of the example is checked over real HTTP.
+ */
+async function runCompleteExample(dir) {
+  const text = readFileSync(join(root, 'README.md'), 'utf8');
+  const files = [...text.matchAll(/^```ts\n\/\/ (src\/[\w/.-]+\.ts)\n([\s\S]*?)^```$/gm)];
+  if (files.length === 0) throw new Error('README.md: the complete example (blocks starting with // src/…) is missing');
+  for (const [, file, body] of files) {
+    mkdirSync(dirname(join(dir, 'example', file)), { recursive: true });
+    writeFileSync(join(dir, 'example', file), `// ${file}\n${body}`);
+  }
+  json(join(dir, 'tsconfig.example.json'), {
+    extends: './tsconfig.json',
+    compilerOptions: { rootDir: 'example', outDir: 'example-dist' },
+    include: ['example'],
+  });
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.example.json'], { cwd: dir, stdio: 'inherit' });
+
+  const jose = await import('jose');
+  const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
+  const jwks = { keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'example', alg: 'ES256', use: 'sig' }] };
+  const keys = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)),
+  );
+  await new Promise((ok) => keys.listen(0, '127.0.0.1', ok));
+  const issuer = 'https://issuer.example.test';
+  const audience = 'https://api.example.test';
+  const token = (scope) =>
+    new jose.SignJWT({ scope })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'example' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('user-1')
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  try {
+    for (const platform of ['express', 'fastify']) {
+      const port = await freePort();
+      const app = spawn(process.execPath, ['example-dist/main.js'], {
+        cwd: dir,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: {
+          ...process.env,
+          PLATFORM: platform,
+          PORT: String(port),
+          JWT_ISSUER: issuer,
+          JWT_AUDIENCE: audience,
+          JWKS_URL: `http://127.0.0.1:${keys.address().port}/jwks.json`,
+        },
+      });
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        await waitUntilUp(`${base}/health`);
+        const expect = async (what, response, status, check = () => true) => {
+          const res = await response;
+          const body = await res.text();
+          if (res.status !== status || !check(res, body)) {
+            throw new Error(`complete example on ${platform}: ${what}: got ${res.status} ${body}`);
+          }
+        };
+        const json = { 'content-type': 'application/json' };
+        await expect('public route with the security headers', fetch(`${base}/health`), 200, (res) =>
+          Boolean(res.headers.get('x-request-id') && res.headers.get('x-frame-options') === 'DENY'),
+        );
+        await expect('no token', fetch(`${base}/notes`), 401, (res) =>
+          res.headers.get('content-type').startsWith('application/problem+json'),
+        );
+        const reader = { authorization: `Bearer ${await token('notes:read')}` };
+        const writer = { authorization: `Bearer ${await token('notes:write')}` };
+        await expect('a token with the scope', fetch(`${base}/notes`, { headers: reader }), 200);
+        await expect(
+          'a token without the scope',
+          fetch(`${base}/notes`, { method: 'POST', headers: { ...reader, ...json }, body: '{"title":"a"}' }),
+          403,
+        );
+        await expect(
+          'mass assignment',
+          fetch(`${base}/notes`, {
+            method: 'POST',
+            headers: { ...writer, ...json },
+            body: '{"title":"a","owner":"x"}',
+          }),
+          400,
+        );
+        await expect(
+          'a valid note',
+          fetch(`${base}/notes`, { method: 'POST', headers: { ...writer, ...json }, body: '{"title":"a"}' }),
+          201,
+        );
+        await expect(
+          'an injection',
+          fetch(`${base}/health?q=${encodeURIComponent("1' OR '1'='1' --")}`),
+          403,
+          (_res, body) => body.includes('THREAT_DETECTED'),
+        );
+        const flood = await Promise.all(Array.from({ length: 60 }, () => fetch(`${base}/health`)));
+        if (!flood.some((res) => res.status === 429))
+          throw new Error(`complete example on ${platform}: a flood was not limited`);
+        console.log(
+          `  README's complete example: ${platform} answers 200, 401, 403, 400, 201, 403 and 429 as it claims`,
+        );
+      } finally {
+        app.kill();
+      }
+    }
+  } finally {
+    keys.close();
+  }
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+async function waitUntilUp(url) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within 30 s`);
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
 }
 
 /** What a tarball may hold besides its built code. */
@@ -170,6 +316,9 @@ try {
           },
           include: ['test'],
         });
+        // ioredis' own declarations import `redis-errors`, which ships no types: a strict project
+        // with skipLibCheck off needs this one line whether or not it uses Rampart (README: Install).
+        writeFileSync(join(dir, 'test', 'redis-errors.d.ts'), "declare module 'redis-errors';\n");
         writeFileSync(
           join(dir, 'vitest.config.mjs'),
           "export default { test: { globals: true, include: ['test/**/*.e2e-spec.ts'] } };\n",
@@ -182,7 +331,9 @@ try {
     const dir = join(work, consumer.name);
     mkdirSync(join(dir, 'test'), { recursive: true });
     json(join(dir, 'package.json'), { name: consumer.name, private: true, type: consumer.type });
-    const nest = ['common', 'core', 'platform-express', 'testing'].map((p) => `@nestjs/${p}@${consumer.nest}`);
+    const nest = ['common', 'core', 'platform-express', 'platform-fastify', 'testing'].map(
+      (p) => `@nestjs/${p}@${consumer.nest}`,
+    );
     npm(['install', ...nest, ...shared, ...consumer.testDeps, ...tarballs], dir);
     const script = [
       consumer.type === 'module' ? "import 'reflect-metadata';" : "require('reflect-metadata');",
@@ -222,6 +373,7 @@ try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'inherit' });
     execFileSync(command, args, { cwd: dir, stdio: 'inherit', env: { ...process.env, CI: 'true' } });
     if (consumer.type === 'module') compileDocBlocks(dir);
+    else await runCompleteExample(dir);
     console.log(`  ${consumer.name}: the e2e test passes under ${args[0]}`);
   }
   console.log('All packages load from their tarballs and pass e2e tests in CommonJS/Jest and ESM/Vitest projects.');
