@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { getRequestState, routeOf } from '@rampart/core';
+import { getRequestState, rawRequest, routeOf } from '@rampart/core';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { routePolicy } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
@@ -58,9 +58,11 @@ export class ThreatMultipartInterceptor implements NestInterceptor {
     const result = this.threat.inspect({ body: multipartInput(req) }, policy?.ignore);
     if (result.findings.length === 0) return next.handle();
     const state = getRequestState(req);
-    const { clientIp, id } = state.context;
+    const { clientIp, clientKey, id } = state.context;
     const verdict = this.threat.enforce(result, {
       clientIp,
+      clientKey,
+      headers: rawRequest(req).headers,
       requestId: id,
       route: (state.route ??= routeOf(req)),
       mode,

@@ -58,7 +58,7 @@ export class ThreatGuard implements CanActivate {
       ignore,
     );
     if (result.findings.length === 0) return true;
-    const { clientIp, id } = getRequestState(req).context;
-    return this.threat.enforce(result, { clientIp, requestId: id, route, mode });
+    const { clientIp, clientKey, id } = getRequestState(req).context;
+    return this.threat.enforce(result, { clientIp, clientKey, headers: raw.headers, requestId: id, route, mode });
   }
 }
