@@ -35,11 +35,24 @@ describe.each(PLATFORMS)('client identity (%s)', (platform) => {
       expect(res.body.clientIp).toBe('203.0.113.9');
     });
 
-    it('normalises IPv4-mapped IPv6 and falls back to the proxy on garbage', async () => {
-      const mapped = await request(t.server).get('/test/context').set('X-Forwarded-For', '::ffff:203.0.113.7');
-      expect(mapped.body.clientIp).toBe('203.0.113.7');
+    it('normalises every spelling of an address to one, and keys IPv6 on its /64', async () => {
+      for (const spelling of ['::ffff:203.0.113.7', '::ffff:cb00:7107', '0:0:0:0:0:ffff:cb00:7107']) {
+        const mapped = await request(t.server).get('/test/context').set('X-Forwarded-For', spelling);
+        expect(mapped.body).toMatchObject({ clientIp: '203.0.113.7', clientKey: '203.0.113.7' });
+      }
+      const v6 = await request(t.server).get('/test/context').set('X-Forwarded-For', '2001:0DB8:0:0:1:2:3:4');
+      expect(v6.body).toMatchObject({ clientIp: '2001:db8::1:2:3:4', clientKey: '2001:db8::/64' });
+    });
+
+    it('refuses a malformed X-Forwarded-For with a 400, never attributing it to the proxy', async () => {
       const garbage = await request(t.server).get('/test/context').set('X-Forwarded-For', 'not-an-ip');
-      expect(garbage.body.clientIp).toBe('127.0.0.1');
+      expect(garbage.status).toBe(400);
+      expect(garbage.headers['content-type']).toContain('application/problem+json');
+      expect(garbage.body).toMatchObject({ code: 'BAD_REQUEST', requestId: garbage.headers['x-request-id'] });
+      expect(JSON.stringify(garbage.body)).not.toContain('not-an-ip');
+      expect(garbage.headers['x-frame-options']).toBe('DENY');
+      const behindGarbage = await request(t.server).get('/test/context').set('X-Forwarded-For', 'junk, 10.1.2.3');
+      expect(behindGarbage.status).toBe(400);
     });
   });
 });

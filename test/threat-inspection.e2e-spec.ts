@@ -1,10 +1,26 @@
-import { Body, Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  UploadedFile,
+  UseInterceptors,
+  type INestApplication,
+} from '@nestjs/common';
+import { ExpressAdapter, FileInterceptor as ExpressFileInterceptor } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FileInterceptor as FastifyFileInterceptor } from '@nestjs/platform-fastify/multipart';
 import { Test } from '@nestjs/testing';
 import { RampartCoreModule, SecurityEvents, useRequestContext, type SecurityEvent } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
-import { ThreatModule, useThreatDetection, type ThreatModuleOptions } from '@rampart/threat';
+import {
+  ThreatModule,
+  ThreatMultipartInterceptor,
+  ThreatPolicy,
+  useThreatDetection,
+  type ThreatModuleOptions,
+} from '@rampart/threat';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,6 +41,33 @@ class InspectedController {
   }
 }
 
+/** Uploads, with the platform's own file interceptor followed by the threat module's. */
+function uploadController(fileInterceptor: (field: string) => unknown): new () => object {
+  @Controller('inspect')
+  class UploadController {
+    @Post('upload')
+    @HttpCode(200)
+    @UseInterceptors(fileInterceptor('file') as never, ThreatMultipartInterceptor)
+    upload(@UploadedFile() file: { originalname: string } | undefined, @Body() body: unknown): object {
+      return { ok: true, file: file?.originalname, fields: Object.keys(body ?? {}) };
+    }
+
+    @Post('upload-code')
+    @HttpCode(200)
+    @ThreatPolicy({ ignore: ['body.snippet'] })
+    @UseInterceptors(fileInterceptor('file') as never, ThreatMultipartInterceptor)
+    uploadCode(@Body() body: unknown): object {
+      return { ok: true, fields: Object.keys(body ?? {}) };
+    }
+
+    @Get('ping')
+    ping(): { ok: true } {
+      return { ok: true };
+    }
+  }
+  return UploadController;
+}
+
 const SQLI = "1' UNION SELECT password FROM users--";
 
 interface Booted {
@@ -41,7 +84,10 @@ async function boot(platform: Platform, threat: ThreatModuleOptions = {}): Promi
       ErrorsModule.forRoot({}),
       ThreatModule.forRoot({ mode: 'block', behaviour: { enabled: false }, ...threat }),
     ],
-    controllers: [InspectedController],
+    controllers: [
+      InspectedController,
+      uploadController(platform === 'fastify' ? FastifyFileInterceptor : ExpressFileInterceptor),
+    ],
   }).compile();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {
     logger: new CapturingLogger(),
@@ -107,5 +153,91 @@ describe.each(PLATFORMS)('threat inspection bounds (%s)', (platform) => {
     });
     const within = await boot(platform);
     await request(within.server).post('/inspect/echo').send(nested(31, 'fine')).expect(200);
+  });
+});
+
+describe.each(PLATFORMS)('threat inspection blind spots (%s)', (platform) => {
+  it('inspects multipart fields and file names behind the file interceptor', async () => {
+    const t = await boot(platform);
+    const file = Buffer.from('hello');
+    const clean = await request(t.server)
+      .post('/inspect/upload')
+      .field('title', 'Quarterly report (draft)')
+      .attach('file', file, 'report.txt');
+    expect(clean.status).toBe(200);
+    expect(clean.body).toMatchObject({ file: 'report.txt', fields: ['title'] });
+    const field = await request(t.server)
+      .post('/inspect/upload')
+      .field('title', SQLI)
+      .attach('file', file, 'report.txt');
+    expect(field.status).toBe(403);
+    expect(field.body.code).toBe('THREAT_DETECTED');
+    const event = t.events.find((e) => e.type === 'threat.detected');
+    expect((event?.details?.findings as { location: string }[])[0]?.location).toBe('body.title');
+    const name = await request(t.server)
+      .post('/inspect/upload')
+      .field('title', 'ok')
+      .attach('file', file, '"><img src=x onerror=alert(1)>.txt');
+    expect(name.status).toBe(403);
+    // The route policy applies to multipart fields as to JSON ones.
+    await request(t.server)
+      .post('/inspect/upload-code')
+      .field('snippet', "SELECT * FROM users WHERE name = '' OR 1=1 --")
+      .attach('file', file, 'a.sql')
+      .expect(200);
+  });
+
+  it('refuses NoSQL operators and prototype pollution in j: JSON cookies', async () => {
+    const t = await boot(platform);
+    const operator = await request(t.server)
+      .get('/inspect/ping')
+      .set('Cookie', `session=j%3A${encodeURIComponent('{"user":{"$ne":null}}')}`);
+    expect(operator.status).toBe(403);
+    const polluted = await request(t.server)
+      .get('/inspect/ping')
+      .set('Cookie', `prefs=j:${encodeURIComponent('{"__proto__":{"isAdmin":true}}')}`);
+    expect(polluted.status).toBe(403);
+    await request(t.server)
+      .get('/inspect/ping')
+      .set('Cookie', `prefs=j%3A${encodeURIComponent('{"theme":"dark","lang":"fr"}')}`)
+      .expect(200);
+  });
+
+  it('refuses the metadata service in X-Forwarded-Host and custom headers, not internal names a proxy sets', async () => {
+    const t = await boot(platform);
+    await request(t.server).get('/inspect/ping').set('X-Forwarded-Host', '169.254.169.254').expect(403);
+    await request(t.server).get('/inspect/ping').set('X-Callback-Url', 'http://169.254.169.254/latest/').expect(403);
+    await request(t.server).get('/inspect/ping').set('X-Forwarded-Host', 'localhost:3000').expect(200);
+  });
+
+  it('inspects JSON:API and GraphQL bodies (Express reads them for the guard; Fastify parses or refuses them first)', async () => {
+    const t = await boot(platform);
+    const attack = JSON.stringify({ data: { type: 'articles', attributes: { title: SQLI } } });
+    const jsonApi = await request(t.server)
+      .post('/inspect/echo')
+      .set('Content-Type', 'application/vnd.api+json')
+      .send(attack);
+    expect([403, 415]).toContain(jsonApi.status);
+    const graphql = await request(t.server)
+      .post('/inspect/echo')
+      .set('Content-Type', 'application/graphql')
+      .send(`{ user(name: "${SQLI}") { id } }`);
+    expect([403, 415]).toContain(graphql.status);
+    if (platform === 'express') {
+      expect(jsonApi.status).toBe(403);
+      expect(graphql.status).toBe(403);
+      // A clean JSON:API body still reaches the handler, parsed.
+      const clean = await request(t.server)
+        .post('/inspect/echo')
+        .set('Content-Type', 'application/vnd.api+json')
+        .send(JSON.stringify({ data: { type: 'articles', attributes: { title: 'Rust or Go (2024)?' } } }));
+      expect(clean.status).toBe(200);
+      expect(clean.body.type).toBe('object');
+      await request(t.server)
+        .post('/inspect/echo')
+        .set('Content-Type', 'application/vnd.api+json')
+        .send('{not json')
+        .expect(400);
+    }
   });
 });

@@ -16,13 +16,21 @@ import {
 } from '@rampart/webhooks';
 import { Redis } from 'ioredis';
 import { createHmac } from 'node:crypto';
-import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithPrivateRedis, startPrivateRedis, type PrivateRedis } from './utils/private-redis';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from './utils/redis';
-import { DEMO_STRIPE_WEBHOOK_SECRET, DEMO_WEBHOOK_SECRET } from '../apps/sample-api/src/app.config';
+import {
+  DEMO_STRIPE_WEBHOOK_SECRET,
+  DEMO_WEBHOOK_SECRET,
+  DEMO_WEBHOOK_SIGNING_SECRET,
+  loadConfig,
+} from '../apps/sample-api/src/app.config';
+import { bearer } from './utils/auth';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
 // Secrets of the senders. The signatures below come from code independent of Rampart: Node's
@@ -373,5 +381,68 @@ describe.each(PLATFORMS)("the sample API's webhook receivers on %s", (platform) 
     expect((await send(header)).status).toBe(204);
     const forged = stripe.webhooks.generateTestHeaderString({ payload: event, secret: STRIPE_SECRET });
     expect((await send(forged)).status).toBe(401);
+  });
+});
+
+describe.each(PLATFORMS)("the sample API's outgoing webhooks on %s", (platform) => {
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let statuses: number[] = [];
+  let subscriber: Server;
+  let sample: TestApp;
+
+  beforeAll(async () => {
+    subscriber = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(statuses.shift() ?? 204).end();
+      });
+    });
+    subscriber.listen(0, '127.0.0.1');
+    await once(subscriber, 'listening');
+    const port = (subscriber.address() as AddressInfo).port;
+    sample = await startApp(platform, {
+      webhooks: {
+        ...loadConfig({}).webhooks,
+        subscriberUrl: `http://subscriber.test:${port}/hooks`,
+        // The subscriber listens on loopback: the test-only exemption of the SSRF-safe client.
+        testOnly: {
+          resolver: () => Promise.resolve([{ address: '127.0.0.1', family: 4 as const }]),
+          allowPrivateNetworks: ['127.0.0.1/32'],
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await sample.close();
+    subscriber.close();
+  });
+
+  it('delivers a signed event to a failing subscriber with retries and one idempotency key (admin only)', async () => {
+    received.length = 0;
+    statuses = [503, 502];
+    const refused = await request(sample.server)
+      .post('/webhooks/outgoing/ping')
+      .set(await bearer(sample.app, 'u-alice'));
+    expect(refused.status).toBe(403);
+    expect(received).toHaveLength(0);
+
+    const response = await request(sample.server)
+      .post('/webhooks/outgoing/ping')
+      .set(await bearer(sample.app, 'u-admin'));
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ delivered: true });
+    const { attempts } = response.body as { attempts: { status: number }[] };
+    expect(attempts.map((a) => a.status)).toEqual([503, 502, 204]);
+    expect(received).toHaveLength(3);
+    const key = Buffer.from(DEMO_WEBHOOK_SIGNING_SECRET.slice('whsec_'.length), 'base64');
+    for (const { headers, body } of received) {
+      expect(headers['webhook-id']).toBe(response.body.id);
+      expect(headers['idempotency-key']).toBe(response.body.id);
+      const signed = `${String(headers['webhook-id'])}.${String(headers['webhook-timestamp'])}.${body}`;
+      expect(headers['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
+      expect(JSON.parse(body)).toMatchObject({ type: 'webhook.ping' });
+    }
   });
 });

@@ -15,6 +15,12 @@ export interface LoadOptions {
   connections?: number;
   durationSeconds?: number;
   rounds?: number;
+  /** A request sequence each connection cycles through (mixed traffic); overrides path/method/body. */
+  requests?: autocannon.Request[];
+  /** Runs once per case before any timing; throws when the case does not enforce what it claims. */
+  check?: (url: string, name: string) => Promise<void>;
+  /** Per-case overrides of the load (e.g. a different token on every request for one case). */
+  loadFor?: (name: string) => Partial<LoadOptions>;
 }
 
 export interface CaseResult {
@@ -54,11 +60,13 @@ export async function compare(file: string, names: string[], load: LoadOptions):
   const servers = new Map<string, { child: ChildProcess; url: string }>();
   for (const name of names) servers.set(name, await startCase(file, name));
   const samples = new Map(names.map((name) => [name, { rps: [] as number[], p99: [] as number[], non2xx: 0 }]));
+  const loadOf = (name: string): LoadOptions => ({ ...load, ...load.loadFor?.(name) });
   try {
-    for (const name of names) await run(servers.get(name)!.url, { ...load, durationSeconds: 1 }); // warm-up
+    for (const name of names) await load.check?.(servers.get(name)!.url, name);
+    for (const name of names) await run(servers.get(name)!.url, { ...loadOf(name), durationSeconds: 1 }); // warm-up
     for (let round = 0; round < (load.rounds ?? 5); round++) {
       for (const name of names) {
-        const result = await run(servers.get(name)!.url, load);
+        const result = await run(servers.get(name)!.url, loadOf(name));
         const sample = samples.get(name)!;
         sample.rps.push(result.requests.average);
         sample.p99.push(result.latency.p99);
@@ -82,6 +90,7 @@ function run(url: string, load: LoadOptions): Promise<autocannon.Result> {
     method: load.method ?? 'GET',
     headers: load.headers,
     body: load.body,
+    requests: load.requests,
     connections: load.connections ?? 50,
     duration: load.durationSeconds ?? 5,
   });

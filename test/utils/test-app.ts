@@ -82,7 +82,7 @@ export async function startApp(
     // As createApp: webhook signatures are checked over the body bytes.
     rawBody: true,
   });
-  configureApp(app, config);
+  configureApp(app);
   await app.init();
   if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
   return { app, server: app.getHttpServer() as Server, logs, close: () => app.close() };

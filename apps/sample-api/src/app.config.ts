@@ -82,6 +82,12 @@ export interface WebhooksConfig {
   secrets: string[];
   /** Stripe endpoint secrets of `POST /webhooks/stripe` (`STRIPE_WEBHOOK_SECRETS`, comma-separated). */
   stripeSecrets: string[];
+  /** Where `POST /webhooks/outgoing/ping` delivers (`WEBHOOK_SUBSCRIBER_URL`); unset: that route answers 503. */
+  subscriberUrl: string | undefined;
+  /** `whsec_…` secret outgoing webhooks are signed with (`WEBHOOK_SIGNING_SECRET`). */
+  signingSecret: string;
+  /** Tests only, never read from the environment: the local subscriber's resolver and exemption. */
+  testOnly?: Pick<OutboundClientOptions, 'resolver' | 'allowPrivateNetworks'>;
 }
 
 export interface OAuthConfig {
@@ -130,6 +136,7 @@ export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-012345
 /** The webhook receivers' secrets when none are configured: public, so refused in production. */
 export const DEMO_WEBHOOK_SECRET = 'whsec_ZGVtby13ZWJob29rLXNlY3JldC1jaGFuZ2UtbWUtMDE=';
 export const DEMO_STRIPE_WEBHOOK_SECRET = 'whsec_demo_stripe_secret_change_me_0123';
+export const DEMO_WEBHOOK_SIGNING_SECRET = 'whsec_ZGVtby1vdXRnb2luZy13ZWJob29rLXNlY3JldC0wMQ==';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
@@ -190,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhooks: {
       secrets: list(env.WEBHOOK_SECRETS || undefined, [DEMO_WEBHOOK_SECRET]),
       stripeSecrets: list(env.STRIPE_WEBHOOK_SECRETS || undefined, [DEMO_STRIPE_WEBHOOK_SECRET]),
+      subscriberUrl: env.WEBHOOK_SUBSCRIBER_URL || undefined,
+      signingSecret: env.WEBHOOK_SIGNING_SECRET || DEMO_WEBHOOK_SIGNING_SECRET,
     },
   };
 }
@@ -218,6 +227,9 @@ export function assertNoDemoCredentials(config: AppConfig): void {
     problems.push(
       'a webhook receiver accepts the published demo secret (set WEBHOOK_SECRETS and STRIPE_WEBHOOK_SECRETS)',
     );
+  }
+  if (config.webhooks.subscriberUrl && config.webhooks.signingSecret === DEMO_WEBHOOK_SIGNING_SECRET) {
+    problems.push('outgoing webhooks would be signed with the published demo secret (set WEBHOOK_SIGNING_SECRET)');
   }
   if (problems.length > 0) {
     throw new Error(`Refusing to start with NODE_ENV=production and development credentials: ${problems.join('; ')}.`);

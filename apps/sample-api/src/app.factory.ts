@@ -1,10 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { useRequestContext } from '@rampart/core';
-import { strictCors, useHttpsRedirect, useSecurityHeaders } from '@rampart/headers';
-import { useThreatDetection } from '@rampart/threat';
-import { useRequestLimits } from '@rampart/validation';
+import { useRampart } from '@rampart/nest';
 import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
 
@@ -16,22 +13,16 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
     platform === 'fastify'
       ? await NestFactory.create(AppModule.forRoot(config), new FastifyAdapter(), { bufferLogs: true, rawBody: true })
       : await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, rawBody: true });
-  configureApp(app, config);
+  configureApp(app);
   return app;
 }
 
 /**
- * The Rampart wiring, in order: request context first (so everything after it has the request id
- * and client IP), then security headers (so every response carries them, a banned client's 403
- * included), threat detection (banned clients refused before any other work), the HTTPS redirect,
- * request limits and CORS. The e2e tests call this on apps built with `@nestjs/testing`.
+ * The platform wiring: Rampart's whole chain in its one order (see `useRampart`), with the options
+ * given to RampartModule.forRoot in AppModule. The e2e tests call this on apps built with
+ * `@nestjs/testing`.
  */
-export function configureApp(app: INestApplication, config: AppConfig): void {
-  useRequestContext(app);
-  useSecurityHeaders(app);
-  useThreatDetection(app);
-  useHttpsRedirect(app, { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) });
-  useRequestLimits(app);
-  app.enableCors(strictCors({ origins: config.corsOrigins }));
+export function configureApp(app: INestApplication): void {
+  useRampart(app);
   app.enableShutdownHooks();
 }

@@ -1,14 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { RampartCoreModule } from '@rampart/core';
-import { ErrorsModule } from '@rampart/errors';
-import { RateLimitModule } from '@rampart/rate-limit';
-import { ThreatModule } from '@rampart/threat';
-import { ValidationModule } from '@rampart/validation';
+import { RampartModule } from '@rampart/nest';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import { AuditAdminController, MetricsController, sampleAuditModule } from './audit/sample-audit';
 import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
-import { sampleAuthModule } from './auth/sample-auth.module';
+import { sampleAuthOptions } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { NotesModule } from './notes/notes.module';
@@ -37,22 +33,28 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        RampartCoreModule.forRoot({
-          trustedProxies: config.trustedProxies,
-          store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
+        // Every Rampart lib, composed in Rampart's one order (threat → pre-authentication limits →
+        // authenticate → authorize → post-authentication limits), whatever the order of the parts.
+        RampartModule.forRoot({
+          core: {
+            trustedProxies: config.trustedProxies,
+            store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
+          },
+          errors: {},
+          threat: config.threat,
+          auth: sampleAuthOptions(config),
+          rateLimit: rateLimitOptions(config),
+          // Forms are parsed for the routes that opt in (OAuth endpoints, the login form); every
+          // other route still takes JSON only.
+          validation: {
+            mediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
+            routeMediaTypes: ['application/json'],
+          },
+          httpsRedirect: { enabled: config.httpsRedirect, ...(config.publicHost ? { host: config.publicHost } : {}) },
+          cors: { origins: config.corsOrigins },
         }),
-        ErrorsModule.forRoot({}),
-        // Right after core: it listens to every lib's security events.
+        // It listens to every lib's security events.
         sampleAuditModule(config),
-        // Before the auth module: the threat guard refuses attacks before anything else reads them.
-        ThreatModule.forRoot(config.threat),
-        sampleAuthModule(config),
-        // Forms are parsed for the routes that opt in (OAuth endpoints, the login form); every other
-        // route still takes JSON only.
-        ValidationModule.forRoot({
-          mediaTypes: ['application/json', 'application/x-www-form-urlencoded'],
-          routeMediaTypes: ['application/json'],
-        }),
         NotesModule,
         UsersModule,
         AdminModule,
@@ -61,9 +63,6 @@ export class AppModule {
         IntegrationsModule.forRoot(config),
         SampleOAuthModule.forRoot(config),
         SampleWebhooksModule.forRoot(config),
-        // After the auth module: Nest runs global guards in import order, and the per-user and
-        // per-API-key limits read `request.user` / `request.apiKey`, which authentication sets.
-        RateLimitModule.forRoot(rateLimitOptions(config)),
       ],
       controllers: [HealthController, AuditAdminController, MetricsController],
     };

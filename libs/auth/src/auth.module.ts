@@ -1,7 +1,6 @@
 import { Inject, Logger, Module, Optional } from '@nestjs/common';
 import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import {
-  InvalidOptionsError,
   RAMPART_CORE_OPTIONS,
   RAMPART_STORE,
   RampartPart,
@@ -17,6 +16,7 @@ import { RedisApiKeyStorage } from './api-keys/storage/redis-api-key.storage';
 import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from './auth.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './auth.module-definition';
 import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth.options';
+import { coreMissing } from './core-missing';
 import { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard';
 import { AuthorizationGuard } from './guards/authorization.guard';
 import { RouteInventory } from './inventory/route-inventory';
@@ -31,7 +31,8 @@ async function createVerifier(options: ResolvedAuthOptions): Promise<JwtVerifier
   return new JwtVerifier(options.jwt, await createKeySet(options.jwt));
 }
 
-function createApiKeyStorage(options: ResolvedAuthOptions, store: Store): ApiKeyStorage {
+function createApiKeyStorage(options: ResolvedAuthOptions, store: Store | undefined): ApiKeyStorage {
+  if (!store) throw coreMissing('AuthModule');
   if (options.apiKeys.storage) return options.apiKeys.storage;
   if (store instanceof RedisStore) return new RedisApiKeyStorage(store.redis, store.key('auth:'));
   new Logger('AuthModule').warn('API keys are kept in memory (this process only; lost on restart).');
@@ -64,7 +65,11 @@ const AUTH_PART = new RampartPart<true>('AuthModule');
       useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw),
     },
     { provide: JWT_VERIFIER, inject: [RAMPART_AUTH_OPTIONS], useFactory: createVerifier },
-    { provide: API_KEY_STORAGE, inject: [RAMPART_AUTH_OPTIONS, RAMPART_STORE], useFactory: createApiKeyStorage },
+    {
+      provide: API_KEY_STORAGE,
+      inject: [RAMPART_AUTH_OPTIONS, { token: RAMPART_STORE, optional: true }],
+      useFactory: createApiKeyStorage,
+    },
     TokenRevocationList,
     ApiKeyService,
     Policies,
@@ -98,11 +103,6 @@ const AUTH_PART = new RampartPart<true>('AuthModule');
 export class AuthModule extends ConfigurableModuleClass {
   constructor(@Optional() @Inject(RAMPART_CORE_OPTIONS) core?: unknown) {
     super();
-    if (core === undefined) {
-      throw new InvalidOptionsError(
-        'RAMPART_CORE_MISSING',
-        "AuthModule needs RampartCoreModule.forRoot() (or RampartModule.forRoot()) among the imports of the application module: it keeps revoked tokens and API keys in core's Store.",
-      );
-    }
+    if (core === undefined) throw coreMissing('AuthModule');
   }
 }

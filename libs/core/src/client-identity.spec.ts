@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeIp, resolveClientIp, TrustedProxies } from './client-identity';
+import { clientKey, normalizeIp, resolveClientIp, TrustedProxies } from './client-identity';
 
 describe('normalizeIp', () => {
   it.each([
@@ -10,6 +10,11 @@ describe('normalizeIp', () => {
     ['[2001:DB8::1]:443', '2001:db8::1'],
     ['fe80::1%eth0', 'fe80::1'],
     [' 203.0.113.5 ', '203.0.113.5'],
+    // One spelling per address: uncompressed, upper case, hex-mapped IPv4 all meet.
+    ['2001:0DB8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
+    ['::ffff:7f00:1', '127.0.0.1'],
+    ['0:0:0:0:0:ffff:7f00:0001', '127.0.0.1'],
   ])('normalises %s to %s', (raw, expected) => {
     expect(normalizeIp(raw)).toBe(expected);
   });
@@ -55,8 +60,15 @@ describe('resolveClientIp', () => {
     expect(resolveClientIp('10.0.0.1', header, trusted, 'forwarded')).toBe('2001:db8::7');
   });
 
-  it('stops at garbage and keeps the last address it can vouch for', () => {
-    expect(resolveClientIp('10.0.0.1', '198.51.100.7, junk', trusted)).toBe('10.0.0.1');
+  it('never attributes a malformed hop to the proxy that forwarded it: the client is unknown', () => {
+    expect(resolveClientIp('10.0.0.1', 'not-an-ip', trusted)).toBeUndefined();
+    expect(resolveClientIp('10.0.0.1', '198.51.100.7, junk', trusted)).toBeUndefined();
+    expect(resolveClientIp('10.0.0.1', 'for=_hidden', trusted, 'forwarded')).toBeUndefined();
+    // Garbage beyond the first untrusted hop is the client's own business.
+    expect(resolveClientIp('10.0.0.1', 'junk, 198.51.100.7', trusted)).toBe('198.51.100.7');
+    // From an untrusted peer the header is not read at all.
+    expect(resolveClientIp('203.0.113.1', 'not-an-ip', trusted)).toBe('203.0.113.1');
+    expect(resolveClientIp('10.0.0.1', ' ', trusted)).toBe('10.0.0.1');
   });
 
   it('bounds the walk however long the header is', () => {
@@ -66,5 +78,45 @@ describe('resolveClientIp', () => {
 
   it('answers "unknown" for a socket without an address', () => {
     expect(resolveClientIp(undefined, undefined, trusted)).toBe('unknown');
+  });
+});
+
+describe('clientKey', () => {
+  it('keys IPv6 on its /64 and IPv4 on the address by default, in one spelling', () => {
+    expect(clientKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:0DB8:0001:0002:0000:0000:0000:0001')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('[2001:db8:1:2::9]:443')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('203.0.113.5')).toBe('203.0.113.5');
+    expect(clientKey('::ffff:cb00:7105')).toBe('203.0.113.5');
+    expect(clientKey('::ffff:203.0.113.5')).toBe('203.0.113.5');
+  });
+
+  it('is idempotent on keys, and refuses networks of another length and non-addresses', () => {
+    expect(clientKey('2001:db8:1:2::/64')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8:1:2:0:0:0:0/64')).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8::/48')).toBeUndefined();
+    expect(clientKey('203.0.113.0/24')).toBeUndefined();
+    for (const bad of ['not-an-ip', '', 'unknown', '<script>', '127.1', '0x7f000001'])
+      expect(clientKey(bad)).toBeUndefined();
+  });
+
+  it('takes configurable prefixes', () => {
+    const prefixes = { ipv4: 24, ipv6: 56 };
+    expect(clientKey('203.0.113.77', prefixes)).toBe('203.0.113.0/24');
+    expect(clientKey('2001:db8:1:2ff::1', prefixes)).toBe('2001:db8:1:200::/56');
+    expect(clientKey('2001:db8::1', { ipv4: 32, ipv6: 128 })).toBe('2001:db8::1');
+  });
+});
+
+describe('TrustedProxies.overlaps', () => {
+  it('finds a trusted range inside or around a client key', () => {
+    const trusted = new TrustedProxies(['loopback', '10.0.0.0/8', '2001:db8:1:2::7']);
+    expect(trusted.overlaps('127.0.0.1')).toBe(true);
+    expect(trusted.overlaps('10.9.9.9')).toBe(true);
+    expect(trusted.overlaps('2001:db8:1:2::/64')).toBe(true); // the /64 holds the proxy
+    expect(trusted.overlaps('::1')).toBe(true);
+    expect(trusted.overlaps('2001:db8:1:3::/64')).toBe(false);
+    expect(trusted.overlaps('203.0.113.5')).toBe(false);
+    expect(new TrustedProxies().overlaps('127.0.0.1')).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { RAMPART_CORE_OPTIONS, RAMPART_STORE } from './core.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './core.module-definition';
 import { resolveCoreOptions, type RampartCoreOptions, type ResolvedCoreOptions } from './core.options';
 import { InvalidOptionsError } from './invalid-options.error';
+import { MalformedRequestError } from './malformed-request.error';
 import { CORE_PART, RampartPipelineModule } from './pipeline/rampart-pipeline.module';
 import { pipelineOf, RampartPipeline } from './pipeline/rampart-pipeline';
 import { useRawMiddleware } from './raw-middleware';
@@ -88,8 +89,14 @@ export function useRequestContext(app: INestApplication): void {
   useRawMiddleware(
     app,
     (req, res, next) => {
-      attachRequestContext(req, res, options);
-      next();
+      const context = attachRequestContext(req, res, options);
+      if (!context.forwardedInvalid) return next();
+      next(
+        new MalformedRequestError(
+          `The ${options.proxyHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For'} header from the proxy is not a list of addresses.`,
+          'invalid_forwarding_header',
+        ),
+      );
     },
     'context',
   );

@@ -1,4 +1,4 @@
-import { TrustedProxies, type ProxyHeader } from './client-identity';
+import { DEFAULT_CLIENT_PREFIXES, TrustedProxies, type ClientPrefixes, type ProxyHeader } from './client-identity';
 import { InvalidOptionsError } from './invalid-options.error';
 import { SECURITY_EVENT_TYPES, type EventLogging } from './security-events';
 import type { MemoryStoreOptions } from './store/memory.store';
@@ -14,6 +14,12 @@ export interface RampartCoreOptions {
   trustedProxies?: string[];
   /** @default 'x-forwarded-for' */
   proxyHeader?: ProxyHeader;
+  /**
+   * Leading bits of an address that rate limits and bans key on (`RequestContext.clientKey`): one
+   * IPv6 host holds a whole /64, so keying on its full address would give it 2^64 identities.
+   * @default { ipv4: 32, ipv6: 64 }
+   */
+  clientPrefixes?: Partial<ClientPrefixes>;
   /**
    * Where shared state lives. Memory is per process: with several instances, use Redis.
    * @default { type: 'memory' }
@@ -31,6 +37,7 @@ export interface RampartCoreOptions {
 export interface ResolvedCoreOptions {
   readonly trustedProxies: TrustedProxies;
   readonly proxyHeader: ProxyHeader;
+  readonly clientPrefixes: Readonly<ClientPrefixes>;
   readonly store: NonNullable<RampartCoreOptions['store']>;
   readonly logEvents: EventLogging;
 }
@@ -49,6 +56,19 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
     trustedProxies = new TrustedProxies(raw.trustedProxies ?? []);
   } catch (error) {
     throw new InvalidOptionsError('CORE_INVALID_OPTIONS', (error as Error).message);
+  }
+  const clientPrefixes = Object.freeze({ ...DEFAULT_CLIENT_PREFIXES, ...raw.clientPrefixes });
+  for (const [family, max] of [
+    ['ipv4', 32],
+    ['ipv6', 128],
+  ] as const) {
+    const bits = clientPrefixes[family];
+    if (!Number.isInteger(bits) || bits < 1 || bits > max) {
+      throw new InvalidOptionsError(
+        'CORE_INVALID_OPTIONS',
+        `clientPrefixes.${family} must be a whole number from 1 to ${max}.`,
+      );
+    }
   }
   const store = raw.store ?? { type: 'memory' };
   if (!STORE_TYPES.includes(store.type)) {
@@ -69,6 +89,7 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
   return Object.freeze({
     trustedProxies,
     proxyHeader,
+    clientPrefixes,
     store,
     logEvents: typeof logEvents === 'boolean' ? logEvents : Object.freeze([...logEvents]),
   });

@@ -1,15 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { normalizeIp, resolveClientIp, TrustedProxies, type ProxyHeader } from './client-identity';
+import {
+  clientKey,
+  DEFAULT_CLIENT_PREFIXES,
+  normalizeIp,
+  resolveClientIp,
+  TrustedProxies,
+  type ClientPrefixes,
+  type ProxyHeader,
+} from './client-identity';
 import { rawRequest } from './raw-middleware';
 
 /** What Rampart knows about a request before any handler runs. */
 export interface RequestContext {
   /** Accepted from `X-Request-Id` when it is a short safe token, otherwise generated. */
   readonly id: string;
-  /** The client address, from the socket or from trusted proxies' forwarding headers. */
+  /**
+   * The client address (canonical spelling), from the socket or from trusted proxies' forwarding
+   * headers; `unknown` when there is none or a trusted proxy forwarded a malformed one.
+   */
   readonly clientIp: string;
+  /** What limits and bans key on: the client's network by `clientPrefixes` (`2001:db8:1:2::/64`), else `clientIp`. */
+  readonly clientKey: string;
+  /** A trusted proxy forwarded a hop that is not an address: the request is refused with a 400. */
+  readonly forwardedInvalid: boolean;
   /** `https` when the connection, or a trusted proxy in front of it, used TLS. */
   readonly protocol: 'http' | 'https';
   /** `Date.now()` when the request arrived. */
@@ -19,6 +34,7 @@ export interface RequestContext {
 export interface RequestContextOptions {
   trustedProxies: TrustedProxies;
   proxyHeader: ProxyHeader;
+  clientPrefixes?: Readonly<ClientPrefixes>;
 }
 
 /** A caller identified by authentication, as other phases key on it: a stable id, never a credential. */
@@ -68,7 +84,8 @@ export function createRequestContext(req: IncomingMessage, options: RequestConte
   const incomingId = firstHeader(req.headers[REQUEST_ID_HEADER]);
   const peer = req.socket.remoteAddress;
   const header = options.proxyHeader === 'forwarded' ? req.headers.forwarded : req.headers['x-forwarded-for'];
-  const clientIp = resolveClientIp(peer, header, options.trustedProxies, options.proxyHeader);
+  const resolved = resolveClientIp(peer, header, options.trustedProxies, options.proxyHeader);
+  const clientIp = resolved ?? 'unknown';
   let protocol: 'http' | 'https' = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
   const peerIp = normalizeIp(peer);
   if (peerIp !== undefined && options.trustedProxies.has(peerIp)) {
@@ -78,6 +95,8 @@ export function createRequestContext(req: IncomingMessage, options: RequestConte
   return {
     id: incomingId !== undefined && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
     clientIp,
+    clientKey: clientKey(clientIp, options.clientPrefixes ?? DEFAULT_CLIENT_PREFIXES) ?? clientIp,
+    forwardedInvalid: resolved === undefined,
     protocol,
     startedAt: Date.now(),
   };

@@ -3,6 +3,8 @@ export type { ErrorsModuleOptions } from './errors.options';
 export { SafeExceptionFilter } from './safe-exception.filter';
 export { toProblem, problemTitle } from './problem';
 export type { Problem, ProblemDocument } from './problem';
+export { sendProblemOnSocket } from './problem-response';
+export type { Refusal } from './problem-response';
 export {
   SecurityError,
   ValidationError,

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { StoreUnavailableError } from '@rampart/core';
+import { MalformedRequestError, StoreUnavailableError } from '@rampart/core';
 import { SecurityError, type FieldError, type SecurityErrorCode } from './security-error';
 
 /** An RFC 9457 problem document as Rampart sends it. @publicApi */
@@ -144,6 +144,9 @@ export function toProblem(error: unknown): Problem {
       reason: error.reason,
       internal,
     };
+  }
+  if (error instanceof MalformedRequestError) {
+    return { ...problem(400, 'BAD_REQUEST', error.message), reason: error.reason };
   }
   if (error instanceof StoreUnavailableError) {
     // An outage of the shared store is the server's problem and a temporary one: 503 with

@@ -1,6 +1,7 @@
 import { Catch, Inject, Logger, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
+  baselineHeadersOf,
   getRequestContext,
   principalOf,
   rawRequest,
@@ -12,7 +13,8 @@ import {
 } from '@rampart/core';
 import { RAMPART_ERRORS_OPTIONS } from './errors.constants';
 import { resolveErrorsOptions, type ResolvedErrorsOptions } from './errors.options';
-import { toProblem, type Problem, type ProblemDocument } from './problem';
+import { toProblem, type Problem } from './problem';
+import { problemDocument } from './problem-response';
 import { SecurityError, type SecurityErrorCode } from './security-error';
 
 const EVENTS: Partial<Record<SecurityErrorCode, [SecurityEventType, SecuritySeverity]>> = {
@@ -60,17 +62,13 @@ export class SafeExceptionFilter implements ExceptionFilter {
       raw.destroy();
       return;
     }
-    const body: ProblemDocument = {
-      type: this.options.problemTypeBase + problem.code.toLowerCase().replaceAll('_', '-'),
-      title: problem.title,
-      status: problem.status,
-      detail: problem.detail,
-      code: problem.code,
-      requestId: context.id,
-      timestamp: new Date().toISOString(),
-      ...problem.extensions,
-    };
+    const body = problemDocument(problem, context.id, this.options.problemTypeBase);
     const adapter = this.adapterHost.httpAdapter;
+    // An error raised before the security-headers middleware ran (a malformed forwarding header)
+    // still leaves with the preset.
+    for (const [name, value] of Object.entries(baselineHeadersOf(adapter.getInstance<object>()))) {
+      if (!raw.hasHeader(name)) adapter.setHeader(res, name, value);
+    }
     for (const [name, value] of Object.entries(problem.headers)) adapter.setHeader(res, name, value);
     adapter.setHeader(res, 'Content-Type', 'application/problem+json; charset=utf-8');
     adapter.setHeader(res, 'Cache-Control', 'no-store');

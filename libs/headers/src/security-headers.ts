@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { useRawMiddleware } from '@rampart/core';
+import { setBaselineHeaders, useRawMiddleware } from '@rampart/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
 
 /** Options of the API security-header preset. @publicApi */
@@ -113,4 +114,25 @@ export function useSecurityHeaders(app: INestApplication, options: SecurityHeade
     },
     'headers',
   );
+  setBaselineHeaders(app, {
+    ...staticHelmetHeaders(setHelmetHeaders),
+    'Permissions-Policy': permissionsPolicy,
+    ...(cacheControl === false ? {} : { 'Cache-Control': cacheControl }),
+  });
+}
+
+/**
+ * The headers helmet sets, collected once: they depend on the options only, never on the request,
+ * so answers made outside the middleware chain can carry the same ones.
+ */
+function staticHelmetHeaders(setHelmetHeaders: ReturnType<typeof helmet>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const collector = {
+    setHeader: (name: string, value: unknown) => {
+      headers[name] = String(value);
+    },
+    removeHeader: () => undefined,
+  };
+  setHelmetHeaders({} as IncomingMessage, collector as unknown as ServerResponse, () => undefined);
+  return headers;
 }

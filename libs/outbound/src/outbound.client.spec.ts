@@ -182,7 +182,13 @@ describe('OutboundClient: allowlist, schemes and redirects', () => {
       const [, action, target] = /^\/(\w+)(?:\?to=(.*))?$/.exec(req.url ?? '') ?? [];
       if (action === 'redirect') res.writeHead(302, { location: decodeURIComponent(target ?? '') }).end();
       else if (action === 'loop') res.writeHead(301, { location: '/loop' }).end();
-      else res.end(`ok ${req.method}`);
+      else if (action === 'seeOther') res.writeHead(303, { location: '/echo' }).end();
+      else if (action === 'temporary') res.writeHead(307, { location: '/echo' }).end();
+      else {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => res.end(body === '' ? `ok ${req.method}` : `ok ${req.method} ${body}`));
+      }
     });
     client = new OutboundClient({
       allowedHosts: [
@@ -239,6 +245,12 @@ describe('OutboundClient: allowlist, schemes and redirects', () => {
     expect(response.url).toBe(at('api.partner.test', '/landing'));
     expect(hits[0]).toMatch(/Bearer partner-key$/);
     expect(hits[1]).toMatch(/ -$/);
+  });
+
+  it('turns a 303 into a GET without the body, and resends method and body on a 307', async () => {
+    const post = { method: 'POST', body: '{"order":1}', headers: { 'content-type': 'application/json' } } as const;
+    expect((await client.request(at('partner.test', '/seeOther'), post)).text()).toBe('ok GET');
+    expect((await client.request(at('partner.test', '/temporary'), post)).text()).toBe('ok POST {"order":1}');
   });
 
   it('limits the number of redirects', async () => {

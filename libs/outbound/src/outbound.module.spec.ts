@@ -59,6 +59,19 @@ describe('OutboundModule', () => {
     expect(error).toMatchObject({ code: 'OUTBOUND_INVALID_OPTIONS', message: expect.stringContaining('partner') });
   });
 
+  it('refuses the test-only allowPrivateNetworks escape with NODE_ENV=production', async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const error = await bootError({
+        clients: { partner: { allowedHosts: ['a.test'], allowPrivateNetworks: ['127.0.0.1/32'] } },
+      });
+      expect(error).toMatchObject({ code: 'OUTBOUND_INVALID_OPTIONS', message: expect.stringContaining('test-only') });
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
   it('refuses an unknown module option', async () => {
     expect(await bootError({ client: {} } as OutboundModuleOptions)).toMatchObject({
       code: 'OUTBOUND_INVALID_OPTIONS',

@@ -48,7 +48,7 @@ export interface OutboundClientOptions {
    * TEST-ONLY ESCAPE: CIDRs (`127.0.0.1/32`) exempted from the deny list of non-public addresses.
    * Every entry re-opens server-side request forgery to that range. Never set it in production
    * to reach an internal service through a public name: that is exactly what an attacker who
-   * controls the name's DNS would do. @default []
+   * controls the name's DNS would do. Refused at construction when `NODE_ENV=production`. @default []
    */
   allowPrivateNetworks?: readonly string[];
   /** Relative URLs given to `request`/`json` resolve against it. */
@@ -201,6 +201,10 @@ export function resolveOutboundClientOptions(
   const allowAnyPublicHost = raw.allowAnyPublicHost === true;
   if (hosts.length === 0 && !allowAnyPublicHost) {
     invalid(`${name}: list the hosts it may call in allowedHosts (or set allowAnyPublicHost).`);
+  }
+  if (raw.allowPrivateNetworks?.length && process.env.NODE_ENV === 'production') {
+    // The escape re-opens SSRF to the listed ranges: a production app must never carry it.
+    invalid(`${name}.allowPrivateNetworks is a test-only escape and is refused with NODE_ENV=production.`);
   }
   const privateNetworks = (raw.allowPrivateNetworks ?? []).map((cidr) => {
     if (!ipaddr.isValidCIDR(cidr))

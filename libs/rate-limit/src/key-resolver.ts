@@ -30,7 +30,7 @@ function idOf(holder: { id?: unknown } | null | undefined): string | undefined {
 }
 
 function ipKey(req: object): string {
-  return `ip:${safe(getRequestContext(req).clientIp)}`;
+  return `ip:${safe(getRequestContext(req).clientKey)}`;
 }
 
 /**

@@ -15,6 +15,7 @@ export type {
 export { ThreatService } from './threat.service';
 export type { BanEntry, BanRecord, FailedLoginVerdict, BehaviourSignal } from './threat.service';
 export { ThreatGuard } from './threat.guard';
+export { ThreatMultipartInterceptor } from './threat-multipart.interceptor';
 export { ThreatPolicy } from './threat-policy.decorator';
 export type { ThreatPolicyOptions } from './threat-policy.decorator';
 export { useThreatDetection } from './threat.middleware';

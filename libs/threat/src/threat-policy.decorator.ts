@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 import { THREAT_POLICY } from './threat.constants';
 import type { ThreatMode } from './threat.options';
 
@@ -23,3 +24,11 @@ export interface ThreatPolicyOptions {
  */
 export const ThreatPolicy = (options: ThreatPolicyOptions): MethodDecorator & ClassDecorator =>
   SetMetadata(THREAT_POLICY, Object.freeze({ ...options }));
+
+/** The policy of the route being handled (the handler's over the controller's). */
+export function routePolicy(reflector: Reflector, context: ExecutionContext): ThreatPolicyOptions | undefined {
+  return reflector.getAllAndOverride<ThreatPolicyOptions | undefined>(THREAT_POLICY, [
+    context.getHandler(),
+    context.getClass(),
+  ]);
+}

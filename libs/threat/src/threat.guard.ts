@@ -1,12 +1,14 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequestState, rawRequest, routeOf } from '@rampart/core';
-import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
-import { THREAT_POLICY } from './threat.constants';
-import type { ThreatPolicyOptions } from './threat-policy.decorator';
+import type { IncomingMessage } from 'node:http';
+import { routePolicy } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
-import type { InspectionResult } from './inspection/inspect';
 import type { ThreatMode } from './threat.options';
+import { readUnparsedBody } from './unparsed-body';
+
+/** body-parser's default JSON limit: the most a JSON:API or GraphQL body read by the guard may carry. */
+const UNPARSED_BODY_LIMIT = 100 * 1024;
 
 /**
  * Inspects every routed request's input (path, query, selected headers, cookies, body) and
@@ -29,53 +31,34 @@ export class ThreatGuard implements CanActivate {
     const raw = rawRequest(req);
     const state = getRequestState(req);
     const route = (state.route ??= routeOf(req));
-    const policy = this.reflector.getAllAndOverride<ThreatPolicyOptions | undefined>(THREAT_POLICY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const policy = routePolicy(this.reflector, context);
     const mode = policy?.mode ?? this.threat.options.mode;
     if (mode === 'off') return true;
-    const result = this.threat.inspect(
-      { method: raw.method ?? 'GET', path: raw.url ?? '/', headers: raw.headers, body: req.body },
-      policy?.ignore,
-    );
-    if (result.findings.length === 0) return true;
-    const { clientIp, id } = state.context;
-    if (!result.threat || mode === 'monitor') {
-      this.threat.reportAllowed(result, { clientIp, requestId: id, route, mode });
-      return true;
-    }
-    if (result.findings.every((f) => f.category === 'inspection_limit' || f.score === 0)) {
-      // Too large to inspect is not proof of an attack: refused (nothing hides past the bounds), never banned.
-      this.threat.reportLimitRefused(result, { clientIp, requestId: id, route, mode });
-      throw new PayloadTooLargeError(
-        'The request has more fields or deeper nesting than this API inspects: send fewer or flatter values.',
-        { reason: 'inspection_limit' },
-      );
-    }
-    if (mode !== 'ban') throw this.refusal(result, mode, false);
-    // Only a ban waits for the store; every other outcome is decided synchronously.
-    return this.threat
-      .ban(clientIp, { reasons: [...new Set(result.findings.map((f) => f.category))] })
-      .catch((error: unknown) => {
-        this.threat.storeFailed(error);
-        return false;
-      })
-      .then((banned) => {
-        throw this.refusal(result, mode, banned);
+    // Express leaves JSON:API and GraphQL bodies unread: read them here rather than not inspect them.
+    const unparsed = req.body === undefined ? readUnparsedBody(raw, UNPARSED_BODY_LIMIT) : undefined;
+    if (unparsed) {
+      return unparsed.then(({ inspected, body }) => {
+        req.body = body;
+        return this.inspectAndEnforce(req, raw, route, mode, policy?.ignore, inspected);
       });
+    }
+    return this.inspectAndEnforce(req, raw, route, mode, policy?.ignore, req.body);
   }
 
-  private refusal(result: InspectionResult, mode: ThreatMode, banned: boolean): ThreatDetectedError {
-    return new ThreatDetectedError(undefined, {
-      reason: 'malicious_input',
-      eventDetails: {
-        decision: banned ? 'blocked_and_banned' : 'blocked',
-        mode,
-        score: result.score,
-        threshold: this.threat.options.threshold,
-        findings: result.findings.slice(0, 10),
-      },
-    });
+  private inspectAndEnforce(
+    req: object,
+    raw: IncomingMessage,
+    route: string,
+    mode: ThreatMode,
+    ignore: readonly string[] | undefined,
+    body: unknown,
+  ): true | Promise<never> {
+    const result = this.threat.inspect(
+      { method: raw.method ?? 'GET', path: raw.url ?? '/', headers: raw.headers, body },
+      ignore,
+    );
+    if (result.findings.length === 0) return true;
+    const { clientIp, clientKey, id } = getRequestState(req).context;
+    return this.threat.enforce(result, { clientIp, clientKey, headers: raw.headers, requestId: id, route, mode });
   }
 }

@@ -46,7 +46,7 @@ export function useThreatDetection(app: INestApplication): void {
 function threatMiddleware(threat: ThreatService): RawMiddleware {
   return (req, res, next) => {
     const state = getRequestState(req);
-    const client = state.context.clientIp;
+    const client = state.context.clientKey;
     if (threat.isTrusted(client)) return next();
     const proceed = (ban: BanRecord | undefined): void => {
       if (ban && !threat.isBanExempt(req.url)) {

@@ -109,6 +109,15 @@ export interface ThreatModuleOptions {
   /** How long a ban lasts. @default 900_000 (15 minutes) */
   banTtlMs?: number;
   /**
+   * What input findings must show before they ban (mode `ban`): refused requests carrying findings
+   * from the same client within `windowMs`. One request proves nothing about who sent it — any
+   * page the victim visits can make the browser send `<img src="https://api/?q=<script>">` — so a
+   * ban needs a sustained attack, and a browser's cross-site navigation or subresource request
+   * (`Sec-Fetch-Site: cross-site` with `Sec-Fetch-Mode: navigate` or `no-cors`) never counts.
+   * Each such request is still refused. @default { findings: 3, windowMs: 600_000 }
+   */
+  banEvidence?: { findings?: number; windowMs?: number };
+  /**
    * Paths a ban or block never refuses, e.g. `['/health']` for a load balancer's or a monitoring
    * probe's check from a shared address: exact request paths (no query), matched before routing.
    * The requests are still inspected and observed; list only routes that reveal nothing.
@@ -141,6 +150,7 @@ export interface ResolvedThreatOptions {
   };
   readonly banExemptPaths: ReadonlySet<string>;
   readonly banTtlMs: number;
+  readonly banEvidence: { readonly findings: number; readonly windowMs: number };
   readonly trustedClients: TrustedProxies;
   readonly keyPrefix: string;
   readonly store: Readonly<Required<ThreatStoreOptions>>;
@@ -220,6 +230,10 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
       ),
     }),
     banTtlMs: Math.round(positive('banTtlMs', raw.banTtlMs ?? 900_000)),
+    banEvidence: Object.freeze({
+      findings: Math.ceil(positive('banEvidence.findings', raw.banEvidence?.findings ?? 3)),
+      windowMs: Math.round(positive('banEvidence.windowMs', raw.banEvidence?.windowMs ?? 600_000)),
+    }),
     banExemptPaths: new Set(banExemptPaths),
     trustedClients,
     keyPrefix: raw.keyPrefix ?? 'threat:',

@@ -1,5 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectStore, SecurityEvents, type SecuritySeverity, type Store } from '@rampart/core';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import {
+  clientKey,
+  DEFAULT_CLIENT_PREFIXES,
+  InjectStore,
+  RAMPART_CORE_OPTIONS,
+  SecurityEvents,
+  type ResolvedCoreOptions,
+  type SecuritySeverity,
+  type Store,
+  TrustedProxies,
+} from '@rampart/core';
+import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
 import { createHash } from 'node:crypto';
 import { BAN_INDEX_ADD, BAN_INDEX_LIST, BAN_INDEX_REMOVE } from './behaviour/ban-index.scripts';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
@@ -81,6 +92,13 @@ export class ThreatService {
     @Inject(THREAT_OPTIONS) readonly options: ResolvedThreatOptions,
     @InjectStore() private readonly store: Store,
     private readonly events: SecurityEvents,
+    // Optional for tests that build the service by hand: default prefixes, no trusted proxy.
+    @Optional()
+    @Inject(RAMPART_CORE_OPTIONS)
+    private readonly core: Pick<ResolvedCoreOptions, 'clientPrefixes' | 'trustedProxies'> = {
+      clientPrefixes: DEFAULT_CLIENT_PREFIXES,
+      trustedProxies: new TrustedProxies(),
+    },
   ) {
     const { deadlineMs, cooldownMs, banCacheMs, banCacheSize } = options.store;
     this.breaker = new StoreBreaker(
@@ -107,8 +125,37 @@ export class ThreatService {
     return inspectCompiled(request, compiled);
   }
 
+  /** Whether `client` (an address or a client key) is, or lies in, a trusted client range. */
   isTrusted(client: string): boolean {
-    return this.options.trustedClients.has(client);
+    return !this.options.trustedClients.isEmpty && this.options.trustedClients.overlaps(client);
+  }
+
+  /**
+   * The key bans and behaviour signals use for an address in any spelling (uncompressed IPv6,
+   * `::ffff:7f00:1`…) or for a key itself: the client's network by core's `clientPrefixes`.
+   * `undefined` when `input` is neither.
+   */
+  clientKeyOf(input: string): string | undefined {
+    return clientKey(input, this.core.clientPrefixes);
+  }
+
+  /**
+   * Counts a request refused for its input towards a ban (mode `ban`), and bans the client once
+   * `banEvidence.findings` such requests arrived within `banEvidence.windowMs`. A browser's
+   * cross-site navigation or subresource request is not counted: a third-party page can make a
+   * victim's browser send it (an `<img>` or a link), so it is no evidence against the victim.
+   * Resolves to whether the client is now banned.
+   */
+  async recordRefusedInput(
+    client: string,
+    reasons: string[],
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+  ): Promise<boolean> {
+    if (isCrossSiteBrowserRequest(headers) || this.isTrusted(client)) return false;
+    const { findings, windowMs } = this.options.banEvidence;
+    const strikes = findings <= 1 ? 1 : await this.store.increment(this.key(client, 'strikes'), { ttlMs: windowMs });
+    if (strikes < findings) return false;
+    return this.ban(client, { reasons });
   }
 
   /** Whether a request URL's path is one a ban never refuses (`banExemptPaths`). */
@@ -127,7 +174,8 @@ export class ThreatService {
   }
 
   /** The client's ban or block, if one is in force. Rejects when the store does. */
-  async getBan(client: string): Promise<BanRecord | undefined> {
+  async getBan(input: string): Promise<BanRecord | undefined> {
+    const client = this.clientKeyOf(input) ?? input;
     const value = await this.store.get(this.key(client, 'ban'));
     if (value === undefined) return undefined;
     try {
@@ -180,12 +228,23 @@ export class ThreatService {
     return this.pendingObservations;
   }
 
-  /** Bans `client` on every instance sharing the store. Trusted clients are never banned. */
+  /**
+   * Bans `client` (an address in any spelling, or a client key) on every instance sharing the
+   * store. Resolves to `false`, banning nobody, for a trusted client, for something that is not an
+   * address, and for a trusted proxy's address: every client behind the proxy would be refused.
+   */
   async ban(
-    client: string,
+    input: string,
     options: { ttlMs?: number; reasons?: string[]; kind?: 'ban' | 'block' } = {},
   ): Promise<boolean> {
-    if (this.isTrusted(client)) return false;
+    const client = this.clientKeyOf(input);
+    if (client === undefined || this.isTrusted(client)) return false;
+    if (this.core.trustedProxies.overlaps(client)) {
+      this.logger.warn(
+        `Refused to ban ${client}: it is, or contains, a trusted proxy (every client behind it would be refused).`,
+      );
+      return false;
+    }
     const ttlMs = Math.max(1, Math.round(options.ttlMs ?? this.options.banTtlMs));
     const record: BanRecord = {
       kind: options.kind ?? 'ban',
@@ -206,8 +265,10 @@ export class ThreatService {
     return true;
   }
 
-  /** Lifts a ban or block on every instance. Resolves to whether there was one. */
-  async unban(client: string): Promise<boolean> {
+  /** Lifts a ban or block on every instance (any spelling of the address). Resolves to whether there was one. */
+  async unban(input: string): Promise<boolean> {
+    const client = this.clientKeyOf(input);
+    if (client === undefined) return false;
     const removed = await this.store.delete(this.key(client, 'ban'));
     this.banCache.set(client, undefined, Date.now());
     await this.store.run(BAN_INDEX_REMOVE, [this.banIndexKey], [client]);
@@ -427,6 +488,65 @@ export class ThreatService {
     this.breaker.failure(error);
   }
 
+  /**
+   * Applies `context.mode` to an inspection result: `true` to let the request proceed; otherwise
+   * throws the refusal (403 THREAT_DETECTED, or 413 when only the walk bounds were exceeded), or
+   * returns a promise that rejects with it once a ban (mode `ban`) is stored. Used by the guard
+   * and by {@link ThreatMultipartInterceptor}.
+   */
+  enforce(
+    result: InspectionResult,
+    context: {
+      clientIp: string;
+      /** What bans key on (core's `clientKey`); the address itself when absent. */
+      clientKey?: string;
+      /** The request's headers: a cross-site browser request is no evidence for a ban. */
+      headers?: Readonly<Record<string, string | string[] | undefined>>;
+      requestId: string;
+      route: string;
+      mode: ThreatMode;
+    },
+  ): true | Promise<never> {
+    if (result.findings.length === 0) return true;
+    const { mode } = context;
+    if (!result.threat || mode === 'monitor') {
+      this.reportAllowed(result, context);
+      return true;
+    }
+    if (result.findings.every((f) => f.category === 'inspection_limit' || f.score === 0)) {
+      // Too large to inspect is not proof of an attack: refused (nothing hides past the bounds), never banned.
+      this.reportLimitRefused(result, context);
+      throw new PayloadTooLargeError(
+        'The request has more fields or deeper nesting than this API inspects: send fewer or flatter values.',
+        { reason: 'inspection_limit' },
+      );
+    }
+    if (mode !== 'ban') throw this.refusal(result, mode, false);
+    // Only a ban waits for the store; every other outcome is decided synchronously.
+    const reasons = [...new Set(result.findings.map((f) => f.category))];
+    return this.recordRefusedInput(context.clientKey ?? context.clientIp, reasons, context.headers ?? {})
+      .catch((error: unknown) => {
+        this.storeFailed(error);
+        return false;
+      })
+      .then((banned) => {
+        throw this.refusal(result, mode, banned);
+      });
+  }
+
+  private refusal(result: InspectionResult, mode: ThreatMode, banned: boolean): ThreatDetectedError {
+    return new ThreatDetectedError(undefined, {
+      reason: 'malicious_input',
+      eventDetails: {
+        decision: banned ? 'blocked_and_banned' : 'blocked',
+        mode,
+        score: result.score,
+        threshold: this.options.threshold,
+        findings: result.findings.slice(0, 10),
+      },
+    });
+  }
+
   /** The security event of a request refused because it exceeded the inspection bounds. */
   reportLimitRefused(
     result: InspectionResult,
@@ -471,6 +591,16 @@ export class ThreatService {
       },
     });
   }
+}
+
+/**
+ * A request a browser sent because a page of another site told it to: a navigation or a
+ * subresource (`<img>`, `<script>`, a form). Fetch Metadata (W3C) is set by the browser and cannot
+ * be changed by the page, so such a request is one the visitor did not choose.
+ */
+function isCrossSiteBrowserRequest(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const mode = headers['sec-fetch-mode'];
+  return headers['sec-fetch-site'] === 'cross-site' && (mode === 'navigate' || mode === 'no-cors');
 }
 
 /** The fixed window `now` falls in, the weight of the previous one, and a TTL covering both. */

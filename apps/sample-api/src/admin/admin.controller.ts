@@ -11,7 +11,6 @@ import {
 } from '@rampart/auth';
 import { BadRequestError, NotFoundError } from '@rampart/errors';
 import { ThreatService, type BanEntry } from '@rampart/threat';
-import { isIP } from 'node:net';
 import { UpdateUserDto } from '../users/users.dto';
 import { UsersService, type User } from '../users/users.service';
 import { CreateApiKeyDto, RotateApiKeyDto } from './admin.dto';
@@ -42,7 +41,7 @@ export class AdminController {
   @Delete('bans/:ip')
   @HttpCode(204)
   async unban(@Param('ip') ip: string): Promise<void> {
-    if (isIP(ip) === 0) throw new BadRequestError('Give an IP address.');
+    if (this.threat.clientKeyOf(ip) === undefined) throw new BadRequestError('Give an IP address.');
     if (!(await this.threat.unban(ip))) throw new NotFoundError('This client is not banned.');
   }
 

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AuthModule, type AuthModuleOptions } from '@rampart/auth';
+import type { AuthModuleOptions } from '@rampart/auth';
+import type { RampartAsyncPart } from '@rampart/nest';
 import { OAuthSigningKeys } from '@rampart/oauth-server';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
@@ -44,12 +45,15 @@ function authOptions(
   };
 }
 
-/** AuthModule as the sample API uses it: demo users, CASL abilities, a dev key or a real JWKS. */
-export function sampleAuthModule(config: AppConfig): DynamicModule {
-  return AuthModule.forRootAsync({
+/**
+ * AuthModule's options as the sample API uses them: demo users, CASL abilities, a dev key or a
+ * real JWKS (the `auth` part of RampartModule.forRoot).
+ */
+export function sampleAuthOptions(config: AppConfig): RampartAsyncPart<AuthModuleOptions> {
+  return {
     imports: [DevIssuerModule.forRoot(config), UsersModule],
     inject: [DevTokenIssuer, UsersService, OAuthSigningKeys],
     useFactory: (dev: DevTokenIssuer | null, users: UsersService, oauthKeys: OAuthSigningKeys) =>
       authOptions(config, dev, users, oauthKeys),
-  });
+  };
 }

@@ -91,7 +91,7 @@ export class OAuthLoginController {
     const username = field(req.body, 'username');
     // Failed sign-ins per account and per IP: a blocked account or IP gets 429 before its password
     // is checked; successes never count (an office behind one IP is not locked out).
-    const user = await this.throttle.attempt({ ip: getRequestContext(req).clientIp, account: username }, () =>
+    const user = await this.throttle.attempt({ ip: getRequestContext(req).clientKey, account: username }, () =>
       this.users.verifyPassword(username, field(req.body, 'password')),
     );
     if (!user) {
@@ -109,7 +109,7 @@ export class OAuthLoginController {
       // Credential stuffing (one IP, many accounts) is acted on by the threat mode; a store outage
       // must not turn a wrong password into a 500.
       await this.threat
-        .recordFailedLogin({ ip: getRequestContext(req).clientIp, account: username })
+        .recordFailedLogin({ ip: getRequestContext(req).clientKey, account: username })
         .catch((error: unknown) => this.threat.storeFailed(error));
       res.status(401);
       res.header('Content-Type', HTML);

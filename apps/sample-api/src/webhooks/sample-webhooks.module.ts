@@ -2,8 +2,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { WebhooksModule } from '@rampart/webhooks';
 import type { AppConfig } from '../app.config';
 import { WebhookReceiverController } from './webhook-receiver.controller';
+import { WebhookSenderController } from './webhook-sender.controller';
+import { WebhookSender } from './webhook-sender.service';
 
-/** The sample's webhook receivers: Standard Webhooks and Stripe, secrets from the configuration. */
+/** The sample's webhooks: receivers (Standard Webhooks, Stripe) and outgoing deliveries, secrets from the configuration. */
 @Module({})
 export class SampleWebhooksModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -17,7 +19,8 @@ export class SampleWebhooksModule {
           },
         }),
       ],
-      controllers: [WebhookReceiverController],
+      controllers: [WebhookReceiverController, WebhookSenderController],
+      providers: [WebhookSender],
     };
   }
 }

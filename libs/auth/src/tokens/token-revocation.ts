@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { coreMissing } from '../core-missing';
 import { RAMPART_STORE, type Store } from '@rampart/core';
 
 /**
@@ -22,7 +23,12 @@ const GRACE_MS = 60_000;
  */
 @Injectable()
 export class TokenRevocationList {
-  constructor(@Inject(RAMPART_STORE) private readonly store: Store) {}
+  private readonly store: Store;
+
+  constructor(@Optional() @Inject(RAMPART_STORE) store?: Store) {
+    if (!store) throw coreMissing('AuthModule');
+    this.store = store;
+  }
 
   /** Revokes `jti` until `expiresAt` (seconds since the epoch, the token's `exp`). */
   async revoke(jti: string, expiresAt: number): Promise<void> {

@@ -70,8 +70,9 @@ export class RampartPipeline {
     return this.parts.get(part.name) as T | undefined;
   }
 
-  installed(part: RampartPart<unknown>): boolean {
-    return this.parts.has(part.name);
+  /** Whether a module is installed, by its part or its name (e.g. `'ThreatModule'`). */
+  installed(part: RampartPart<unknown> | string): boolean {
+    return this.parts.has(typeof part === 'string' ? part : part.name);
   }
 }
 

@@ -48,6 +48,21 @@ describeEachBackend('LoginThrottle', (backend, keyPrefix) => {
     expect(retryAfter).toBeLessThanOrEqual(10 * 60);
   });
 
+  it('lifts the block after blockFor, with a fresh allowance', async () => {
+    const short = new LoginThrottle(
+      resolveRateLimitOptions({
+        store,
+        keyPrefix: 'rl-short:',
+        login: { perAccount: { failures: 2, window: '1m', blockFor: 300 }, perIp: LIMITS.perIp },
+      }),
+    );
+    const { account } = subject();
+    for (let i = 0; i < 2; i++) await short.attempt({ ip: `192.0.2.${30 + i}`, account }, wrong);
+    await expect(short.attempt({ ip: '192.0.2.40', account }, right)).rejects.toMatchObject({ status: 429 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await short.attempt({ ip: '192.0.2.41', account }, right)).toEqual({ id: 'u1' });
+  });
+
   it('forgives an account its failures on a success', async () => {
     const { account } = subject();
     for (let round = 0; round < 3; round++) {
@@ -94,6 +109,8 @@ describeEachBackend('LoginThrottle', (backend, keyPrefix) => {
       const { ip, account } = subject();
       await throttle.attempt({ ip, account }, wrong);
       const hash = accountKeyPart(account);
+      // A cluster client lists its nodes once connected.
+      if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
       const nodes = 'nodes' in client ? client.nodes('master') : [client];
       const keys = (await Promise.all(nodes.map((node) => node.keys(`${keyPrefix}*login:*`)))).flat();
       expect(keys.some((key) => key.includes(hash))).toBe(true);

@@ -468,6 +468,13 @@ class Inspection {
       return;
     }
     if (Buffer.isBuffer(value)) return;
+    if (isMultipartPart(value)) {
+      // @fastify/multipart with attachFieldsToBody: a field's value, a file's name; never the
+      // file's stream and buffers (binary content, and an object graph the walk must not enter).
+      const text = value.type === 'field' ? value.value : value.filename;
+      if (typeof text === 'string') this.check(text, { source, isKey: false, name: parentKey.toLowerCase() });
+      return;
+    }
     for (const key of Object.keys(value)) {
       this.path.push(key);
       this.check(key, { source, isKey: true, name: '' });
@@ -492,6 +499,18 @@ class Inspection {
     inspect();
     this.path.length -= segments.length;
   }
+}
+
+interface MultipartPart {
+  type: 'field' | 'file';
+  fieldname: string;
+  value?: unknown;
+  filename?: unknown;
+}
+
+function isMultipartPart(value: object): value is MultipartPart {
+  const part = value as Partial<MultipartPart>;
+  return typeof part.fieldname === 'string' && (part.type === 'field' || part.type === 'file');
 }
 
 function decodeQueryPart(part: string): string {

@@ -93,7 +93,7 @@ function optionsOf(app: INestApplication, overrides: ValidationModuleOptions | u
 export function useRequestLimits(app: INestApplication, overrides?: ValidationModuleOptions): void {
   const options = optionsOf(app, overrides);
   const mediaTypes = new Set(options.mediaTypes);
-  applyServerLimits(app.getHttpServer() as Server, options);
+  applyServerLimits(app.getHttpServer() as Server, options, app.getHttpAdapter().getInstance() as object);
 
   useRawMiddleware(
     app,

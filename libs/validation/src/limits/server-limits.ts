@@ -1,11 +1,10 @@
-import { problemTitle, type SecurityErrorCode } from '@rampart/errors';
-import { randomUUID } from 'node:crypto';
+import { sendProblemOnSocket } from '@rampart/errors';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ResolvedValidationOptions } from '../validation.options';
 
 /** Node's own server settings: what a client can hold open or send before any JS sees it. */
-export function applyServerLimits(server: Server, options: ResolvedValidationOptions): void {
+export function applyServerLimits(server: Server, options: ResolvedValidationOptions, platformInstance: object): void {
   // Slow-loris: a client dripping a header every few seconds holds a socket for as long as
   // Node lets it. These bound the head, the whole request, and idle kept-alive sockets.
   server.headersTimeout = options.headersTimeoutMs;
@@ -21,49 +20,36 @@ export function applyServerLimits(server: Server, options: ResolvedValidationOpt
   (server as Server & { maxHeaderSize: number }).maxHeaderSize = options.maxHeaderBytes;
   server.removeAllListeners('clientError');
   server.on('clientError', (error: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
-    answerClientError(error, socket, options);
+    answerClientError(error, socket, options, platformInstance);
   });
 }
 
 /**
  * Errors Node's HTTP parser meets before there is a request object (a head too large, a
- * malformed request line, a timeout). Both platforms answer them here, as problem+json, instead
- * of Node's bare status line or Fastify's own JSON.
+ * malformed request line, a timeout). Both platforms answer them here, through the errors lib's
+ * renderer (problem+json, security headers, a request id), instead of Node's bare status line or
+ * Fastify's own JSON.
  */
 function answerClientError(
   error: Error & { code?: string; rawPacket?: Buffer },
   socket: Duplex,
   options: ResolvedValidationOptions,
+  platformInstance: object,
 ): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  if (error.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  let status = 400;
-  let code: SecurityErrorCode = 'BAD_REQUEST';
-  let detail = 'The request could not be parsed.';
+  let refusal = { status: 400, detail: 'The request is not well-formed HTTP.' };
   if (error.code === 'HPE_HEADER_OVERFLOW') {
     // A request line that alone fills the head is a URL problem (414), otherwise the headers are (431).
     const lineEnd = error.rawPacket?.indexOf('\r\n') ?? -1;
-    if (lineEnd < 0 || lineEnd > options.maxUrlLength) {
-      [status, code, detail] = [414, 'URI_TOO_LONG', 'The request URI is longer than this server accepts.'];
-    } else {
-      [status, code, detail] = [431, 'HEADERS_TOO_LARGE', 'The request headers are larger than this server accepts.'];
-    }
+    refusal =
+      lineEnd < 0 || lineEnd > options.maxUrlLength
+        ? { status: 414, detail: 'The request URI is longer than this server accepts.' }
+        : { status: 431, detail: 'The request headers are larger than this server accepts.' };
   } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    [status, code, detail] = [408, 'TIMEOUT', 'The request was not sent in time.'];
+    refusal = { status: 408, detail: 'The request was not sent in time.' };
   }
-  const body = JSON.stringify({
-    type: `urn:rampart:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-    title: problemTitle(code),
-    status,
-    detail,
-    code,
-    requestId: randomUUID(),
-    timestamp: new Date().toISOString(),
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${problemTitle(code)}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
-  );
+  sendProblemOnSocket(socket, refusal, platformInstance);
 }
