@@ -8,7 +8,16 @@
 // Catches a broken "main", missing or stray files, ESM-only output or an undeclared dependency
 // before a release does.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -20,6 +29,49 @@ const npm = (args, cwd) =>
     stdio: ['ignore', 'pipe', 'inherit'],
   }).toString();
 const json = (file, value) => writeFileSync(file, JSON.stringify(value, null, 2));
+
+/**
+ * Docs are code: every TypeScript block of the READMEs and SECURITY.md is compiled, as its own
+ * module, against the packed packages in the Nest 12 ESM consumer. A block declares what it
+ * assumes (`declare const …`) and never awaits at top level: a CommonJS Nest 11 app cannot.
+ */
+function compileDocBlocks(dir) {
+  const sources = [
+    'README.md',
+    'SECURITY.md',
+    ...readdirSync(join(root, 'libs')).map((lib) => `libs/${lib}/README.md`),
+  ];
+  mkdirSync(join(dir, 'docs'));
+  let count = 0;
+  for (const source of sources.filter((file) => existsSync(join(root, file)))) {
+    const text = readFileSync(join(root, source), 'utf8');
+    for (const block of text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)) {
+      const line = text.slice(0, block.index).split('\n').length;
+      // Formatted code: a statement at column 0 is at top level.
+      if (/^(?!\s)[^\n/]*\bawait\b/m.test(block[1])) {
+        throw new Error(`${source}:${line}: top-level await in a TypeScript block; CommonJS apps cannot run it`);
+      }
+      writeFileSync(join(dir, 'docs', `${source.replaceAll('/', '__')}__line-${line}.ts`), `${block[1]}\nexport {};\n`);
+      count++;
+    }
+  }
+  json(join(dir, 'tsconfig.docs.json'), {
+    compilerOptions: {
+      module: 'nodenext',
+      target: 'ES2023',
+      strict: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      esModuleInterop: true,
+      skipLibCheck: false,
+      types: ['node'],
+      noEmit: true,
+    },
+    include: ['docs'],
+  });
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.docs.json'], { cwd: dir, stdio: 'inherit' });
+  console.log(`  docs: ${count} TypeScript blocks compile against the packed packages`);
+}
 
 /** What a tarball may hold besides its built code. */
 const REQUIRED_FILES = ['package.json', 'README.md', 'LICENSE'];
@@ -50,6 +102,8 @@ try {
     'class-validator',
     'class-transformer',
     '@nestjs/throttler',
+    'zod@4',
+    '@nestjs/terminus',
   ];
   const consumers = [
     {
@@ -167,6 +221,7 @@ try {
     // The consumer compiles Rampart's declarations with skipLibCheck off, as strict projects do.
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: dir, stdio: 'inherit' });
     execFileSync(command, args, { cwd: dir, stdio: 'inherit', env: { ...process.env, CI: 'true' } });
+    if (consumer.type === 'module') compileDocBlocks(dir);
     console.log(`  ${consumer.name}: the e2e test passes under ${args[0]}`);
   }
   console.log('All packages load from their tarballs and pass e2e tests in CommonJS/Jest and ESM/Vitest projects.');
