@@ -1,10 +1,11 @@
 import { MemoryStore, SecurityEvents, type Store, type StoreScript } from '@rampart/core';
-import { StoreRateLimitStorage } from '@rampart/rate-limit';
+import { LoginThrottle, StoreRateLimitStorage } from '@rampart/rate-limit';
 import { ThreatService } from '@rampart/threat';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OAuthState, randomToken } from '../libs/oauth-server/src/grants/oauth-state';
 import { declaredStoreScripts } from '../libs/core/src/store/store';
+import { resolveRateLimitOptions } from '../libs/rate-limit/src/rate-limit.options';
 import { resolveThreatOptions } from '../libs/threat/src/threat.options';
 import { tier } from './utils/rate-limit-contract';
 import { clusterClient, describeWithCluster } from './utils/redis';
@@ -67,6 +68,13 @@ async function exerciseEveryScript(store: Store): Promise<void> {
   for (const client of ['203.0.113.9', '2001:db8::1', '}{']) await threat.observe(client, 'GET /items/:id', 404);
   await threat.recordFailedLogin({ ip: '203.0.113.9', account: 'alice@example.com' });
   await threat.recordFailedLogin({ ip: '203.0.113.9' });
+  await threat.ban('203.0.113.77', { ttlMs: 60_000 });
+  await threat.listBans();
+  await threat.unban('203.0.113.77');
+
+  const login = new LoginThrottle(resolveRateLimitOptions({ store: store }), store);
+  await login.attempt({ ip: '203.0.113.9', account: '}{alice' }, () => true);
+  await login.attempt({ ip: '2001:db8::1', account: 'bob' }, () => false);
 }
 
 describeWithCluster('every store script on Redis Cluster', () => {

@@ -24,7 +24,8 @@ import {
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CapturingLogger, PLATFORMS } from './utils/test-app';
+import { bearer } from './utils/auth';
+import { CapturingLogger, PLATFORMS, startApp } from './utils/test-app';
 import type { Platform } from '../apps/sample-api/src/app.factory';
 
 /**
@@ -239,5 +240,34 @@ describe.each(PLATFORMS)('threat inspection blind spots (%s)', (platform) => {
         .send('{not json')
         .expect(400);
     }
+  });
+});
+
+describe.each(PLATFORMS)('per-field policy in the sample API (%s)', (platform) => {
+  const closing: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(closing.splice(0).map((close) => close()));
+  });
+
+  it('stores a <script> in a @RichText field sanitised (block mode), and refuses it in a plain query parameter', async () => {
+    const t = await startApp(platform, { threat: { mode: 'block' } });
+    closing.push(() => t.close());
+    const auth = await bearer(t.app, 'u-alice');
+    const payload = '<p>Hello <b>team</b></p><script>alert(document.cookie)</script>';
+    const created = await request(t.server).post('/notes').set(auth).send({ title: 'Stand-up', body: payload });
+    expect(created.status).toBe(201);
+    expect(created.body.body).toContain('<b>team</b>');
+    expect(created.body.body).not.toMatch(/script|alert/i);
+    // The same payload in the title (a @PlainText field): no exemption there, refused.
+    const title = await request(t.server).post('/notes').set(auth).send({ title: payload, body: 'x' });
+    expect(title.status).toBe(403);
+    // Rich text is exempt from XSS only: SQL injection in it is still refused.
+    const sqli = await request(t.server).post('/notes').set(auth).send({ title: 'x', body: SQLI });
+    expect(sqli.status).toBe(403);
+    const query = await request(t.server)
+      .get(`/notes?q=${encodeURIComponent(payload)}`)
+      .set(auth);
+    expect(query.status).toBe(403);
+    expect(query.body.code).toBe('THREAT_DETECTED');
   });
 });

@@ -9,6 +9,8 @@ export { MissingPeerDependencyError, loadOptionalPeer } from './optional-peer';
 export { TrustedProxies, normalizeIp, resolveClientIp, clientKey, DEFAULT_CLIENT_PREFIXES } from './client-identity';
 export { isNonPublicIp, embeddedIpv4 } from './network';
 export { constantTimeEqual } from './constant-time';
+export { markFieldKind, fieldKindsOf } from './field-kinds';
+export type { FieldKind } from './field-kinds';
 export type { ProxyHeader, ClientPrefixes } from './client-identity';
 export { getRequestContext, getRequestState, routeOf, REQUEST_ID_HEADER } from './request-context';
 export type { RequestContext, RequestState, Identified } from './request-context';

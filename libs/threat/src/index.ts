@@ -17,5 +17,7 @@ export type { BanEntry, BanRecord, FailedLoginVerdict, BehaviourSignal } from '.
 export { ThreatGuard } from './threat.guard';
 export { ThreatMultipartInterceptor } from './threat-multipart.interceptor';
 export { ThreatPolicy } from './threat-policy.decorator';
+export { ThreatField, FIELD_KIND_EXEMPTIONS } from './field-policy';
+export type { RouteInspection } from './threat.service';
 export type { ThreatPolicyOptions } from './threat-policy.decorator';
 export { useThreatDetection } from './threat.middleware';

@@ -4,6 +4,7 @@ import { getRequestState, rawRequest, routeOf } from '@rampart/core';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { routePolicy } from './threat-policy.decorator';
 import { ThreatService } from './threat.service';
+import { routeInspection } from './field-policy';
 
 /** What multer leaves on the request: text fields in `body`, files in `file` or `files`. */
 interface MulterRequest {
@@ -55,7 +56,7 @@ export class ThreatMultipartInterceptor implements NestInterceptor {
     const policy = routePolicy(this.reflector, context);
     const mode = policy?.mode ?? this.threat.options.mode;
     if (mode === 'off') return next.handle();
-    const result = this.threat.inspect({ body: multipartInput(req) }, policy?.ignore);
+    const result = this.threat.inspectFor({ body: multipartInput(req) }, routeInspection(context, policy));
     if (result.findings.length === 0) return next.handle();
     const state = getRequestState(req);
     const { clientIp, clientKey, id } = state.context;

@@ -1,6 +1,7 @@
 import { SetMetadata, type ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import { THREAT_POLICY } from './threat.constants';
+import type { ThreatCategory } from './inspection/types';
 import type { ThreatMode } from './threat.options';
 
 /** A route's or controller's threat policy. @publicApi */
@@ -12,6 +13,11 @@ export interface ThreatPolicyOptions {
    * `query.q`, `body.files.*.content` (`*` matches one segment; a location covers what is under it).
    */
   ignore?: string[];
+  /**
+   * Categories not reported at a location, the rest still inspected: `{ 'body.bio': ['xss'] }`.
+   * Fields of the body DTO declared `@RichText()` or `@ThreatField('code')` get theirs already.
+   */
+  exempt?: Record<string, ThreatCategory[]>;
 }
 
 /**

@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { getRequestState, rawRequest, routeOf } from '@rampart/core';
 import type { IncomingMessage } from 'node:http';
 import { routePolicy } from './threat-policy.decorator';
-import { ThreatService } from './threat.service';
+import { ThreatService, type RouteInspection } from './threat.service';
+import { routeInspection } from './field-policy';
 import type { ThreatMode } from './threat.options';
 import { readUnparsedBody } from './unparsed-body';
 
@@ -39,10 +40,10 @@ export class ThreatGuard implements CanActivate {
     if (unparsed) {
       return unparsed.then(({ inspected, body }) => {
         req.body = body;
-        return this.inspectAndEnforce(req, raw, route, mode, policy?.ignore, inspected);
+        return this.inspectAndEnforce(req, raw, route, mode, routeInspection(context, policy), inspected);
       });
     }
-    return this.inspectAndEnforce(req, raw, route, mode, policy?.ignore, req.body);
+    return this.inspectAndEnforce(req, raw, route, mode, routeInspection(context, policy), req.body);
   }
 
   private inspectAndEnforce(
@@ -50,12 +51,12 @@ export class ThreatGuard implements CanActivate {
     raw: IncomingMessage,
     route: string,
     mode: ThreatMode,
-    ignore: readonly string[] | undefined,
+    policy: RouteInspection,
     body: unknown,
   ): true | Promise<never> {
-    const result = this.threat.inspect(
+    const result = this.threat.inspectFor(
       { method: raw.method ?? 'GET', path: raw.url ?? '/', headers: raw.headers, body },
-      ignore,
+      policy,
     );
     if (result.findings.length === 0) return true;
     const { clientIp, clientKey, id } = getRequestState(req).context;

@@ -21,8 +21,15 @@ import {
   type InspectionResult,
 } from './inspection/inspect';
 import { BanCache, StoreBreaker } from './store-breaker';
+import type { ThreatCategory } from './inspection/types';
 import { THREAT_OPTIONS } from './threat.constants';
 import type { ResolvedThreatOptions, ThreatMode } from './threat.options';
+
+/** A route's inspection policy: locations not inspected, and categories not reported per location. */
+export interface RouteInspection {
+  readonly ignore: readonly string[];
+  readonly exempt: Readonly<Record<string, readonly ThreatCategory[]>>;
+}
 
 /** A client refused on every instance until `until`. @publicApi */
 export interface BanRecord {
@@ -82,7 +89,7 @@ export interface BehaviourSignal {
 @Injectable()
 export class ThreatService {
   private readonly logger = new Logger('ThreatService');
-  private readonly compiled = new WeakMap<readonly string[], ReturnType<typeof compileInspectOptions>>();
+  private readonly compiled = new WeakMap<RouteInspection, ReturnType<typeof compileInspectOptions>>();
   private readonly breaker: StoreBreaker;
   private readonly banCache: BanCache<BanRecord | Promise<BanRecord | undefined>>;
   private pendingObservations = 0;
@@ -116,13 +123,35 @@ export class ThreatService {
   /** Inspects a request with the module's options, plus `ignore` locations of a route policy. */
   inspect(request: InspectableRequest, ignore?: readonly string[]): InspectionResult {
     if (!ignore || ignore.length === 0) return inspectCompiled(request, this.options.inspect);
-    let compiled = this.compiled.get(ignore);
+    return this.inspectFor(request, this.routeOf(ignore));
+  }
+
+  /**
+   * Inspects a request under a route's inspection policy (ignored locations, per-field exempt
+   * categories). Pass the same object for the same route: its compiled options are cached by identity.
+   */
+  inspectFor(request: InspectableRequest, route: RouteInspection): InspectionResult {
+    if (route.ignore.length === 0 && Object.keys(route.exempt).length === 0) {
+      return inspectCompiled(request, this.options.inspect);
+    }
+    let compiled = this.compiled.get(route);
     if (!compiled) {
       const base = this.options.inspectOptions;
-      compiled = compileInspectOptions({ ...base, ignore: [...(base.ignore ?? []), ...ignore] });
-      this.compiled.set(ignore, compiled);
+      compiled = compileInspectOptions({
+        ...base,
+        ignore: [...(base.ignore ?? []), ...route.ignore],
+        exempt: { ...base.exempt, ...route.exempt },
+      });
+      this.compiled.set(route, compiled);
     }
     return inspectCompiled(request, compiled);
+  }
+
+  private readonly routesByIgnore = new WeakMap<readonly string[], RouteInspection>();
+  private routeOf(ignore: readonly string[]): RouteInspection {
+    let route = this.routesByIgnore.get(ignore);
+    if (!route) this.routesByIgnore.set(ignore, (route = { ignore, exempt: {} }));
+    return route;
   }
 
   /** Whether `client` (an address or a client key) is, or lies in, a trusted client range. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Store } from '@rampart/core';
+import type { SecurityEvent, Store } from '@rampart/core';
 import type { AuditEvent } from '../audit-event';
 import type { AuditSink } from '../sinks/audit-sink';
 import { groupOf, type AlertHandler, type AlertNotice, type AlertRule } from './alert-rule';
@@ -38,7 +38,7 @@ export class AlertEngine implements AuditSink {
   ) {}
 
   /** Whether any rule counts this event type (so the pipeline queues nothing when none does). */
-  wants(event: AuditEvent): boolean {
+  wants(event: SecurityEvent): boolean {
     return this.rules.some((rule) => rule.types.includes(event.type));
   }
 

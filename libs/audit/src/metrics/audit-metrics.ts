@@ -1,6 +1,5 @@
-import { constantTimeEqual } from '@rampart/core';
+import { constantTimeEqual, type SecurityEvent } from '@rampart/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditEvent } from '../audit-event';
 
 /** What a scrape answers: the Prometheus text, or a refusal. @publicApi */
 export interface ScrapeResult {
@@ -100,7 +99,7 @@ export class AuditMetrics {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix });
   }
 
-  record(event: AuditEvent): void {
+  record(event: SecurityEvent): void {
     this.events.inc({ type: event.type, outcome: event.outcome, severity: event.severity });
     const details = event.details ?? {};
     if (event.type === 'rate_limit.exceeded') {

@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../audit-event';
+import type { SecurityEvent } from '@rampart/core';
 import type { AuditSink, SinkStatus } from './audit-sink';
 
 const BATCH = 200;
@@ -9,7 +9,7 @@ const BATCH = 200;
  * failed write drops its batch, is counted, and the next batch is tried.
  */
 export class SinkQueue {
-  private readonly queue: AuditEvent[] = [];
+  private readonly queue: SecurityEvent[] = [];
   private draining = false;
   private dropped = 0;
   private failures = 0;
@@ -18,12 +18,13 @@ export class SinkQueue {
 
   constructor(
     readonly sink: AuditSink,
+    private readonly instance: string,
     private readonly capacity: number,
     private readonly onDrop: (sink: string, count: number) => void,
     private readonly onWrite: (sink: string, seconds: number) => void,
   ) {}
 
-  push(event: AuditEvent): void {
+  push(event: SecurityEvent): void {
     if (this.queue.length >= this.capacity) {
       this.dropped++;
       this.onDrop(this.sink.name, 1);
@@ -58,7 +59,8 @@ export class SinkQueue {
         const batch = this.queue.splice(0, BATCH);
         const started = performance.now();
         try {
-          await this.sink.write(batch);
+          // The instance is added here, off the request path.
+          await this.sink.write(batch.map((event) => ({ ...event, instance: this.instance })));
           this.lastError = undefined;
         } catch (error) {
           this.failures++;

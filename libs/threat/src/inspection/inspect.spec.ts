@@ -258,4 +258,13 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ headers: { 'user-agent': 'curl/8.0' } }).findings).toEqual([]);
     expect(inspectRequest({ path: '/search?q=shoes&page=2' }).findings).toEqual([]);
   });
+
+  it('recognises python after a separator and a JS label after javascript:', () => {
+    expect(inspectRequest({ body: { host: '127.0.0.1; python3 -c "import os"' } }).findings[0]?.category).toBe(
+      'command_injection',
+    );
+    expect(inspectRequest({ body: { host: '8.8.8.8 && python -V' } }).threat).toBe(true);
+    expect(inspectRequest({ body: { link: 'javascript:foo:alert(1)' } }).findings[0]?.category).toBe('xss');
+    expect(inspectRequest({ body: { title: 'JavaScript: The Good Parts' } }).findings).toEqual([]);
+  });
 });

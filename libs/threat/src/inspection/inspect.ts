@@ -29,6 +29,11 @@ export interface InspectOptions {
   paranoia?: 1 | 2;
   /** Locations not inspected, e.g. `body.codeSnippet`, `query.q`, `body.items.*.html`. @default [] */
   ignore?: readonly string[];
+  /**
+   * Categories not reported at a location, e.g. `{ 'body.bio': ['xss'] }` for a rich-text field
+   * that the validation lib sanitises (its other categories are still inspected). @default {}
+   */
+  exempt?: Readonly<Record<string, readonly ThreatCategory[]>>;
   /** Headers inspected (lower-case). @default user-agent, referer, cookie, x-forwarded-for, x-forwarded-host, x-original-url, x-rewrite-url */
   headers?: readonly string[];
   /**
@@ -237,6 +242,7 @@ function needed(text: string, context: DetectContext): number {
 interface Compiled {
   paranoia: 1 | 2;
   ignore: readonly (readonly string[])[];
+  exempt: readonly (readonly [readonly string[], ReadonlySet<ThreatCategory>])[];
   headers: readonly string[];
   customHeaders: boolean;
   threshold: number;
@@ -252,6 +258,10 @@ export function compileInspectOptions(options: InspectOptions = {}): Compiled {
   return {
     paranoia: options.paranoia ?? 1,
     ignore: (options.ignore ?? []).map((pattern) => pattern.split('.')),
+    exempt: Object.entries(options.exempt ?? {}).map(([pattern, categories]) => [
+      pattern.split('.'),
+      new Set(categories),
+    ]),
     headers: (options.headers ?? DEFAULT_INSPECTED_HEADERS).map((h) => h.toLowerCase()),
     customHeaders: options.customHeaders ?? true,
     threshold: options.threshold ?? 70,
@@ -352,10 +362,17 @@ class Inspection {
   constructor(private readonly options: Compiled) {}
 
   ignored(): boolean {
+    return this.options.ignore.some((pattern) => this.under(pattern));
+  }
+
+  /** Whether the current location is `pattern` or lies under it (`*` matches one segment). */
+  private under(pattern: readonly string[]): boolean {
     const path = this.path;
-    return this.options.ignore.some(
-      (pattern) => pattern.length <= path.length && pattern.every((p, i) => p === '*' || p === path[i]),
-    );
+    return pattern.length <= path.length && pattern.every((p, i) => p === '*' || p === path[i]);
+  }
+
+  private exempted(category: ThreatCategory): boolean {
+    return this.options.exempt.some(([pattern, categories]) => categories.has(category) && this.under(pattern));
   }
 
   /** Inspects one string at the current path with the detectors in `mask`, and its base64 decoding if it has one. */
@@ -438,6 +455,7 @@ class Inspection {
   private record(raw: string, context: DetectContext, matches: readonly Match[]): void {
     for (const [category, match] of matches) {
       if ((match.paranoia ?? 1) > this.options.paranoia) continue;
+      if (this.options.exempt.length > 0 && this.exempted(category)) continue;
       this.findings.push({
         category,
         location: this.path.join('.') + (context.isKey ? ':key' : ''),

@@ -37,8 +37,8 @@ const SCRIPT_BREAKOUT =
 /** Schemes that run code when a URL is followed. `data:` only for documents, not images. */
 const CODE_URL =
   /^(?:javascript|vbscript|livescript|mocha):|^data:(?:text\/html|text\/javascript|image\/svg\+xml|application\/(?:x-)?(?:xhtml|javascript|ecmascript))/;
-/** After `javascript:`, code rather than prose ("JavaScript: The Good Parts"). */
-const SCRIPT_BODY = /^\s*(?:[^a-z\s]|[a-z_$][\w$.]*\s*[(`=[])/;
+/** After `javascript:`, code rather than prose ("JavaScript: The Good Parts"); `foo:` is a JS label (`javascript:foo:alert(1)`). */
+const SCRIPT_BODY = /^\s*(?:[^a-z\s]|[a-z_$][\w$.]*\s*[(`=[:])/;
 
 // eslint-disable-next-line no-control-regex -- browsers drop these inside a URL scheme
 const URL_IGNORED = /[\x00-\x20]/g;

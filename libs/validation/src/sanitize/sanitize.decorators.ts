@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { markFieldKind } from '@rampart/core';
 import { Transform } from 'class-transformer';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import sanitize from 'sanitize-html';
@@ -94,6 +95,8 @@ export function PlainText(options: { maxLength: number }): PropertyDecorator {
 export function RichText(options: { maxLength: number; allowlist?: HtmlAllowlist }): PropertyDecorator {
   // Reverse reading order, as in PlainText: normalise, then sanitise, then check the length of what is kept.
   return applyDecorators(
+    // Tells the threat lib the field carries markup by design: sanitised here, not refused as XSS there.
+    (target: object, property: string | symbol) => markFieldKind(target, property, 'rich_text'),
     NormalizeUnicode({ allowLineBreaks: true }),
     SanitizeHtml(options.allowlist),
     MaxLength(options.maxLength),

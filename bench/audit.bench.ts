@@ -1,0 +1,141 @@
+// Cost of the audit trail on the full pipeline (request context, threat inspection, JWT auth,
+// validation, rate limit, problem+json errors): audit off vs on (metrics + ring buffer) vs on with
+// the Redis stream. Every request is authenticated, so each one emits an `auth.success` event the
+// audit trail records: its worst ordinary case. Target: audit on ≥ 0.95× audit off.
+// Run: flock /tmp/bench.lock node bench/run.mjs bench/audit.bench.ts
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AuditModule } from '@rampart/audit';
+import { AuthModule } from '@rampart/auth';
+import { RampartCoreModule, useRequestContext } from '@rampart/core';
+import { ErrorsModule } from '@rampart/errors';
+import { RateLimitModule } from '@rampart/rate-limit';
+import { ThreatModule, useThreatDetection } from '@rampart/threat';
+import { ValidationModule } from '@rampart/validation';
+import { importJWK, SignJWT, type JWK } from 'jose';
+import { compare, printTable, type BenchCases } from './utils/harness';
+
+/** A key for this benchmark only, shared by the load generator and the servers. It protects nothing. */
+const BENCH_KEY: JWK = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'qQftH7_BnAtVmKJpWorttIDZwKa2WmOW-OAxRzN7ddY',
+  y: 'gU1w-JamG3Y67pHRN5xh2uciDQhTCuSJX7hrsHsbjQo',
+  d: '82UGpPLiYqfEySYtWwCA99tp0Hn2vt3eR9l7-TaNF_s',
+  kid: 'bench',
+  alg: 'ES256',
+};
+const ISSUER = 'https://issuer.bench';
+const AUDIENCE = 'bench-api';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+@Controller('bench')
+class BenchController {
+  @Get()
+  get(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+function pipeline(audit: 'off' | 'memory' | 'redis'): DynamicModule {
+  @Module({})
+  class BenchModule {}
+  return {
+    module: BenchModule,
+    imports: [
+      RampartCoreModule.forRoot({ logEvents: false }),
+      ErrorsModule.forRoot({}),
+      ...(audit === 'off'
+        ? []
+        : [
+            AuditModule.forRoot({
+              metrics: { token: 'bench-metrics-token-0123' },
+              ...(audit === 'redis'
+                ? { redis: { url: REDIS_URL, stream: 'rampart-bench:audit:events', maxLength: 10_000 } }
+                : {}),
+            }),
+          ]),
+      // One client far under every behaviour limit, as most of an API's clients are.
+      ThreatModule.forRoot({ mode: 'block', behaviour: { requestRate: { limit: 1e9 } } }),
+      AuthModule.forRoot({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [BENCH_KEY] } }),
+      ValidationModule.forRoot({}),
+      RateLimitModule.forRoot({
+        store: 'memory',
+        defaultPolicy: { key: 'user', tiers: [{ name: 'minute', limit: 1e9, window: '1m' }] },
+      }),
+    ],
+    controllers: [BenchController],
+  };
+}
+
+async function boot(audit: 'off' | 'memory' | 'redis') {
+  const app = await NestFactory.create(pipeline(audit), { logger: false });
+  useRequestContext(app);
+  useThreatDetection(app);
+  return app;
+}
+
+export const cases: BenchCases = {
+  'full pipeline, audit off': () => boot('off'),
+  'full pipeline + audit (metrics, ring buffer)': () => boot('memory'),
+  'full pipeline + audit + Redis stream': () => boot('redis'),
+};
+
+/** The audit trail's own cost per event, in process: what each authenticated request adds. */
+async function microBenchmark(): Promise<void> {
+  const { Test } = await import('@nestjs/testing');
+  const { SecurityEvents } = await import('@rampart/core');
+  console.log('\n### Audit: cost per event, in process (mean of 200 000 emits)\n');
+  console.log('| setup | µs per event |');
+  console.log('|---|---:|');
+  for (const [name, imports] of [
+    ['nobody listens (event not built)', [RampartCoreModule.forRoot({ logEvents: false })]],
+    [
+      'audit: metrics + ring buffer',
+      [RampartCoreModule.forRoot({ logEvents: false }), AuditModule.forRoot({ metrics: {} })],
+    ],
+  ] as const) {
+    const moduleRef = await Test.createTestingModule({ imports: [...imports] }).compile();
+    await moduleRef.init();
+    const events = moduleRef.get(SecurityEvents);
+    const emit = (): void => {
+      if (!events.wants('auth.success')) return;
+      events.emit({
+        type: 'auth.success',
+        severity: 'info',
+        requestId: 'c0ffee00-0000-4000-8000-000000000000',
+        clientIp: '203.0.113.7',
+        route: 'GET /bench',
+        reason: 'jwt',
+        principal: { kind: 'user', id: 'bench-user' },
+      });
+    };
+    for (let i = 0; i < 20_000; i++) emit();
+    const rounds = 200_000;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) emit();
+    const mean = Number(process.hrtime.bigint() - started) / 1000 / rounds;
+    console.log(`| ${name} | ${mean.toFixed(2)} |`);
+    await moduleRef.close();
+  }
+}
+
+async function main(): Promise<void> {
+  await microBenchmark();
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ scope: 'bench' })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject('bench-user')
+    .setJti('bench-token')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 3600)
+    .sign(await importJWK(BENCH_KEY, 'ES256'));
+  printTable(
+    'Audit: authenticated GET /bench through the full pipeline, 50 connections, medians of 5 × 5 s',
+    await compare(__filename, Object.keys(cases), { path: '/bench', headers: { authorization: `Bearer ${token}` } }),
+  );
+}
+
+if (require.main === module) void main();
