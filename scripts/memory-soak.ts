@@ -20,7 +20,9 @@ function ip(i: number): string {
 function sample(label: string, clients: number): void {
   (globalThis as { gc?: () => void }).gc?.();
   const { rss, heapUsed } = process.memoryUsage();
-  console.log(`| ${label} | ${clients.toLocaleString('en')} | ${(rss / 2 ** 20).toFixed(0)} | ${(heapUsed / 2 ** 20).toFixed(0)} |`);
+  console.log(
+    `| ${label} | ${clients.toLocaleString('en')} | ${(rss / 2 ** 20).toFixed(0)} | ${(heapUsed / 2 ** 20).toFixed(0)} |`,
+  );
 }
 
 async function main(): Promise<void> {
