@@ -131,7 +131,8 @@ function adminApi(platform: (typeof PLATFORMS)[number], redis: string | undefine
 
     const listed = await request(two.server).get('/admin/bans').set(admin).expect(200);
     expect(listed.body).toEqual([
-      { client: '2001:db8::61', kind: 'block', reasons: ['scanning'], until: expect.any(Number) },
+      // IPv6 clients are banned by their /64 (core's clientPrefixes), listed in one canonical spelling.
+      { client: '2001:db8::/64', kind: 'block', reasons: ['scanning'], until: expect.any(Number) },
       { client: '198.51.100.60', kind: 'ban', reasons: ['manual'], until: expect.any(Number) },
     ]);
     expect(
@@ -147,7 +148,7 @@ function adminApi(platform: (typeof PLATFORMS)[number], redis: string | undefine
       .get('/admin/bans')
       .set(await bearer(one.app, 'u-admin'))
       .expect(200);
-    expect((after.body as { client: string }[]).map((b) => b.client)).toEqual(['2001:db8::61']);
+    expect((after.body as { client: string }[]).map((b) => b.client)).toEqual(['2001:db8::/64']);
     // Lifted everywhere: the client is served again (past the other instance's 1 s ban cache).
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await request(one.server).get('/notes').set(from('198.51.100.60')).expect(401);

@@ -73,6 +73,17 @@ export async function startPrivateCluster(nodeTimeoutMs: number): Promise<Privat
       client.disconnect();
     }
   };
+  // Every replica must have finished its first sync: until then `WAIT` counts no replica, and a
+  // test of `waitForReplicas` would see writes refused for a reason unrelated to what it tests.
+  const synced = Date.now() + 30_000;
+  for (const port of ports) {
+    for (;;) {
+      const info = await ask(port, (client) => client.info('replication'));
+      if (!info.includes('role:slave') || info.includes('master_link_status:up')) break;
+      if (Date.now() > synced) throw new Error(`replica ${port} did not finish its first sync within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   return {
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(','),
     ports,
