@@ -14,7 +14,11 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'access_denied'
   | 'unsupported_token_type'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  /** RFC 9449 §5: the DPoP proof is missing, invalid, replayed or of another key. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §8: sign the proof again with the nonce of the `DPoP-Nonce` header. */
+  | 'use_dpop_nonce';
 
 /**
  * An OAuth protocol error, answered as `{ "error": ..., "error_description": ... }` (or as an

@@ -57,6 +57,7 @@ export class OAuthGrants {
     audience: readonly string[],
     withRefresh: boolean,
     createFamily: boolean,
+    jkt?: string,
   ): Promise<IssuedTokens> {
     const grantTtlMs = this.ttlMs();
     let refreshToken: string | undefined;
@@ -72,6 +73,7 @@ export class OAuthGrants {
       audience,
       family.user,
       family.authTime,
+      jkt,
     );
     if (!(await this.state.addToGrant(grantId, { jti: access.jti, exp: access.exp }, grantTtlMs))) {
       // A replay of the code was seen while this exchange ran: it revoked the grant before this
