@@ -30,10 +30,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * logins at 25/s (the red-team's load), until `stop()`.
  */
 function flood(server: TestApp['server']): { stop(): Promise<void>; sent(): number } {
-  let running = true;
+  const state = { running: true };
   let sent = 0;
   const burners = Array.from({ length: 4 }, async (_, i) => {
-    while (running) {
+    while (state.running) {
       await request(server)
         .get('/test/burn')
         .set(from(`203.0.113.${i + 1}`));
@@ -41,7 +41,7 @@ function flood(server: TestApp['server']): { stop(): Promise<void>; sent(): numb
     }
   });
   const logins = (async () => {
-    for (let i = 0; running; i++) {
+    for (let i = 0; state.running; i++) {
       void request(server)
         .post('/oauth/login')
         .type('form')
@@ -54,7 +54,7 @@ function flood(server: TestApp['server']): { stop(): Promise<void>; sent(): numb
   return {
     sent: () => sent,
     async stop() {
-      running = false;
+      state.running = false;
       await Promise.all([...burners, logins]);
     },
   };
@@ -77,9 +77,9 @@ describeWithPrivateRedis('ban enforcement under load and through a Redis outage'
       for (const ip of BANNED) expect(await threatOfBanning.ban(ip, { ttlMs: 10 * 60_000 })).toBe(true);
     }, 60_000);
     afterAll(async () => {
-      await serving?.close();
-      await banning?.close();
-      await redis?.stop();
+      await serving.close();
+      await banning.close();
+      await redis.stop();
     });
 
     it('a banned client stays refused while a flood saturates the event loop, then while Redis is frozen', async () => {
