@@ -150,7 +150,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     if (problem) invalid(`${where}: redirect URI "${uri}" ${problem}.`);
   }
   const applicationType = r.applicationType ?? 'web';
-  if (applicationType !== 'web' && applicationType !== 'native')
+  if (!(['web', 'native'] as unknown[]).includes(applicationType))
     invalid(`${where}: applicationType must be 'web' or 'native'.`);
   for (const name of ['refreshTokenTtlSeconds', 'refreshTokenIdleTtlSeconds'] as const) {
     const value = r[name];
