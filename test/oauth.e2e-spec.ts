@@ -174,7 +174,7 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
     });
 
-    it('takes any port of a native client\'s loopback IP redirect URI (RFC 8252 §7.3), and only that', async () => {
+    it("takes any port of a native client's loopback IP redirect URI (RFC 8252 §7.3), and only that", async () => {
       const uri = 'http://127.0.0.1:54321/cli/callback';
       const ok = await authorize(t.server, { redirect_uri: uri, scope: 'notes:read' }, { client: CLI });
       expect(ok.location.origin).toBe('http://127.0.0.1:54321');
@@ -204,7 +204,11 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     });
 
     it('refuses another loopback port for a web client (the SPA): no code leaves for a local listener', async () => {
-      for (const other of ['http://127.0.0.1:54321/callback', 'http://[::1]/callback', 'http://localhost:5174/callback']) {
+      for (const other of [
+        'http://127.0.0.1:54321/callback',
+        'http://[::1]/callback',
+        'http://localhost:5174/callback',
+      ]) {
         const res = track(
           await request(t.server).get(`/oauth/authorize?${authorizeQuery(pkce().challenge, { redirect_uri: other })}`),
         );

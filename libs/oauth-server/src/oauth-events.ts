@@ -45,5 +45,7 @@ export class OAuthEvents {
 
 /** The principal of a token: the user, through the client it was issued to, or the client itself. */
 export function userPrincipal(subject: string, clientId: string): SecurityPrincipal {
-  return subject === clientSubject(clientId) ? { kind: 'client', id: clientId } : { kind: 'user', id: subject, clientId };
+  return subject === clientSubject(clientId)
+    ? { kind: 'client', id: clientId }
+    : { kind: 'user', id: subject, clientId };
 }

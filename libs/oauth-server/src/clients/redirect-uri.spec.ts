@@ -30,7 +30,9 @@ describe('matchRedirectUri', () => {
   });
 
   it("lets only the port of a native client's loopback IP redirect URI vary (RFC 8252 §7.3)", () => {
-    expect(matchRedirectUri('http://127.0.0.1:51004/native', registered, 'native')).toBe('http://127.0.0.1:51004/native');
+    expect(matchRedirectUri('http://127.0.0.1:51004/native', registered, 'native')).toBe(
+      'http://127.0.0.1:51004/native',
+    );
     expect(matchRedirectUri('http://[::1]:1/v6', registered, 'native')).toBe('http://[::1]:1/v6');
     expect(matchRedirectUri('http://127.0.0.1:51004/nativeX', registered, 'native')).toBeUndefined();
     expect(matchRedirectUri('http://127.0.0.1:99999/native', registered, 'native')).toBeUndefined();

@@ -286,9 +286,7 @@ export class OAuthState {
     refreshTtlMs: number,
   ): Promise<void> {
     await this.call(() => this.store.set(familyKey(grantId), JSON.stringify(record), { ttlMs }));
-    await this.call(() =>
-      this.store.run(SET_REFRESH, [refreshKey(grantId)], [tokenHash(refreshToken), refreshTtlMs]),
-    );
+    await this.call(() => this.store.run(SET_REFRESH, [refreshKey(grantId)], [tokenHash(refreshToken), refreshTtlMs]));
   }
 
   findFamily(grantId: string): Promise<FamilyRecord | undefined> {
