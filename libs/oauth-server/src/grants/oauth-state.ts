@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { defineStoreScript, StoreUnavailableError, type Store } from '@rampart/core';
+import { declareSecurityState, defineStoreScript, StoreUnavailableError, type Store } from '@rampart/core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthUser } from '../oauth-interaction';
 
@@ -48,6 +48,13 @@ export function tokenHash(token: string): string {
 }
 
 // Keys of one grant share the `{…}` hash tag, so their scripts stay on one Redis Cluster slot.
+// One-time codes, used-code markers, refresh families and grants (and every later `oauth:` state:
+// request_uris, replay caches) are security state the memory store never evicts for counters.
+// Pending interactions (anyone can start one) get a partition of their own, so a flood of them can
+// fill only theirs, never crowd out codes or revocations.
+declareSecurityState('oauth-interactions', (key) => key.startsWith('oauth:interaction:'));
+declareSecurityState('oauth', (key) => key.startsWith('oauth:') && !key.startsWith('oauth:interaction:'));
+
 const codeKey = (hash: string): string => `oauth:code:{${hash}}`;
 const codeUsedKey = (hash: string): string => `oauth:code-used:{${hash}}`;
 const grantKey = (grantId: string): string => `oauth:grant:{${grantId}}`;
