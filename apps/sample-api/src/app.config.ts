@@ -100,6 +100,10 @@ export interface OAuthConfig {
   tokenPerMinute: number;
   /** Lifetime of authorization codes, in seconds (at most 600). */
   codeTtlSeconds: number;
+  /** Grace for a concurrent refresh with one token (two tabs); unset: the server's default (5 s). */
+  refreshReuseGraceSeconds?: number;
+  /** Idle lifetime of refresh tokens; unset: the server's default (3 days). */
+  refreshIdleTtlSeconds?: number;
   /** DPoP proofs must carry a server nonce (`OAUTH_DPOP_REQUIRE_NONCE=true`; RFC 9449 §8). */
   dpopRequireNonce: boolean;
   /** Public JWKS of the `demo-partner` `private_key_jwt` client (`OAUTH_DEMO_PARTNER_JWKS`); default: the published demo key. */

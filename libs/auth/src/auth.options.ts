@@ -44,6 +44,12 @@ export interface JwtOptions {
    */
   cache?: { maxEntries?: number; maxTtlMs?: number } | false;
   /**
+   * Refuse tokens without `client_id` (RFC 9068 §2.2 requires it: it tells which application
+   * holds the token, and a client's own token from a user's). Rampart's OAuth server always sets
+   * it. `false` only for a third-party issuer whose access tokens lack it. @default true
+   */
+  requireClientId?: boolean;
+  /**
    * DPoP (RFC 9449): a token bound to a key (`cnf.jkt`) is accepted only as `Authorization: DPoP`
    * with a proof of that key for this request. Always on; these tune it.
    */
@@ -127,6 +133,7 @@ export interface ResolvedJwtOptions {
   readonly maxTokenBytes: number;
   readonly jwks: { readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number };
   readonly cache: { readonly maxEntries: number; readonly maxTtlMs: number } | false;
+  readonly requireClientId: boolean;
   readonly dpop: {
     readonly algorithms: readonly string[];
     readonly proofMaxAgeSeconds: number;
@@ -232,6 +239,7 @@ function resolveJwt(raw: JwtOptions): ResolvedJwtOptions {
       timeoutMs: positiveInt(raw.jwks?.timeoutMs, 5_000, 'jwt.jwks.timeoutMs'),
     }),
     cache,
+    requireClientId: raw.requireClientId ?? true,
     dpop: resolveDpop(raw.dpop ?? {}),
   });
 }

@@ -5,9 +5,13 @@ import type { JSONWebKeySet } from 'jose';
 export const DEMO_SCOPES = ['notes:read', 'notes:write', 'profile'];
 
 /**
- * The sample API's OAuth clients (see libs/auth/README.md, "OAuth 2.1 server"):
+ * The sample API's OAuth clients (see libs/oauth-server/README.md):
  * - `demo-spa`: a first-party single-page app (public: no secret, PKCE), no consent screen.
- *   Redirects to the Vite dev server, or to any port of 127.0.0.1 (RFC 8252 loopback).
+ *   Redirects to exactly its registered URIs, port included: a web client gets no loopback port
+ *   flexibility, or any local program could listen on another port and take a signed-in user's
+ *   tokens without a prompt.
+ * - `demo-cli`: a first-party native app (a command-line tool, RFC 8252): its loopback redirect URI
+ *   matches on any port (§7.3), since it listens on whatever port the OS gives it.
  * - `demo-dpop-spa`: the same SPA with DPoP-bound (sender-constrained) tokens (RFC 9449).
  * - `demo-partner`: a confidential backend that authenticates with `private_key_jwt` (RFC 7523):
  *   it holds a private key, the server only its public JWKS; client credentials and introspection.
@@ -24,6 +28,17 @@ export function demoClients(backendSecret: string, partnerJwks: JSONWebKeySet): 
       redirectUris: ['http://localhost:5173/callback', 'http://127.0.0.1/callback'],
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: DEMO_SCOPES,
+      defaultScopes: ['notes:read'],
+    },
+    {
+      id: 'demo-cli',
+      name: 'Rampart demo CLI',
+      type: 'public',
+      applicationType: 'native',
+      firstParty: true,
+      redirectUris: ['http://127.0.0.1/cli/callback'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['notes:read', 'profile'],
       defaultScopes: ['notes:read'],
     },
     {

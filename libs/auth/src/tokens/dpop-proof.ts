@@ -1,4 +1,4 @@
-import { constantTimeEqual, ReplayCache, type Store } from '@rampart/core';
+import { constantTimeEqual, declareSecurityState, ReplayCache, type Store } from '@rampart/core';
 import { calculateJwkThumbprint, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
 import { createHash } from 'node:crypto';
 
@@ -23,6 +23,9 @@ export const DPOP_ALLOWED_ALGORITHMS: readonly string[] = Object.freeze([
   'RS384',
   'RS512',
 ]);
+
+// Seen proof `jti`s and the nonce secret are the replay defence: counters must not evict them.
+declareSecurityState('dpop', (key) => key.startsWith('dpop:'));
 
 /** The JOSE `typ` of a DPoP proof (RFC 9449 §4.2): no other JWT can be passed off as one. */
 const DPOP_TYP = 'dpop+jwt';
