@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { setBaselineHeaders, useRawMiddleware } from '@rampart/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
+import { applyPathOverride } from './path-overrides';
 
 /** Options of the API security-header preset. @publicApi */
 export interface SecurityHeadersOptions {
@@ -105,12 +106,16 @@ export function useSecurityHeaders(app: INestApplication, options: SecurityHeade
   const setHelmetHeaders = helmet(helmetOptions(options));
   const permissionsPolicy = options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY;
   const cacheControl = options.cacheControl ?? 'no-store';
+  const platformInstance = app.getHttpAdapter().getInstance() as object;
   useRawMiddleware(
     app,
     (req, res, next) => {
       res.setHeader('Permissions-Policy', permissionsPolicy);
       if (cacheControl !== false) res.setHeader('Cache-Control', cacheControl);
-      setHelmetHeaders(req, res, next);
+      setHelmetHeaders(req, res, (error?: unknown) => {
+        applyPathOverride(platformInstance, req.url, res);
+        next(error);
+      });
     },
     'headers',
   );
