@@ -7,7 +7,7 @@ import { OAuthState, randomToken } from '../libs/oauth-server/src/grants/oauth-s
 import { declaredStoreScripts } from '../libs/core/src/store/store';
 import { resolveRateLimitOptions } from '../libs/rate-limit/src/rate-limit.options';
 import { resolveThreatOptions } from '../libs/threat/src/threat.options';
-import { tier } from './utils/rate-limit-contract';
+import { resolvedTier as tier } from '@rampart/testing';
 import { clusterClient, describeWithCluster } from './utils/redis';
 
 interface Call {

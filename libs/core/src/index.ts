@@ -39,6 +39,7 @@ export type { RedactionOptions, Redactor } from './redaction';
 export { defineStoreScript } from './store/store';
 export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
 export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
+export { StoreLiveness, StoreDeadlineExceededError } from './store/store-liveness';
 export { MemoryStore } from './store/memory.store';
 export type { MemoryStoreOptions } from './store/memory.store';
 export { RedisStore, failFastRedisOptions } from './store/redis.store';
