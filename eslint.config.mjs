@@ -36,7 +36,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    // The test kit's contract suites are test code users run in their own suites.
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts', 'bench/**/*.ts', 'libs/testing/src/contracts/**/*.ts'],
     rules: {
       // supertest bodies are `any`; asserting on them is the point of a test.
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -1,22 +1,30 @@
-// Detection quality of @rampart/threat on its labelled corpus (libs/threat/corpus/*.jsonl):
-// detection rate per category and overall, false-positive rate, time per request.
-// Run: node -r @swc-node/register scripts/threat-corpus.ts   (exits 1 below the floors)
-// The same floors run in CI through test/threat-corpus.spec.ts.
+// Detection quality of @rampart/threat on its labelled corpus (libs/threat/corpus/*.jsonl), per
+// split: detection per category and overall, false-positive rate, time per request.
+// Run: node -r @swc-node/register scripts/threat-corpus.ts [--verbose] [--held-out]
+//      (with --held-out: the held-out figures too, exit 1 below its floors)
+// The floors hold on the HELD-OUT split and run in CI through test/threat-corpus.spec.ts.
+// Misses and false positives are printed for the tuning split only: the held-out split is reported
+// as figures, never item by item, so nobody tunes on it by accident (libs/threat/corpus/README.md).
 import { inspectRequest, type InspectableRequest, type InspectionResult } from '@rampart/threat';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const FLOORS = { overall: 0.97, perCategory: 0.9, falsePositives: 0.003 } as const;
 
+export type Split = 'tuning' | 'held-out';
+
 interface Labelled {
   label: 'attack' | 'benign';
   category?: string;
   place?: string;
+  family?: string;
   note?: string;
+  split: Split;
   request: InspectableRequest;
 }
 
 export interface CorpusReport {
+  split: Split;
   perCategory: Record<string, { total: number; detected: number; rate: number }>;
   attacks: number;
   detected: number;
@@ -37,9 +45,9 @@ function load(file: string): Labelled[] {
     .map((line) => JSON.parse(line) as Labelled);
 }
 
-export function evaluateCorpus(): CorpusReport {
-  const attacks = load('attacks.jsonl');
-  const benign = load('benign.jsonl');
+export function evaluateCorpus(split: Split): CorpusReport {
+  const attacks = load('attacks.jsonl').filter((item) => item.split === split);
+  const benign = load('benign.jsonl').filter((item) => item.split === split);
   const perCategory: CorpusReport['perCategory'] = {};
   const missed: Labelled[] = [];
   const flagged: CorpusReport['flagged'] = [];
@@ -62,6 +70,7 @@ export function evaluateCorpus(): CorpusReport {
     detected += entry.detected;
   }
   const report: CorpusReport = {
+    split,
     perCategory,
     attacks: attacks.length,
     detected,
@@ -91,7 +100,7 @@ function pct(value: number): string {
 }
 
 export function formatReport(report: CorpusReport): string {
-  const lines = ['category               attacks  detected   rate'];
+  const lines = [`[${report.split} split]`, 'category               attacks  detected   rate'];
   for (const [category, entry] of Object.entries(report.perCategory).sort()) {
     lines.push(
       `${category.padEnd(22)} ${String(entry.total).padStart(7)}  ${String(entry.detected).padStart(8)}  ${pct(entry.rate).padStart(7)}`,
@@ -100,25 +109,28 @@ export function formatReport(report: CorpusReport): string {
   lines.push(
     `overall detection      ${report.detected}/${report.attacks} = ${pct(report.overall)}  (floor ${pct(FLOORS.overall)}, per category ${pct(FLOORS.perCategory)})`,
     `false positives        ${report.falsePositives}/${report.benign} = ${pct(report.falsePositiveRate)}  (ceiling ${pct(FLOORS.falsePositives)})`,
-    `time per request       ${report.microsecondsPerRequest.toFixed(1)} µs (mean over the corpus, one pass, cold)`,
+    `time per request       ${report.microsecondsPerRequest.toFixed(1)} µs (mean over the split, one pass, cold)`,
   );
   return lines.join('\n');
 }
 
 if (require.main === module) {
-  const report = evaluateCorpus();
-  console.log(formatReport(report));
+  const tuning = evaluateCorpus('tuning');
+  console.log(formatReport(tuning));
+  // The held-out figures only on request (to report them), so a tuning session does not watch them.
+  const heldOut = process.argv.includes('--held-out') ? evaluateCorpus('held-out') : undefined;
+  if (heldOut) console.log(formatReport(heldOut));
   const verbose = process.argv.includes('--verbose');
-  for (const sample of report.missed.slice(0, verbose ? Infinity : 20)) {
-    console.log(`MISSED ${sample.category ?? ''} ${sample.place ?? ''} ${JSON.stringify(sample.request)}`);
+  for (const sample of tuning.missed.slice(0, verbose ? Infinity : 20)) {
+    console.log(`MISSED (tuning) ${sample.category ?? ''} ${sample.place ?? ''} ${JSON.stringify(sample.request)}`);
   }
-  for (const { sample, result } of report.flagged) {
+  for (const { sample, result } of tuning.flagged) {
     console.log(
-      `FALSE POSITIVE ${sample.note ?? ''} ${JSON.stringify(result.findings)} ${JSON.stringify(sample.request).slice(0, 300)}`,
+      `FALSE POSITIVE (tuning) ${sample.note ?? ''} ${JSON.stringify(result.findings)} ${JSON.stringify(sample.request).slice(0, 300)}`,
     );
   }
-  if (report.failures.length > 0) {
-    console.error(`FAILED: ${report.failures.join('; ')}`);
+  if (heldOut && heldOut.failures.length > 0) {
+    console.error(`FAILED (held-out): ${heldOut.failures.join('; ')}`);
     process.exitCode = 1;
   }
 }

@@ -7,7 +7,7 @@ import { OAuthState, randomToken } from '../libs/oauth-server/src/grants/oauth-s
 import { declaredStoreScripts } from '../libs/core/src/store/store';
 import { resolveRateLimitOptions } from '../libs/rate-limit/src/rate-limit.options';
 import { resolveThreatOptions } from '../libs/threat/src/threat.options';
-import { tier } from './utils/rate-limit-contract';
+import { resolvedTier as tier } from '@rampart/testing';
 import { clusterClient, describeWithCluster } from './utils/redis';
 
 interface Call {
@@ -58,9 +58,14 @@ async function exerciseEveryScript(store: Store): Promise<void> {
     { clientId: 'spa', user: { id: 'u1' }, scopes: ['a'], resources: [], authTime: 1, expiresAt: Date.now() + 60_000 },
     first,
     60_000,
+    60_000,
   );
   await oauth.currentRefreshHash(grant);
-  await oauth.rotateRefresh(grant, first, `${grant}.${randomToken()}`);
+  await oauth.rotateRefresh(grant, first, `${grant}.${randomToken()}`, {
+    idleMs: 60_000,
+    endsAt: Date.now() + 60_000,
+    graceMs: 0,
+  });
   await oauth.addToGrant(grant, { jti: 'j1', exp: Math.floor(Date.now() / 1000) + 60 }, 60_000);
   await oauth.revokeGrant(grant, 60_000);
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCorpus, FLOORS, formatReport } from '../scripts/threat-corpus';
 
-// The quality gate of @rampart/threat: the build fails when detection or false positives regress.
+// The quality gate of @rampart/threat. The floors hold on the HELD-OUT split, which no tuning looked
+// at item by item (libs/threat/corpus/README.md); the tuning split must not regress either.
 describe('threat corpus', () => {
-  const report = evaluateCorpus();
+  const heldOut = evaluateCorpus('held-out');
+  const tuning = evaluateCorpus('tuning');
 
-  it('has attacks of every category and a few hundred benign requests', () => {
-    expect(Object.keys(report.perCategory).sort()).toEqual([
+  it('has attacks of every category in both splits and thousands of benign requests', () => {
+    const categories = [
       'command_injection',
       'crlf_injection',
       'nosql_injection',
@@ -16,13 +18,21 @@ describe('threat corpus', () => {
       'ssrf',
       'template_injection',
       'xss',
-    ]);
-    expect(report.benign).toBeGreaterThanOrEqual(300);
-    expect(report.attacks).toBeGreaterThanOrEqual(300);
+    ];
+    expect(Object.keys(heldOut.perCategory).sort()).toEqual(categories);
+    expect(Object.keys(tuning.perCategory).sort()).toEqual(categories);
+    expect(heldOut.attacks).toBeGreaterThanOrEqual(1000);
+    expect(heldOut.benign).toBeGreaterThanOrEqual(1500);
+    expect(tuning.benign + heldOut.benign).toBeGreaterThanOrEqual(3000);
   });
 
-  it(`detects ≥ ${FLOORS.overall * 100}% overall, ≥ ${FLOORS.perCategory * 100}% per category, with ≤ ${FLOORS.falsePositives * 100}% false positives`, () => {
-    console.log(formatReport(report));
-    expect(report.failures).toEqual([]);
+  it(`held-out split: detects ≥ ${FLOORS.overall * 100}% overall, ≥ ${FLOORS.perCategory * 100}% per category, with ≤ ${FLOORS.falsePositives * 100}% false positives`, () => {
+    console.log(formatReport(heldOut));
+    expect(heldOut.failures).toEqual([]);
+  });
+
+  it('tuning split: the same floors', () => {
+    console.log(formatReport(tuning));
+    expect(tuning.failures).toEqual([]);
   });
 });

@@ -403,6 +403,8 @@ describe.each(PLATFORMS)("the sample API's outgoing webhooks on %s", (platform) 
     await once(subscriber, 'listening');
     const port = (subscriber.address() as AddressInfo).port;
     sample = await startApp(platform, {
+      // Three failed sign-ins from one IP are an incident here (10 in the sample's defaults).
+      audit: { ...loadConfig({}).audit, failedLogins: { threshold: 3, windowMs: 60_000 } },
       webhooks: {
         ...loadConfig({}).webhooks,
         subscriberUrl: `http://subscriber.test:${port}/hooks`,
@@ -444,5 +446,30 @@ describe.each(PLATFORMS)("the sample API's outgoing webhooks on %s", (platform) 
       expect(headers['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
       expect(JSON.parse(body)).toMatchObject({ type: 'webhook.ping' });
     }
+  });
+
+  it('posts a security alert to the subscriber once per incident, signed like every other event', async () => {
+    received.length = 0;
+    statuses = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(sample.server)
+        .post('/oauth/login')
+        .type('form')
+        .send({ username: 'alice@acme.test', password: `wrong-${i}`, return_to: '' });
+      expect(res.status).toBe(401);
+    }
+    const alerts = () => received.filter(({ body }) => body.includes('rampart.alert.'));
+    for (let i = 0; i < 100 && alerts().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    // Five failures past a threshold of three: one incident, one notice.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(alerts()).toHaveLength(1);
+    const { headers, body } = alerts()[0]!;
+    const key = Buffer.from(DEMO_WEBHOOK_SIGNING_SECRET.slice('whsec_'.length), 'base64');
+    const signed = `${String(headers['webhook-id'])}.${String(headers['webhook-timestamp'])}.${body}`;
+    expect(headers['webhook-signature']).toBe(`v1,${createHmac('sha256', key).update(signed).digest('base64')}`);
+    const alert = JSON.parse(body) as { type: string; data: { rule: string; threshold: number } };
+    expect(alert).toMatchObject({ type: 'rampart.alert.firing', data: { rule: 'credential_stuffing', threshold: 3 } });
+    // The notice carries the redacted event: never the password that was tried.
+    expect(body).not.toContain('wrong-');
   });
 });

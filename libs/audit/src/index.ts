@@ -11,5 +11,7 @@ export type { ScrapeResult } from './metrics/audit-metrics';
 export { AlertRules } from './alerts/alert-rule';
 export type { AlertRule, AlertGroupBy, AlertHandler, AlertNotice } from './alerts/alert-rule';
 export { logAlerts } from './alerts/alert-engine';
+export { webhookAlerts } from './alerts/webhook-alerts';
+export type { AlertDelivery, WebhookAlertsOptions } from './alerts/webhook-alerts';
 export { AuditHealthIndicator } from './health/audit-health.indicator';
 export type { AuditSink, SinkStatus } from './sinks/audit-sink';

@@ -1,9 +1,14 @@
+import { StoreLiveness } from '@rampart/core';
+
 /**
  * A circuit breaker with a deadline in front of the store, for the calls on the request path.
  *
  * Threat detection is defence in depth: when the store hangs, a request must not wait for the
  * store's command timeout, and during an outage requests must not each wait for the deadline.
- * - closed: calls go to the store, each raced against `deadlineMs`;
+ * - closed: calls go to the store, each watched by core's StoreLiveness: abandoned only when the
+ *   store has answered nothing for `deadlineMs` (and a short grace), so a saturated event loop is
+ *   not mistaken for a slow store — a ban lookup that "failed open" under load alone would let a
+ *   banned client in exactly when it floods;
  * - a failure or a missed deadline opens it: calls are skipped (their fallback is used at once)
  *   for `cooldownMs`;
  * - then one call probes the store; success closes it, failure opens it for another cool-down.
@@ -13,13 +18,21 @@ export class StoreBreaker {
   private outage = false;
   private openUntil = 0;
   private probing = false;
+  private readonly liveness: StoreLiveness;
 
   constructor(
-    private readonly deadlineMs: number,
+    deadlineMs: number,
     private readonly cooldownMs: number,
     private readonly onOutage: (error: unknown) => void,
     private readonly onRecovery: () => void,
-  ) {}
+  ) {
+    this.liveness = new StoreLiveness(deadlineMs);
+  }
+
+  /** Counts an answer of the store seen off the request path (a behaviour observation that completed). */
+  recordAnswer(): void {
+    this.liveness.recordAnswer();
+  }
 
   /**
    * Runs `call` unless the breaker is open; resolves to its result, or to `fallback` when the
@@ -30,28 +43,16 @@ export class StoreBreaker {
       if (this.probing || Date.now() < this.openUntil) return Promise.resolve(fallback);
       this.probing = true;
     }
-    return new Promise<T>((resolve) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        settled = true;
-        this.failure(new Error(`no answer within ${this.deadlineMs} ms`));
-        resolve(fallback);
-      }, this.deadlineMs);
-      call().then(
-        (value) => {
-          if (settled) return;
-          clearTimeout(timer);
-          this.success();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          clearTimeout(timer);
-          this.failure(error);
-          resolve(fallback);
-        },
-      );
-    });
+    return this.liveness.watch(call()).then(
+      (value) => {
+        this.success();
+        return value;
+      },
+      (error: unknown) => {
+        this.failure(error);
+        return fallback;
+      },
+    );
   }
 
   /** Records a failure seen anywhere (a ban write, an observation): opens the breaker. */

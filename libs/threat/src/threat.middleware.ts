@@ -22,8 +22,9 @@ function unmatchedEndpoint(req: IncomingMessage): string {
  * show. It runs in the `threat` slot of the platform chain (after the request context and the
  * security headers, whatever the call order); call it before `listen()`, or call `useRampart(app)`.
  *
- * The ban lookup is cached per client for `store.banCacheMs` (1 s) and waits for the store at
- * most `store.deadlineMs` (40 ms). When the store fails or is slow, requests are let through, the
+ * The ban lookup is cached per client for `store.banCacheMs` (1 s) and gives up on a store that has
+ * answered nothing for `store.deadlineMs` (40 ms). When the store fails or is silent, requests are
+ * let through unless this instance has seen a ban of the client (enforced until it ends), the
  * store is skipped for `store.cooldownMs` and then probed again, and one warning is logged per
  * outage: threat detection is a layer of defence in depth, and an outage of it must not become an
  * outage (or a slowdown) of the API. Input inspection, which needs no store, keeps working.

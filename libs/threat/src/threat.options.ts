@@ -64,7 +64,11 @@ export interface BehaviourOptions {
 
 /** How the request path copes with a slow or failing store (README "Store outages"). */
 export interface ThreatStoreOptions {
-  /** A ban lookup on the request path waits at most this long, then the request proceeds (fail open). @default 40 */
+  /**
+   * A ban lookup on the request path is abandoned once the store has answered nothing at all for
+   * this long (+25 ms grace; core's StoreLiveness, so a busy event loop does not count); the request
+   * then proceeds with the last ban this instance saw for the client still enforced. @default 40
+   */
   deadlineMs?: number;
   /** After a store failure or a missed deadline the store is skipped this long, then probed again. @default 2_000 */
   cooldownMs?: number;

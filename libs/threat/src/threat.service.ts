@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   clientKey,
+  declareSecurityState,
   DEFAULT_CLIENT_PREFIXES,
   InjectStore,
   RAMPART_CORE_OPTIONS,
@@ -11,6 +12,7 @@ import {
   TrustedProxies,
 } from '@rampart/core';
 import { PayloadTooLargeError, ThreatDetectedError } from '@rampart/errors';
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { BAN_INDEX_ADD, BAN_INDEX_LIST, BAN_INDEX_REMOVE } from './behaviour/ban-index.scripts';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
@@ -44,6 +46,11 @@ export interface BanRecord {
 export interface BanEntry extends BanRecord {
   client: string;
 }
+
+// Bans and blocks (and the admin list of them) are security state: the memory store keeps them where
+// the behaviour counters a flood of client addresses creates cannot evict them.
+declareSecurityState('threat-bans', (key) => key.endsWith('}:ban'));
+declareSecurityState('threat-ban-index', (key) => key.endsWith('{bans}:index'));
 
 /** Most bans the admin list holds (the ones ending first leave it; their bans still apply). */
 const BAN_LIST_CAP = 10_000;
@@ -92,6 +99,12 @@ export class ThreatService {
   private readonly compiled = new WeakMap<RouteInspection, ReturnType<typeof compileInspectOptions>>();
   private readonly breaker: StoreBreaker;
   private readonly banCache: BanCache<BanRecord | Promise<BanRecord | undefined>>;
+  /**
+   * Bans this instance has seen (looked up, or set here), until they end: what the request path
+   * enforces while the store cannot answer. Bounded; only real bans enter it, so clients cannot
+   * flood it with keys of their own.
+   */
+  private readonly knownBans: LRUCache<string, BanRecord>;
   private pendingObservations = 0;
   private readonly keysByClient = new Map<string, { r: number; e: number; s: number; keys: string[] }>();
 
@@ -118,6 +131,11 @@ export class ThreatService {
       () => this.logger.log('Threat store reachable again: bans and behaviour signals are enforced.'),
     );
     this.banCache = new BanCache(banCacheMs, banCacheSize);
+    this.knownBans = new LRUCache({ max: banCacheSize, ttlAutopurge: false });
+  }
+
+  private rememberBan(client: string, ban: BanRecord): void {
+    this.knownBans.set(client, ban, { ttl: Math.max(1, ban.until - Date.now()) });
   }
 
   /** Inspects a request with the module's options, plus `ignore` locations of a route policy. */
@@ -229,9 +247,14 @@ export class ThreatService {
     }
     const entry = this.banCache.set(client, undefined, now);
     // Concurrent requests of the client share this lookup; a local ban or unban meanwhile wins.
+    // When the store fails, is silent or is skipped (breaker open), the last ban this instance saw
+    // for the client stays enforced until it ends: an outage (or a Redis frozen by the attacker's
+    // own flood) must not lift a ban.
     const pending = this.breaker
-      .run(() => this.getBan(client), undefined)
+      .run(() => this.getBan(client), this.knownBans.get(client))
       .then((ban) => {
+        if (ban && ban.until > Date.now()) this.rememberBan(client, ban);
+        else this.knownBans.delete(client);
         if (this.banCache.isCurrent(client, entry)) entry.value = ban;
         return ban;
       });
@@ -248,6 +271,7 @@ export class ThreatService {
     if (this.pendingObservations >= this.options.store.maxPendingObservations) return;
     this.pendingObservations++;
     this.observe(client, endpoint, status)
+      .then(() => this.breaker.recordAnswer())
       .catch((error: unknown) => this.breaker.failure(error))
       .finally(() => this.pendingObservations--);
   }
@@ -282,6 +306,7 @@ export class ThreatService {
     };
     // Enforced here at once, before the store answers; other instances see it within banCacheMs.
     this.banCache.set(client, record, Date.now());
+    this.rememberBan(client, record);
     await this.store.set(this.key(client, 'ban'), JSON.stringify(record), { ttlMs });
     await this.store.run(BAN_INDEX_ADD, [this.banIndexKey], [client, record.until, Date.now(), BAN_LIST_CAP]);
     this.events.emit({
@@ -300,6 +325,7 @@ export class ThreatService {
     if (client === undefined) return false;
     const removed = await this.store.delete(this.key(client, 'ban'));
     this.banCache.set(client, undefined, Date.now());
+    this.knownBans.delete(client);
     await this.store.run(BAN_INDEX_REMOVE, [this.banIndexKey], [client]);
     if (removed) this.events.emit({ type: 'client.unbanned', severity: 'info', clientIp: client, reason: 'manual' });
     return removed;

@@ -7,28 +7,36 @@ import {
   logAlerts,
   parseAuditQuery,
   type AuditPage,
+  type AlertHandler,
   type AuditModuleOptions,
 } from '@rampart/audit';
 import { Public, Roles } from '@rampart/auth';
 import { NotFoundError, UnauthorizedError } from '@rampart/errors';
 import type { DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '../app.config';
+import { WebhookSender } from '../webhooks/webhook-sender.service';
 
-/** The audit trail: the shared history on Redis (this instance's ring buffer without it), metrics, two alert rules. */
+/** The audit trail: the shared history on Redis (this instance's ring buffer without it), metrics, two alert rules (logged, and posted to the webhook subscriber when one is set). */
 export function sampleAuditModule(config: AppConfig): DynamicModule {
+  return AuditModule.forRootAsync({
+    inject: [WebhookSender],
+    useFactory: (sender: WebhookSender) => auditOptions(config, sender.alertHandler()),
+  });
+}
+
+function auditOptions(config: AppConfig, webhook: AlertHandler | undefined): AuditModuleOptions {
   const { audit } = config;
-  const options: AuditModuleOptions = {
+  return {
     redis: config.redisUrl ? { url: config.redisUrl, stream: audit.stream, maxLength: audit.streamMaxLength } : false,
     keyPrefix: audit.keyPrefix,
     ...(audit.instance === undefined ? {} : { instance: audit.instance }),
     ...(audit.metricsToken === undefined ? {} : { metrics: { token: audit.metricsToken } }),
     alerts: {
       rules: [AlertRules.credentialStuffing(audit.failedLogins), AlertRules.permissionProbing(audit.deniedAccess)],
-      handlers: [logAlerts(), ...(audit.onAlert ? [audit.onAlert] : [])],
+      handlers: [logAlerts(), ...[webhook, audit.onAlert].filter((handler) => handler !== undefined)],
       checkIntervalMs: audit.alertCheckIntervalMs,
     },
   };
-  return AuditModule.forRoot(options);
 }
 
 /** The security event history, for administrators only (it names clients, accounts and routes). */

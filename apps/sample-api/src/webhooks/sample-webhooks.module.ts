@@ -5,12 +5,14 @@ import { WebhookReceiverController } from './webhook-receiver.controller';
 import { WebhookSenderController } from './webhook-sender.controller';
 import { WebhookSender } from './webhook-sender.service';
 
-/** The sample's webhooks: receivers (Standard Webhooks, Stripe) and outgoing deliveries, secrets from the configuration. */
+/** The sample's webhooks: receivers (Standard Webhooks, Stripe) and outgoing deliveries (alerts included), secrets from the configuration. */
 @Module({})
 export class SampleWebhooksModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: SampleWebhooksModule,
+      // Global: the audit trail's alert handler posts through the same sender.
+      global: true,
       imports: [
         WebhooksModule.forRoot({
           endpoints: {
@@ -21,6 +23,7 @@ export class SampleWebhooksModule {
       ],
       controllers: [WebhookReceiverController, WebhookSenderController],
       providers: [WebhookSender],
+      exports: [WebhookSender],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { webhookAlerts, type AlertHandler } from '@rampart/audit';
 import { ServiceUnavailableError } from '@rampart/errors';
 import { OutboundClient } from '@rampart/outbound';
 import { StandardWebhookSigner, WebhookDelivery, type DeadLetter, type DeliveryResult } from '@rampart/webhooks';
@@ -50,6 +51,12 @@ export class WebhookSender implements OnApplicationShutdown {
       throw new ServiceUnavailableError('Outgoing webhooks are not configured (set WEBHOOK_SUBSCRIBER_URL).');
     }
     return this.delivery.deliver({ url: subscriberUrl, payload: { type, timestamp: new Date().toISOString(), data } });
+  }
+
+  /** Security alerts go to the same subscriber, as `rampart.alert.firing` / `rampart.alert.resolved` events. */
+  alertHandler(): AlertHandler | undefined {
+    const { subscriberUrl } = this.config.webhooks;
+    return this.delivery && subscriberUrl ? webhookAlerts({ delivery: this.delivery, url: subscriberUrl }) : undefined;
   }
 
   async onApplicationShutdown(): Promise<void> {

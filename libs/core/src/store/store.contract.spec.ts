@@ -1,6 +1,7 @@
 import { describeEachBackend } from '../../../../test/utils/redis';
-import { describeStoreContract } from '../../../../test/utils/store-contract';
+import { describeStoreContract } from '@rampart/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describeEachBackend('Store', (backend, keyPrefix) => {
-  describeStoreContract(backend.name, () => backend.store(keyPrefix));
+  describeStoreContract({ describe, it, expect, beforeAll, afterAll }, backend.name, () => backend.store(keyPrefix));
 });

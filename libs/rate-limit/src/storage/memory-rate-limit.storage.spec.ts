@@ -1,6 +1,6 @@
 import { MemoryStore } from '@rampart/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tier } from '../../../../test/utils/rate-limit-contract';
+import { resolvedTier as tier } from '@rampart/testing';
 import { StoreRateLimitStorage } from './store-rate-limit.storage';
 
 describe('StoreRateLimitStorage in memory, on a controlled clock', () => {

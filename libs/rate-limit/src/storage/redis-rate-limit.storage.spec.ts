@@ -2,7 +2,7 @@ import { RedisStore } from '@rampart/core';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { tier } from '../../../../test/utils/rate-limit-contract';
+import { resolvedTier as tier } from '@rampart/testing';
 import { describeWithRedis, redisUrl, uniqueKeyPrefix } from '../../../../test/utils/redis';
 import { StoreRateLimitStorage } from './store-rate-limit.storage';
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { SecurityEvents } from '@rampart/core';
+import { StoreDeadlineExceededError, StoreLiveness, type SecurityEvents } from '@rampart/core';
 import { ServiceUnavailableError } from '@rampart/errors';
 import type { ResolvedTier } from '../rate-limit.options';
 import type { RateLimitDecision, RateLimitStorage } from './rate-limit.storage';
@@ -9,12 +9,6 @@ export interface ResilienceOptions {
   deadlineMs: number;
   /** While degraded, one request per interval tries the shared store again. @default 1000 */
   probeIntervalMs?: number;
-}
-
-class DeadlineExceeded extends Error {
-  constructor(ms: number) {
-    super(`no answer within ${ms} ms`);
-  }
 }
 
 /**
@@ -28,8 +22,12 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
   private readonly logger = new Logger('RateLimit');
   private degradedSince: number | undefined;
   private nextProbeAt = 0;
-  /** Decisions the store has answered: evidence that it is alive, if busy. */
-  private answers = 0;
+  /**
+   * The deadline measures the store, not this process' event loop (core's StoreLiveness): a
+   * decision queued behind a burst, on a store that keeps answering, waits for its own answer —
+   * abandoning it would let the per-instance insurance limiter over-admit exactly when traffic peaks.
+   */
+  private readonly liveness: StoreLiveness;
   private readonly probeIntervalMs: number;
 
   constructor(
@@ -39,6 +37,7 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
     private readonly events?: SecurityEvents,
   ) {
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
+    this.liveness = new StoreLiveness(options.deadlineMs);
   }
 
   /** Whether decisions are currently taken without the shared store. */
@@ -54,65 +53,13 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
     }
     let decision: RateLimitDecision;
     try {
-      decision = await this.withDeadline(this.primary.decide(key, tiers, cost));
+      decision = await this.liveness.watch(this.primary.decide(key, tiers, cost));
     } catch (error) {
       this.degrade(error as Error);
       return this.fallback(key, tiers, cost);
     }
     if (this.degradedSince !== undefined) this.recover();
     return decision;
-  }
-
-  /**
-   * The deadline is about liveness, not queueing. A decision is abandoned when the store has
-   * answered nothing at all for `deadlineMs` and then for a grace of `min(deadlineMs, 25)` ms — a
-   * hung or unreachable store costs a request `deadlineMs + 25` ms plus timer slack. A decision
-   * queued behind a burst, on a store that keeps answering, waits for its own answer (bounded by
-   * the store's command timeout): abandoning it would let the per-instance insurance limiter
-   * over-admit exactly when traffic peaks. Answers are counted rather than timed, and judged in
-   * `setImmediate` (after the I/O poll has read replies that already arrived), so that this
-   * process' own event-loop lag is not mistaken for a slow store.
-   */
-  private withDeadline<T>(promise: Promise<T>): Promise<T> {
-    const { deadlineMs } = this.options;
-    const graceMs = Math.min(deadlineMs, 25);
-    const sentAt = Date.now();
-    let answersSeen = this.answers;
-    let silentIntervals = 0;
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const judge = (): void => {
-        if (settled) return;
-        if (this.answers > answersSeen) {
-          answersSeen = this.answers;
-          silentIntervals = 0;
-        } else if (++silentIntervals >= 2) {
-          settled = true;
-          reject(new DeadlineExceeded(Date.now() - sentAt));
-          return;
-        }
-        timer = setTimeout(onTimer, silentIntervals === 0 ? deadlineMs : graceMs);
-      };
-      const onTimer = (): void => {
-        setImmediate(judge);
-      };
-      let timer = setTimeout(onTimer, deadlineMs);
-      promise.then(
-        (value) => {
-          this.answers++;
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
   }
 
   private async fallback(key: string, tiers: readonly ResolvedTier[], cost: number): Promise<RateLimitDecision> {
@@ -129,7 +76,7 @@ export class ResilientRateLimitStorage implements RateLimitStorage {
     if (this.degradedSince !== undefined) return;
     this.degradedSince = Date.now();
     this.nextProbeAt = this.degradedSince + this.probeIntervalMs;
-    const reason = error instanceof DeadlineExceeded ? 'store_timeout' : 'store_error';
+    const reason = error instanceof StoreDeadlineExceededError ? 'store_timeout' : 'store_error';
     const policy = this.options.onStoreFailure;
     this.logger.warn(
       `The rate-limit store failed (${error.message}): ${policy === 'failOpen' ? 'limiting per instance, in memory' : 'answering 503'} until it answers again.`,

@@ -1,4 +1,4 @@
-import type { Detector } from './types';
+import type { Detector, RuleMatch } from './types';
 
 /**
  * OS command injection by shell structure: a command separator or substitution (`;`, `|`, `&&`,
@@ -38,6 +38,54 @@ const REVERSE_SHELL =
 // `() { :; };` and its spacings. One class for the body: `\s*:?\s*;?\s*` would be three adjacent
 // quantifiers over the same spaces (cubic on `() {` followed by a long run of spaces).
 const SHELLSHOCK = /\(\)\s*\{[\s:;]*\}\s*;/;
+/**
+ * Shellshock with any function body, where bash imports it: at the start of the value (the
+ * environment variable bash reads must begin with `() {`). `() { ignored;}; cmd`,
+ * `() { _; } >_[$($())] { id; }`. Bounded: the body is at most 64 characters.
+ */
+const SHELLSHOCK_ANYBODY = /^\s{0,8}\(\)\s{0,8}\{[^}]{0,64}\}\s{0,8}[;>]/;
+/** A fork bomb: `:(){ :|:& };:`, `f(){ f|f& };f` (the same name calls itself twice, backgrounded). */
+const FORK_BOMB = /([\w:]{1,16})\(\)\s{0,8}\{\s{0,8}\1\s{0,8}\|\s{0,8}\1\s{0,8}&/;
+
+/**
+ * The command line with the shell's own obfuscations undone: `$'\x63at'` (ANSI-C quoting) decoded,
+ * quotes and backslashes inside words dropped (`c'a't`, `w"h"o"a"m"i`, `wh\oami`, `i""d`), and
+ * empty expansions removed (`$@`, `$()`, `${x}`, an unset `$u` glued to a word: `ca$u\t`). The
+ * shell reads each of these as the plain command; the structural rules then run on this reading.
+ * Every pattern here is a single pass without nested quantifiers.
+ */
+function deobfuscated(text: string): string {
+  return text
+    .replace(/\$'((?:[^'\\]|\\.){0,64})'/g, (_, body: string) => `'${ansiC(body)}'`)
+    .replace(/\$(?:@|\(\)|\{[a-z_]{0,16}\}|\$)/g, '')
+    .replace(/([a-z])\$[a-z_][a-z0-9_]{0,15}/g, '$1')
+    .replace(/['"\\]/g, '');
+}
+function ansiC(body: string): string {
+  return body.replace(/\\(x[0-9a-f]{1,2}|u[0-9a-f]{4}|[0-7]{1,3}|.)/g, (_, code: string) => {
+    if (code.startsWith('x') || code.startsWith('u')) return String.fromCharCode(parseInt(code.slice(1), 16));
+    if (/^[0-7]/.test(code)) return String.fromCharCode(parseInt(code, 8));
+    return code;
+  });
+}
+
+/**
+ * A path whose segments are shell globs standing for a command or a file: `/???/c?t`, `/b?n/ca?`,
+ * `/u?r/b?n/w?oam?`, `/bin/c[a]t /etc/shad*`, at the start of the value or after a separator. Each
+ * segment is letters and glob characters only (no dot, digit or `=`, so no URL query or file name),
+ * and a lone `*` segment ("/users/*") does not count.
+ */
+const GLOB_PATH = /(?:^|[;|&\n`(]|\$\()\s{0,4}((?:\/[a-z?*[\]]{1,12}){2,6})(?=$|[\s;|&`)'"])/g;
+function globCommand(text: string): boolean {
+  GLOB_PATH.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while ((match = GLOB_PATH.exec(text)) !== null) {
+    const segments = (match[1] ?? '').split('/').filter((segment) => segment !== '');
+    if (segments.some((segment) => /[?[]|[a-z]\*|\*[a-z]/.test(segment))) return true;
+    GLOB_PATH.lastIndex = match.index + 1;
+  }
+  return false;
+}
 const IFS = /\$\{?ifs\}?/;
 
 /**
@@ -50,9 +98,43 @@ function tokenBefore(before: string): boolean {
 }
 const TOKEN = /^[\w.:-]+$/;
 
+/**
+ * Shell forms with no command word right after the separator: brace expansion (`;{cat,/etc/passwd}`),
+ * process substitution (`<(curl x)`, `>(sh)`), a variable run as the command (`a=nc&&$a -lvp 4444`),
+ * and code-execution calls after a break-out (`'; exec('id'); '`, `|system("id")`).
+ */
+const BRACE_EXPANSION = /(?:^|[;|&\n`(])\s{0,4}\{[a-z/][\w./-]{0,31},/;
+const PROCESS_SUBSTITUTION = /(?:^|[\s;|&])[<>]\(\s{0,4}(?:\/[\w/]{0,32}\/)?([a-z][a-z0-9.]{0,31})/;
+const VARIABLE_COMMAND = /[;|&\n`]\s{0,4}\$\{?[a-z_][a-z0-9_]{0,31}\}?(?:\s+[-/<>]|\s*$)/;
+const CODE_EXEC =
+  /(?:^|[;|&`'"])\s{0,4}(?:exec|system|passthru|shell_exec|popen|proc_open|pcntl_exec|eval|assert)\s{0,4}\(\s{0,4}['"$`]/;
+
 export const detectCommandInjection: Detector = (text) => {
-  if (text.includes('(') && SHELLSHOCK.test(text))
+  if (text.includes('{') && BRACE_EXPANSION.test(text))
+    return { rule: 'command_injection.brace_expansion', severity: 'critical' };
+  if (text.includes('(')) {
+    const substituted = PROCESS_SUBSTITUTION.exec(text)?.[1];
+    if (substituted !== undefined && COMMAND_SET.has(substituted))
+      return { rule: 'command_injection.substitution', severity: 'critical' };
+    if (CODE_EXEC.test(text)) return { rule: 'command_injection.code_exec', severity: 'critical' };
+  }
+  if (text.includes('$') && VARIABLE_COMMAND.test(text))
+    return { rule: 'command_injection.variable_command', severity: 'critical' };
+  if (text.includes('(') && (SHELLSHOCK.test(text) || SHELLSHOCK_ANYBODY.test(text)))
     return { rule: 'command_injection.shellshock', severity: 'critical' };
+  if (text.includes('()') && FORK_BOMB.test(text)) return { rule: 'command_injection.fork_bomb', severity: 'critical' };
+  if (text.includes('/') && (text.includes('?') || text.includes('*') || text.includes('[')) && globCommand(text))
+    return { rule: 'command_injection.glob_path', severity: 'critical' };
+  const match = chainedCommand(text);
+  if (match) return match;
+  if (/[$'"\\]/.test(text)) {
+    const plain = deobfuscated(text);
+    if (plain !== text) return chainedCommand(plain);
+  }
+  return undefined;
+};
+
+function chainedCommand(text: string): RuleMatch | undefined {
   if ((text.includes('-') || text.includes('/dev/')) && REVERSE_SHELL.test(text)) {
     return { rule: 'command_injection.reverse_shell', severity: 'critical' };
   }
@@ -90,4 +172,4 @@ export const detectCommandInjection: Detector = (text) => {
     }
   }
   return undefined;
-};
+}

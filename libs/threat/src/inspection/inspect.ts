@@ -218,7 +218,7 @@ function needed(text: string, context: DetectContext): number {
         mask |= COMMAND | NOSQL;
         break;
       case 36: // $
-        mask |= COMMAND | TEMPLATE | NOSQL;
+        mask |= COMMAND | TEMPLATE | NOSQL | XSS;
         break;
       case 123: // {
       case 37: // %
@@ -231,12 +231,17 @@ function needed(text: string, context: DetectContext): number {
         mask |= COMMAND | CRLF;
         break;
       default:
-        // Non-ASCII slash look-alikes (∕ ∖ ⁄ ⧸ ⧹) survive NFKC: traversal must see them.
-        if (text.charCodeAt(i) > 127) mask |= TRAVERSAL;
+        // Non-ASCII slash look-alikes (∕ ∖ ⁄ ⧸ ⧹) survive NFKC: traversal must see them; so do
+        // the Unicode line breaks (NEL, LINE and PARAGRAPH SEPARATOR) loggers honour.
+        if (text.charCodeAt(i) > 127) mask |= TRAVERSAL | (isUnicodeBreak(text.charCodeAt(i)) ? CRLF : 0);
     }
   }
   if (context.name !== '' && isUrlKey(context.name)) mask |= SSRF;
   return mask;
+}
+
+function isUnicodeBreak(c: number): boolean {
+  return c === 0x85 || c === 0x2028 || c === 0x2029;
 }
 
 interface Compiled {

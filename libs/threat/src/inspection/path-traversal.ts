@@ -11,6 +11,13 @@ import type { Detector } from './types';
 const SENSITIVE_FILE =
   /(?:^|[/\\:])(?:etc\/(?:passwd|shadow|group|hosts|issue|crontab|sudoers|ssh\/|mysql\/|nginx\/|apache2?\/|httpd\/|hostname|resolv\.conf)|proc\/(?:self|\d+)\/(?:environ|cmdline|fd|maps|status|cwd|root|exe|mem)|windows\/(?:win\.ini|system32|system\.ini|repair)|boot\.ini|winnt\/|inetpub\/|\.ssh\/(?:id_|authorized_keys|known_hosts)|\.aws\/credentials|\.git\/(?:config|head)|\.htpasswd|\.htaccess|web-inf\/web\.xml|wp-config\.php|\.bash_history|var\/log\/|var\/run\/secrets)/;
 
+/**
+ * More files of the kind (after CRS's lfi-os-files list, REQUEST-930): credentials, keys, service
+ * account tokens and server configuration, when asked for by an absolute path.
+ */
+const SENSITIVE_ABSOLUTE =
+  /\/(?:etc\/(?:master\.passwd|subuid|subgid|gshadow|security\/|ssl\/private|sysconfig\/|environment|profile|bashrc|fstab|inittab|motd|redis\/|php\/|docker\/)|root\/|home\/[^/]{1,32}\/\.|proc\/(?:version|net\/|mounts|partitions|sched_debug)|\.(?:kube\/config|docker\/config\.json|npmrc|netrc|pgpass|git-credentials|env)\b|(?:php\.ini|my\.cnf|web\.config|id_rsa|id_ed25519|id_ecdsa)$|windows\/(?:system32|syswow64)\/|usr\/local\/(?:etc|apache2?\/conf|nginx\/conf)\/)/;
+
 const TRAVERSAL_SEGMENT = /^\.{2,}[;:]?$|^\.\.[\s?#%]/;
 
 export const detectPathTraversal: Detector = (text) => {
@@ -26,7 +33,8 @@ export const detectPathTraversal: Detector = (text) => {
       }
     }
   }
-  if (SENSITIVE_FILE.test(path)) return { rule: 'path_traversal.sensitive_file', severity: 'critical' };
+  if (SENSITIVE_FILE.test(path) || SENSITIVE_ABSOLUTE.test(path))
+    return { rule: 'path_traversal.sensitive_file', severity: 'critical' };
   if (/^file:\/\//.test(path)) return { rule: 'path_traversal.file_url', severity: 'critical' };
   return undefined;
 };

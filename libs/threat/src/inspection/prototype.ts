@@ -6,8 +6,9 @@ import type { Detector } from './types';
  * string (`filter={"constructor":{"prototype":{…}}}`) that the application parses and merges. A field called
  * `constructor` on its own (a car's maker) is not reported.
  */
+// `constructor.prototype`, `constructor[prototype]` and, in qs bracket keys, `a[constructor][prototype]`.
 const POLLUTING_PATH =
-  /(?:^|[.[\s'"])__proto__(?:$|[.[\]\s'"])|constructor\s*(?:\.\s*|\[\s*(?:['"]\s*)?)prototype\b|"constructor"\s*:\s*\{\s*"prototype"\s*:/;
+  /(?:^|[.[\s'"])__proto__(?:$|[.[\]\s'"])|constructor\s*(?:['"]\s*)?\]?\s*(?:\.\s*|\[\s*(?:['"]\s*)?)prototype\b|"constructor"\s*:\s*\{\s*"prototype"\s*:/;
 
 export const detectPrototypePollution: Detector = (text, context) => {
   if (!text.includes('__proto__') && !text.includes('prototype')) return undefined;

@@ -107,6 +107,7 @@ const DANGEROUS_FUNCTIONS = new Set([
   'sp_executesql',
   'waitfor',
   'regexp_substring',
+  'analyse', // MySQL's PROCEDURE ANALYSE(): an error-based injection point after a value
 ]);
 /** Functions whose call alone is an attack (time delays, file reads, out-of-band requests). */
 const ALWAYS_DANGEROUS = new Set([
@@ -175,6 +176,20 @@ const DROP_OBJECTS = new Set([
   'login',
   'column',
   'temporary',
+]);
+
+/** What `grant`/`revoke` take (`all` is a modifier, skipped): "grant privileges on", "grant select on". */
+const GRANTABLE = new Set([
+  'privileges',
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'execute',
+  'usage',
+  'create',
+  'alter',
+  'drop',
 ]);
 
 /** A numeric literal; the digits before and after the dot are separate runs (no ambiguity, linear). */
@@ -364,6 +379,11 @@ function fingerprint(tokens: Token[]): string {
         fp += 'T';
         continue;
       }
+      if ((w === 'grant' || w === 'revoke') && next && GRANTABLE.has(next.word)) {
+        fp += 'T';
+        i++;
+        continue;
+      }
       if (w === 'declare' && next?.type === 'v') {
         fp += 'T';
         continue;
@@ -392,18 +412,29 @@ function fingerprint(tokens: Token[]): string {
   return fp;
 }
 
+/**
+ * What makes `select` a SELECT rather than a word: arithmetic that continues an expression
+ * (`select *`, `select -1`, not the slash of "select/insert/update"), a function call, or a
+ * parenthesis that opens SQL — not a parenthesised word as in "Select (Texas)" or "Union (NJ)",
+ * which only counts when FROM, a comma or a statement end follows it.
+ */
+const AFTER_SELECT = 'a(?:[nvsfgF(!]|$)|[fg]\\(|\\((?!b\\)(?![F,;c]))';
+
 /** Shapes that follow the point of injection: what comes right after the value an attacker closed. */
 const AFTER_VALUE: readonly [string, RegExp][] = [
-  ['sqli.tautology', /^\)*&!?\(*[nsbv]\)*o!?\(*[nsvfg(]/],
+  // `or 1=1`, and arithmetic ones: `or 1+1=2`, `and 2-1=1`.
+  ['sqli.tautology', /^\)*&!?\(*[nsbv]\)*(?:a\(*[nv]\)*)?o!?\(*[nsvfg(]/],
   ['sqli.boolean_comment', /^\)*&!?\(*[nsbv]\)*[c;]/],
   ['sqli.boolean_function', /^\)*[&oa]!?\(*[fg]\(/],
   ['sqli.subquery', /^\)*[&oa,]!?\(+E/],
   ['sqli.union', /^\)*U\(*E/],
   ['sqli.stacked_query', /^\)*;\(*[ETwc]/],
-  ['sqli.clause', /^\)*K[nvf(]/],
+  ['sqli.clause', /^\)*K[nvfg(]/],
   ['sqli.time_delay', /^\)*;?w/],
   ['sqli.variable', /^\)*[&oa]\(*v/],
 ];
+/** After a leading identifier: a tautology of literals, arithmetic included. */
+const AFTER_IDENTIFIER = /^&!?\(*[nv]\)*(?:a\(*[nv]\)*)?o!?\(*[nv]/;
 /** Only after a closed string: `admin'--`, `x' order by name`, `'='`. */
 const AFTER_STRING: readonly [string, RegExp][] = [
   ['sqli.comment_truncation', /^\)*c/],
@@ -413,19 +444,19 @@ const AFTER_STRING: readonly [string, RegExp][] = [
 ];
 /** A whole value that is a statement or a fragment of one. */
 const WHOLE_VALUE: readonly [string, RegExp][] = [
-  ['sqli.statement', /^\(*E(?:a|[nvs](?:[,F;c)]|$)|[fg]\(|\(|(?:b,)+b?F|bF(?:b|\()(?:[WK;cU)]|$))/],
+  ['sqli.statement', new RegExp(`^\\(*E(?:${AFTER_SELECT}|[nvs](?:[,F;c)]|$)|(?:b,)+b?F|bF(?:b|\\()(?:[WK;cU)]|$))`)],
   ['sqli.statement', /^T/],
-  ['sqli.union', /^U\(*E(?:[anvsfg(]|b,|bF)/],
+  ['sqli.union', new RegExp(`^U\\(*E(?:${AFTER_SELECT}|[nvs]|b,|bF)`)],
   ['sqli.tautology', /^&!?\(*[nsv]o!?\(*[nsv]/],
-  ['sqli.stacked_query', /^;\(*(?:[Tw]|E(?:[anvsfg(]|b,|bF))/],
+  ['sqli.stacked_query', new RegExp(`^;\\(*(?:[Tw]|E(?:${AFTER_SELECT}|[nvs]|b,|bF))`)],
   ['sqli.function', /^\(*f\(/],
   ['sqli.time_delay', /^w[sn]/],
 ];
 /** Anywhere in the value. */
 const ANYWHERE: readonly [string, RegExp][] = [
-  ['sqli.union', /[nsbv)]U\(*E(?:[anvsfg(]|b,|bF)/],
-  ['sqli.subquery', /\(E(?:[anvsfg(]|(?:b,)+b?F|bF)/],
-  ['sqli.stacked_query', /;\(*(?:[Tw]|E(?:[anvsfg(]|b,|bF))/],
+  ['sqli.union', new RegExp(`[nsbv)]U\\(*E(?:${AFTER_SELECT}|[nvs]|b,|bF)`)],
+  ['sqli.subquery', new RegExp(`\\(E(?:${AFTER_SELECT}|[nvs]|(?:b,)+b?F|bF)`)],
+  ['sqli.stacked_query', new RegExp(`;\\(*(?:[Tw]|E(?:${AFTER_SELECT}|[nvs]|b,|bF))`)],
   ['sqli.tautology', /[nsv)]&!?\(*[nsv]o!?\(*[nsv]\)*(?:[c;]|$)/],
   ['sqli.function', /[&oa,(]f\(/],
 ];
@@ -440,7 +471,7 @@ function firstMatch(fp: string, rules: readonly [string, RegExp][]): string | un
  * or one of these words: text without any of them (user agents, most prose, ids) is not tokenised.
  */
 const SQL_SIGNAL = new RegExp(
-  `\\|\\||&&|@@|\\/\\*!|\\b(?:union|select|or|and|xor|not|order|group|having|limit|offset|into|procedure|waitfor|drop|truncate|alter|create|delete|insert|update|exec|execute|declare|shutdown|${[...ALWAYS_DANGEROUS].join('|')})\\b`,
+  `\\|\\||&&|@@|\\/\\*!|\\b(?:union|select|or|and|xor|not|order|group|having|limit|offset|into|procedure|waitfor|drop|truncate|alter|create|delete|insert|update|exec|execute|declare|shutdown|grant|revoke|${[...ALWAYS_DANGEROUS].join('|')})\\b`,
 );
 
 const MAX_BREAKOUTS = 4;
@@ -490,6 +521,13 @@ function plausibleBreakout(text: string, at: number): boolean {
   return AFTER_VALUE_WORDS.has(text.slice(i, j));
 }
 
+/** Whether the backtick at `at` is preceded by an even number of backticks and closed later. */
+function opensCodeSpan(text: string, at: number): boolean {
+  let before = 0;
+  for (let i = text.indexOf('`'); i >= 0 && i < at; i = text.indexOf('`', i + 1)) before++;
+  return before % 2 === 0 && text.indexOf('`', at + 1) > 0;
+}
+
 export const detectSqlInjection: Detector = (text) => {
   const critical = (rule: string): RuleMatch => ({ rule, severity: 'critical' });
   // Every whole-value rule needs a keyword, a logical operator or a system variable.
@@ -501,6 +539,9 @@ export const detectSqlInjection: Detector = (text) => {
       const rule = firstMatch(plain.replace(/^[nv]/, ''), AFTER_VALUE);
       if (rule) return critical(rule);
     }
+    // After an identifier (`sku42 and 4*2=8`) only a tautology between literals counts: "apples or
+    // pears = fruit" compares words.
+    if (plain.startsWith('b') && AFTER_IDENTIFIER.test(plain.slice(1))) return critical('sqli.tautology');
   }
   for (const quote of ["'", '"', '`']) {
     // Read the input as if it were placed inside a string literal that a quote closes: the first
@@ -513,9 +554,11 @@ export const detectSqlInjection: Detector = (text) => {
       }
       const tail = fingerprint(sqlTokens(text.slice(at + 1)));
       // A later quote followed by a comment is prose ('no' -- and…); `admin'--` closes the first.
+      // A backtick that opens a Markdown code span ("the `--force` flag", "use `ORDER BY id`")
+      // closes nothing either: only shapes that need no string context count after it.
       const rule =
         firstMatch(tail, AFTER_VALUE) ??
-        (tries === 0 ? firstMatch(tail, AFTER_STRING) : undefined) ??
+        (tries === 0 && !(quote === '`' && opensCodeSpan(text, at)) ? firstMatch(tail, AFTER_STRING) : undefined) ??
         firstMatch(tail, ANYWHERE);
       if (rule) return critical(rule);
       at = text.indexOf(quote, at + 1);

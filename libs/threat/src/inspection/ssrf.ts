@@ -38,9 +38,14 @@ const METADATA_HOSTS = new Set([
   'instance-data',
   'metadata.azure.internal',
 ]);
-/** Public names that resolve to loopback, or to whatever address they spell. */
+/**
+ * Public names that resolve to loopback or to whatever address they spell, and names only an
+ * internal resolver answers: Kubernetes services (`kubernetes.default`, `*.svc`,
+ * `*.svc.cluster.local`), Consul, Docker's `host.docker.internal`, the hosts-file loopback aliases.
+ */
 const REBINDING_DOMAIN =
-  /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local)$/;
+  /(?:^|\.)(?:localhost|localtest\.me|lvh\.me|vcap\.me|nip\.io|sslip\.io|xip\.io|traefik\.me|localdomain|internal|local|kubernetes\.default|svc|cluster\.local|consul|ip6-localhost|ip6-loopback|ipv6-localhost|localhost[46])$/;
+const LOOPBACK_HOST = /^(?:localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1)$/;
 
 function classifyHost(rawHost: string): string | undefined {
   const host = rawHost.replace(/^\[|\]$/g, '').replace(/\.$/, '');
@@ -52,6 +57,28 @@ function classifyHost(rawHost: string): string | undefined {
   const nonPublic = isNonPublicIp(host);
   if (nonPublic !== undefined) return nonPublic ? 'ssrf.internal_address' : undefined;
   return REBINDING_DOMAIN.test(host) ? 'ssrf.internal_name' : undefined;
+}
+
+/**
+ * The hosts a lenient parser may read in the raw authority (curl, Python's urllib, Go's
+ * net/url disagree with WHATWG on `\\@` and on several `@`): every piece between `@` and `\\`,
+ * without its port. `http://allowed.example\\@127.0.0.1/` is `allowed.example` to WHATWG and
+ * 127.0.0.1 to other fetchers; `http://a@b@10.0.0.1/` likewise.
+ */
+const RAW_AUTHORITY = /^[a-z][a-z0-9+.-]{0,15}:\/\/([^/?#\s]{1,256})/;
+function authorityPieces(candidate: string): string[] {
+  const authority = RAW_AUTHORITY.exec(candidate)?.[1];
+  if (authority === undefined || !/[@\\]/.test(authority)) return [];
+  return authority.split(/[@\\]/).map((piece) => piece.replace(/:\d{0,5}$/, ''));
+}
+
+/** The host a URL reaches, for the loopback test below ('' when it is not a URL). */
+function hostOf(candidate: string): string {
+  try {
+    return new URL(candidate.startsWith('//') ? `http:${candidate}` : candidate).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
 }
 
 function inspectUrl(candidate: string): string | undefined {
@@ -67,8 +94,26 @@ function inspectUrl(candidate: string): string | undefined {
   const rule = classifyHost(url.hostname);
   if (rule) return rule;
   // Parsers disagree on `http://127.0.0.1:80\@evil.com`: a host before the userinfo counts too.
-  return url.username ? classifyHost(url.username) : undefined;
+  if (url.username) {
+    const before = classifyHost(url.username);
+    if (before) return before;
+  }
+  for (const piece of authorityPieces(candidate)) {
+    const confused = classifyHost(piece);
+    if (confused) return confused;
+  }
+  return undefined;
 }
+
+/**
+ * Keys whose value is a place a browser is sent to, not a URL the server fetches: OAuth and OIDC
+ * redirects, post-login destinations, referrers. A loopback URL there is legitimate (RFC 8252
+ * §7.3: native apps receive the authorization code on `http://127.0.0.1:<port>/`; a developer's
+ * `http://localhost:3000` referrer), so loopback alone is not SSRF under these keys whatever the
+ * route's policy; metadata endpoints, other internal targets and odd schemes still are.
+ */
+const NAVIGATION_KEY =
+  /^(?:redirect_uri|redirect_url|redirecturi|redirecturl|post_logout_redirect_uri|return_to|returnto|return_url|returnurl|next|continue|referrer|referer|ref|origin|success_url|cancel_url)$/;
 
 /** Keys whose values are fetched by servers: webhooks, callbacks, imports, previews. */
 const URL_KEY =
@@ -93,8 +138,17 @@ export const detectSsrf: Detector = (text, context) => {
   if (candidates.length === 0 && URL_KEY.test(context.name) && HOST_LIKE.test(text.trim())) {
     candidates.push(`http://${text.trim()}`);
   }
+  const navigation = NAVIGATION_KEY.test(context.name);
   for (const candidate of candidates) {
     const rule = inspectUrl(candidate);
+    if (
+      rule &&
+      navigation &&
+      rule !== 'ssrf.metadata' &&
+      rule !== 'ssrf.scheme' &&
+      LOOPBACK_HOST.test(hostOf(candidate))
+    )
+      continue;
     // Proxies put internal names and addresses in headers (`X-Forwarded-Host: localhost:3000`, a
     // dev Referer); only targets no legitimate header names count there: metadata, odd schemes.
     if (rule && (context.source !== 'header' || rule === 'ssrf.metadata' || rule === 'ssrf.scheme')) {

@@ -63,14 +63,14 @@ function someExpression(text: string, visit: (expression: string) => boolean): b
 }
 
 const EXPRESSION =
-  /\d\s*[*+\-/%]\s*\d|__|constructor|getclass|forname|runtime|processbuilder|\bexec\b|\bsystem\b|popen|subprocess|\bimport\b|\brequire\s*\(|\bprocess\.|\beval\b|\bconfig\b|\bself\b|\brequest\.|lipsum|cycler|joiner|namespace|subclasses|\bmro\b|globals|builtins|\bjndi\s*:|\b(?:env|sys|java|lower|upper|date|ctx|main|base64|k8s|docker|spring|bundle|jvmrunargs|log4j|marker|event|sd|web|map)\s*:|^\s*t\s*\(|\?new|\|\s*(?:attr|filter|map|sort|reduce|join)\b|\bos\.|\$\{|\bsettings\.|applicationscope|pagecontext|\$on\.|\.class\b|\bfile\.|\bio\.|\bkernel\.|`|\bphp\b|\bsmarty\b|\bdebug\b|\bgetenv\b|\bvalueof\b|\binvoke\b|\bnew\s+java|\bcat\s+\/|\bid\b\s*`|\.\s*(?:read|write|open)\s*\(/;
+  /\d\s*[*+\-/%]\s*\d|__|constructor|getclass|forname|runtime|processbuilder|\bexec\b|\bsystem\b|popen|subprocess|\bimport\b|\brequire\s*\(|\bprocess\.|\beval\b|\bconfig\b|\bself\b|\brequest\.|lipsum|cycler|joiner|namespace|subclasses|\bmro\b|globals|builtins|\bjndi\s*:|\b(?:env|sys|java|lower|upper|date|ctx|main|base64|k8s|docker|spring|bundle|jvmrunargs|log4j|marker|event|sd|web|map)\s*:|^\s*t\s*\(|\?new|\|\s*(?:attr|filter|map|sort|reduce|join)\b|\bos\.|\$\{|\bsettings\.|applicationscope|pagecontext|\$on\.|\.class\b|\bfile\.|\bio\.|\bkernel\.|`|\bphp\b|\bsmarty\b|\bdebug\b|\bgetenv\b|\bvalueof\b|\binvoke\b|\bnew\s+java|\bcat\s+\/|\bid\b\s*`|\.\s*(?:read|write|open)\s*\(|\.apply\b|\bcodelist\b|\bconslist\b/;
 
 /** Engine syntax that is an attack without delimiters around it. */
 const DIRECTIVE =
   /<#assign|<#import|freemarker\.template|\?new\s*\(|#set\s*\(\s*\$|\$class\.inspect|#foreach\s*\(|\{php\}|\{\/php\}|\{system\s*\(|\{\$smarty|\{self::|\$\{\s*\{|#\{\s*\d|\{\{\s*['"]?\d+['"]?\s*[*+]/;
 
 export const detectTemplateInjection: Detector = (text) => {
-  if (!/[{%#$<]/.test(text)) return undefined;
+  if (!/[{%#$<@]/.test(text)) return undefined;
   if (DIRECTIVE.test(text)) return { rule: 'template_injection.directive', severity: 'critical' };
   if (someExpression(text, (expression) => EXPRESSION.test(expression))) {
     return { rule: 'template_injection.expression', severity: 'critical' };

@@ -32,7 +32,10 @@ const HANDLER_OUTSIDE_TAG = new RegExp(`(?:^|[\\s"'\`/;])on(?:${EVENT_HANDLERS})
 
 /** A script string closed and code appended: `';alert(1)//`, `"-prompt(1)-"`, `'}];fetch(…)`. */
 const SCRIPT_BREAKOUT =
-  /['"`][\s;,+\-*/|&^)\]}]*[;,+\-*/|&^][\s(]*(?:alert|prompt|confirm|eval|print|fetch|settimeout|setinterval|import|atob|document\.|window\.|top\.|top\[|self\[|parent\.|location\.|constructor)[\s]*[(`.=[]/;
+  /['"`][\s;,+\-*/|&^)\]}]*[;,+\-*/|&^][\s(]*(?:alert|prompt|confirm|eval|print|fetch|settimeout|setinterval|import|atob|(?:document|window|top|self|parent|location|this)(?:\.[a-z]{1,24})?|constructor)[\s]*[(`.=[]/;
+/** Code in a template literal's placeholder: `${alert(1)}`, `${document.cookie}` inside backticks. */
+const TEMPLATE_LITERAL =
+  /\$\{\s{0,8}(?:(?:alert|prompt|confirm|eval|fetch|import|atob|settimeout)\s{0,8}[(`]|(?:document|window|top|self|parent|location)\s{0,8}[.[])/;
 
 /** Schemes that run code when a URL is followed. `data:` only for documents, not images. */
 const CODE_URL =
@@ -116,7 +119,9 @@ function readTag(s: string, start: number): Tag | undefined {
 }
 
 function inspectTag(tag: Tag): string | undefined {
-  if (CODE_ELEMENTS.has(tag.name)) return 'xss.script_element';
+  // `<x:script xmlns:x="http://www.w3.org/1999/xhtml">` is a script element in an XHTML context.
+  if (CODE_ELEMENTS.has(tag.name) || CODE_ELEMENTS.has(tag.name.slice(tag.name.indexOf(':') + 1)))
+    return 'xss.script_element';
   for (const [name, value] of tag.attributes) {
     if (name.length > 4 && name.startsWith('on')) return 'xss.event_handler';
     if (name === 'srcdoc') return 'xss.srcdoc';
@@ -150,5 +155,6 @@ export const detectXss: Detector = (text) => {
   }
   if (text.includes('on') && text.includes('=') && HANDLER_OUTSIDE_TAG.test(text)) return critical('xss.event_handler');
   if (SCRIPT_BREAKOUT.test(text)) return critical('xss.script_breakout');
+  if (text.includes('${') && TEMPLATE_LITERAL.test(text)) return critical('xss.template_literal');
   return undefined;
 };

@@ -1,5 +1,5 @@
-import { afterAll } from 'vitest';
-import { describeApiKeyStorageContract } from '../../../../../test/utils/api-key-storage-contract';
+import { describeApiKeyStorageContract } from '@rampart/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../../../test/utils/redis';
 import { MemoryApiKeyStorage } from './memory-api-key.storage';
 import { RedisApiKeyStorage } from './redis-api-key.storage';
@@ -9,7 +9,7 @@ describeEachBackend('ApiKeyStorage', (backend, keyPrefix) => {
   afterAll(async () => {
     await client?.quit();
   });
-  describeApiKeyStorageContract(backend.name, () =>
+  describeApiKeyStorageContract({ describe, it, expect, beforeAll, afterAll }, backend.name, () =>
     client ? new RedisApiKeyStorage(client, keyPrefix) : new MemoryApiKeyStorage(),
   );
 });

@@ -1,6 +1,6 @@
 import { defineStoreScript, type Store } from '@rampart/core';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestFramework } from './test-framework';
 
 /** Keeps the larger of the stored number and the argument; returns the stored value. */
 const KEEP_MAX = defineStoreScript<number>({
@@ -22,10 +22,19 @@ return current`,
 });
 
 /**
- * The behaviour every Store must have, run against each implementation (memory and the real
- * Redis), so libs built on the Store can't tell them apart.
+ * The behaviour every Store must have, run against each implementation (memory, the real Redis,
+ * and yours), so libs built on the Store can't tell them apart. Keys are written unprefixed: give
+ * the suite a store on its own namespace (a Redis key prefix or database).
+ * @publicApi
+ * @example
+ * import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+ * describeStoreContract({ describe, it, expect, beforeAll, afterAll }, 'my store', () => MyStore.create());
  */
-export function describeStoreContract(name: string, createStore: () => Promise<Store>): void {
+export function describeStoreContract(
+  { describe, it, expect, beforeAll, afterAll }: TestFramework,
+  name: string,
+  createStore: () => Promise<Store>,
+): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     beforeAll(async () => {

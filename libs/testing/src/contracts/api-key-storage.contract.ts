@@ -1,6 +1,6 @@
 import type { ApiKeyRecord, ApiKeyStorage } from '@rampart/auth';
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import type { TestFramework } from './test-framework';
 
 function record(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
@@ -14,8 +14,18 @@ function record(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   };
 }
 
-/** What every ApiKeyStorage must do, run against memory and the real Redis. */
-export function describeApiKeyStorageContract(name: string, create: () => ApiKeyStorage): void {
+/**
+ * What every ApiKeyStorage must do, run against memory, the real Redis and yours.
+ * @publicApi
+ * @example
+ * import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+ * describeApiKeyStorageContract({ describe, it, expect, beforeAll, afterAll }, 'mine', () => new MyStorage());
+ */
+export function describeApiKeyStorageContract(
+  { describe, it, expect }: TestFramework,
+  name: string,
+  create: () => ApiKeyStorage,
+): void {
   describe(`ApiKeyStorage contract: ${name}`, () => {
     it('inserts, reads back and refuses a second insert of the same id', async () => {
       const storage = create();

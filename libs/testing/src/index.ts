@@ -1,0 +1,10 @@
+export { createTestTokens } from './test-tokens';
+export type { TestTokens, TestTokensOptions, TestTokenClaims } from './test-tokens';
+export { withRampartTesting, testingAuthOptions } from './rampart-testing';
+export type { RampartTestingOptions } from './rampart-testing';
+export { expectProblem, expectSecurityHeaders } from './assertions';
+export type { ResponseLike, SecurityHeadersExpectation } from './assertions';
+export type { TestFramework, ContractMatchers } from './contracts/test-framework';
+export { describeStoreContract } from './contracts/store.contract';
+export { describeRateLimitStorage, resolvedTier } from './contracts/rate-limit-storage.contract';
+export { describeApiKeyStorageContract } from './contracts/api-key-storage.contract';
