@@ -94,9 +94,14 @@ async function exerciseEveryScript(store: Store): Promise<void> {
     { clientId: 'spa', user: { id: 'u1' }, scopes: ['a'], resources: [], authTime: 1, expiresAt: Date.now() + 60_000 },
     first,
     60_000,
+    60_000,
   );
   await oauth.currentRefreshHash(grant);
-  await oauth.rotateRefresh(grant, first, `${grant}.${randomToken()}`);
+  await oauth.rotateRefresh(grant, first, `${grant}.${randomToken()}`, {
+    idleMs: 60_000,
+    endsAt: Date.now() + 60_000,
+    graceMs: 0,
+  });
   await oauth.addToGrant(grant, { jti: 'j1', exp: Math.floor(Date.now() / 1000) + 60 }, 60_000);
   await oauth.revokeGrant(grant, 60_000);
 
