@@ -220,10 +220,10 @@ async function waitUntilUp(url) {
   }
 }
 
-/** What a tarball may hold besides its built code. */
+/** What a tarball may hold besides its built code (@rampart/schematics: its collection, schemas and templates). */
 const REQUIRED_FILES = ['package.json', 'README.md', 'LICENSE'];
 const ALLOWED =
-  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|grafana\/.+\.json|prometheus\/.+\.ya?ml|dist\/.+\.(js|d\.ts|js\.map|json))$/;
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|collection\.json|schematics\/.+\.(json|template)|grafana\/.+\.json|prometheus\/.+\.ya?ml|dist\/.+\.(js|d\.ts|js\.map|json))$/;
 
 try {
   const libs = readdirSync(join(root, 'libs')).map((dir) =>
@@ -335,7 +335,9 @@ try {
     const nest = ['common', 'core', 'platform-express', 'platform-fastify', 'testing'].map(
       (p) => `@nestjs/${p}@${consumer.nest}`,
     );
-    npm(['install', ...nest, ...shared, ...consumer.testDeps, ...tarballs], dir);
+    // @rampart/openapi's optional peer, in the major that matches the consumer's Nest.
+    const swagger = `@nestjs/swagger@${consumer.nest}`;
+    npm(['install', ...nest, swagger, ...shared, ...consumer.testDeps, ...tarballs], dir);
     const script = [
       consumer.type === 'module' ? "import 'reflect-metadata';" : "require('reflect-metadata');",
       ...libs.map(
