@@ -249,7 +249,7 @@ let signingKey: ReturnType<typeof importJWK> | undefined;
 async function token(subject: string): Promise<string> {
   signingKey ??= importJWK(BENCH_KEY, 'ES256');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'bench' })
+  return new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
