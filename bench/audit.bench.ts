@@ -123,7 +123,7 @@ async function microBenchmark(): Promise<void> {
 async function main(): Promise<void> {
   await microBenchmark();
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ scope: 'bench' })
+  const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)

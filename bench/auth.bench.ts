@@ -83,7 +83,7 @@ export const cases: BenchCases = {
 
 async function main(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ scope: 'bench' })
+  const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)

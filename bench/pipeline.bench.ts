@@ -1,13 +1,17 @@
 // The whole request pipeline, side by side, on Express AND Fastify: bare Nest; the stack users
 // build today (helmet + ValidationPipe + @nestjs/jwt ES256 + @nestjs/throttler ×3 on Redis);
 // Rampart's whole pipeline (request context, errors, headers, request limits, threat block,
-// JWT with its verification cache, 3 rate-limit tiers, the validation pipe) on Redis, on memory,
-// on a Redis Cluster, and on Redis with a different token on every request (cache misses).
+// JWT with its verification cache, 3 rate-limit tiers, the validation pipe) installed through
+// RampartModule.forRoot + useRampart on Redis, on memory, on a Redis Cluster, and on Redis with a
+// different token on every request (cache misses); and the same libs installed separately (each
+// lib's Module + use* function, as wave-1 users did: #11 asks the whole to cost no more).
 // Mixed traffic: a POST with a nested DTO and a GET, an ES256 bearer token on every request.
 // Each case is checked to enforce (401 without a token, 400 for a bad body, 403 for an injection)
 // before it is timed.
 // Run: npm run redis:cluster && flock /tmp/bench.lock npm run bench -- bench/pipeline.bench.ts
-// (REDIS_URL and REDIS_CLUSTER_NODES as for the tests; BENCH_ROUNDS, BENCH_SECONDS to shorten).
+// (REDIS_URL and REDIS_CLUSTER_NODES as for the tests; BENCH_ROUNDS, BENCH_SECONDS to shorten;
+// BENCH_CASES='fastify: Rampart whole pipeline, memory' to run some cases only; BENCH_CPU_PROF=<dir>
+// to write each server's CPU profile there).
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import {
   Body,
@@ -32,6 +36,7 @@ import { AuthModule } from '@rampart/auth';
 import { RampartCoreModule, useRequestContext, type RampartCoreOptions } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import { useSecurityHeaders } from '@rampart/headers';
+import { RampartModule, useRampart } from '@rampart/nest';
 import { RateLimitModule, type RateLimitTier } from '@rampart/rate-limit';
 import { ThreatModule, useThreatDetection } from '@rampart/threat';
 import { useRequestLimits, ValidationModule } from '@rampart/validation';
@@ -164,18 +169,42 @@ async function usualStack(platform: Platform): Promise<INestApplication> {
   return app;
 }
 
+/** The options both Rampart installs share: the same libs, the same settings. */
+function rampartParts(store: RampartCoreOptions['store']) {
+  return {
+    core: { store, logEvents: false },
+    errors: {},
+    // The behaviour signals count per IP, and every request of the benchmark comes from one.
+    threat: { mode: 'block' as const, behaviour: { requestRate: { limit: BIG } } },
+    auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [PUBLIC_KEY] } },
+    validation: {},
+    rateLimit: { keyPrefix: `bench:${randomUUID()}:`, defaultPolicy: { key: 'ip' as const, tiers: TIERS } },
+  };
+}
+
+/** Rampart's one entry point: `RampartModule.forRoot()` + `useRampart(app)`. */
 async function rampart(platform: Platform, store: RampartCoreOptions['store']): Promise<INestApplication> {
+  const app = await create(
+    { module: BenchModule, imports: [RampartModule.forRoot(rampartParts(store))], controllers: [ItemsController] },
+    platform,
+  );
+  useRampart(app);
+  return app;
+}
+
+/** The same libs installed one by one, each with its own module and use*() function, as wave-1 users did (#11). */
+async function rampartSeparately(platform: Platform, store: RampartCoreOptions['store']): Promise<INestApplication> {
+  const parts = rampartParts(store);
   const app = await create(
     {
       module: BenchModule,
       imports: [
-        RampartCoreModule.forRoot({ store, logEvents: false }),
-        ErrorsModule.forRoot({}),
-        // The behaviour signals count per IP, and every request of the benchmark comes from one.
-        ThreatModule.forRoot({ mode: 'block', behaviour: { requestRate: { limit: BIG } } }),
-        AuthModule.forRoot({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [PUBLIC_KEY] } }),
-        ValidationModule.forRoot({}),
-        RateLimitModule.forRoot({ keyPrefix: `bench:${randomUUID()}:`, defaultPolicy: { key: 'ip', tiers: TIERS } }),
+        RampartCoreModule.forRoot(parts.core),
+        ErrorsModule.forRoot(parts.errors),
+        ThreatModule.forRoot(parts.threat),
+        AuthModule.forRoot(parts.auth),
+        ValidationModule.forRoot(parts.validation),
+        RateLimitModule.forRoot(parts.rateLimit),
       ],
       controllers: [ItemsController],
     },
@@ -191,13 +220,19 @@ async function rampart(platform: Platform, store: RampartCoreOptions['store']): 
 const redis = { type: 'redis' as const, url: REDIS_URL, keyPrefix: `bench:${randomUUID()}:` };
 const cluster = { type: 'redis' as const, cluster: { nodes: CLUSTER_NODES }, keyPrefix: `bench:${randomUUID()}:` };
 const PLATFORMS: Platform[] = ['express', 'fastify'];
+const BARE = 'bare Nest';
+const USUAL = 'usual stack (helmet, ValidationPipe, @nestjs/jwt, throttler ×3 on Redis)';
+const WHOLE = 'Rampart whole pipeline (RampartModule.forRoot + useRampart), Redis';
+const SEPARATE = 'Rampart, the same libs installed separately (each Module + use*), Redis';
+const MISSES = 'Rampart whole pipeline, Redis, token cache misses';
 const VARIANTS = {
-  'bare Nest': bare,
-  'usual stack (helmet, ValidationPipe, @nestjs/jwt, throttler ×3 on Redis)': usualStack,
-  'Rampart whole pipeline, Redis': (p: Platform) => rampart(p, redis),
+  [BARE]: bare,
+  [USUAL]: usualStack,
+  [WHOLE]: (p: Platform) => rampart(p, redis),
+  [SEPARATE]: (p: Platform) => rampartSeparately(p, redis),
   'Rampart whole pipeline, memory': (p: Platform) => rampart(p, { type: 'memory' }),
   'Rampart whole pipeline, Redis Cluster': (p: Platform) => rampart(p, cluster),
-  'Rampart whole pipeline, Redis, token cache misses': (p: Platform) => rampart(p, redis),
+  [MISSES]: (p: Platform) => rampart(p, redis),
 } satisfies Record<string, (platform: Platform) => Promise<INestApplication>>;
 const name = (variant: string, platform: Platform): string => `${platform}: ${variant}`;
 
@@ -214,7 +249,7 @@ let signingKey: ReturnType<typeof importJWK> | undefined;
 async function token(subject: string): Promise<string> {
   signingKey ??= importJWK(BENCH_KEY, 'ES256');
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'bench' })
+  return new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -271,7 +306,9 @@ async function main(): Promise<void> {
           }
         : {}),
     }));
-  const names = Object.keys(cases);
+  // BENCH_CASES='fastify: Rampart whole pipeline, memory|…': only the cases whose name contains one of these.
+  const only = process.env.BENCH_CASES?.split('|');
+  const names = Object.keys(cases).filter((caseName) => !only || only.some((part) => caseName.includes(part)));
   const results = await compare(__filename, names, {
     path: '/items/42',
     requests: mixed(false),
@@ -283,22 +320,41 @@ async function main(): Promise<void> {
   printByPlatform(results);
 }
 
-/** One table per platform; ratios to bare Nest and to the usual stack on the same platform. */
+/**
+ * One table per platform: req/s, p99 and the server's CPU per request, with ratios to bare Nest
+ * and to the usual stack on the same platform; then the figures #11 asks for, in one place.
+ */
 function printByPlatform(results: CaseResult[]): void {
+  const summary: string[] = [];
   for (const platform of PLATFORMS) {
     const rows = results.filter((r) => r.name.startsWith(`${platform}: `));
-    const bareRps = rows.find((r) => r.name.includes('bare Nest'))!.requestsPerSecond;
-    const usualRps = rows.find((r) => r.name.includes('usual stack'))!.requestsPerSecond;
+    const find = (variant: string): CaseResult | undefined => rows.find((r) => r.name === name(variant, platform));
+    const bareRps = find(BARE)?.requestsPerSecond ?? NaN;
+    const usual = find(USUAL);
+    const usualRps = usual?.requestsPerSecond ?? NaN;
     console.log(`\n### ${platform}: mixed POST (nested DTO) + GET, ES256 bearer token, 50 connections\n`);
-    console.log('| case | req/s | p99 (ms) | × bare | × usual stack | non-2xx |');
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log('| case | req/s | p99 (ms) | × bare | × usual stack | CPU µs/req | non-2xx |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       const variant = r.name.slice(platform.length + 2);
       console.log(
-        `| ${variant} | ${r.requestsPerSecond.toFixed(0)} | ${r.p99Ms.toFixed(1)} | ${(r.requestsPerSecond / bareRps).toFixed(2)} | ${(r.requestsPerSecond / usualRps).toFixed(2)} | ${r.non2xx} |`,
+        `| ${variant} | ${r.requestsPerSecond.toFixed(0)} | ${r.p99Ms.toFixed(1)} | ${(r.requestsPerSecond / bareRps).toFixed(2)} | ${(r.requestsPerSecond / usualRps).toFixed(2)} | ${r.cpuMicrosPerRequest.toFixed(0)} | ${r.non2xx} |`,
       );
     }
+    const whole = find(WHOLE);
+    const separate = find(SEPARATE);
+    const misses = find(MISSES);
+    const ratio = (a: CaseResult | undefined, b: CaseResult | undefined): string =>
+      a && b ? (a.requestsPerSecond / b.requestsPerSecond).toFixed(2) : 'n/a';
+    const p99 = (r: CaseResult | undefined): string => (r ? `${r.p99Ms.toFixed(1)} ms` : 'n/a');
+    summary.push(
+      `${platform}: whole pipeline ${ratio(whole, find(BARE))}× bare, ${ratio(whole, usual)}× usual stack` +
+        ` (p99 ${p99(whole)} vs ${p99(usual)}); cache misses ${ratio(misses, usual)}× usual stack` +
+        ` (p99 ${p99(misses)}); RampartModule.forRoot vs the same libs installed separately` +
+        ` ${ratio(whole, separate)}× (p99 ${p99(whole)} vs ${p99(separate)})`,
+    );
   }
+  console.log(`\n### Ratios (#11)\n\n${summary.map((line) => `- ${line}`).join('\n')}`);
 }
 
 if (require.main === module) void main();

@@ -220,10 +220,10 @@ async function waitUntilUp(url) {
   }
 }
 
-/** What a tarball may hold besides its built code. */
+/** What a tarball may hold besides its built code (@rampart/schematics: its collection, schemas and templates). */
 const REQUIRED_FILES = ['package.json', 'README.md', 'LICENSE'];
 const ALLOWED =
-  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|grafana\/.+\.json|prometheus\/.+\.ya?ml|dist\/.+\.(js|d\.ts|js\.map|json))$/;
+  /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|jest-preset\.cjs|schema\/.+\.json|collection\.json|schematics\/.+\.(json|template)|grafana\/.+\.json|prometheus\/.+\.ya?ml|dist\/.+\.(js|d\.ts|js\.map|json))$/;
 
 try {
   const libs = readdirSync(join(root, 'libs')).map((dir) =>

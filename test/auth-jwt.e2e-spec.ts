@@ -51,6 +51,12 @@ describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
     expect(events.find((e) => e.type === 'auth.failure')?.reason).toBe('token_missing');
   });
 
+  it('refuses a token without client_id (RFC 9068 §2.2)', async () => {
+    const claims = validClaims(issuer);
+    delete claims.client_id;
+    await expectRefused(await sign(issuer, claims), 'claim_invalid');
+  });
+
   it('refuses alg "none" (unsecured JWT)', async () => {
     const claims = tokens.claimsFor('u-alice');
     const unsigned = `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(claims)}.`;

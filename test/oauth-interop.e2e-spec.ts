@@ -73,7 +73,7 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
 
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
-    const redirectUri = 'http://127.0.0.1:8123/callback';
+    const redirectUri = SPA.redirectUri;
     const authorizationUrl = client.buildAuthorizationUrl(spa, {
       redirect_uri: redirectUri,
       scope: 'notes:read profile',

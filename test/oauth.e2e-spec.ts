@@ -1,9 +1,10 @@
 import { RAMPART_STORE, SecurityEvents, type SecurityEvent, type Store } from '@rampart/core';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
-import { BACKEND, SPA, authorize, authorizeQuery, basic, exchange, login, pkce, postForm } from './utils/oauth';
+import { BACKEND, CLI, SPA, authorize, authorizeQuery, basic, exchange, login, pkce, postForm } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -14,7 +15,8 @@ const AUDIENCE = 'http://localhost:3000/api';
 function config(overrides: TestConfig = {}): TestConfig {
   return {
     rateLimit: { perIpPerMinute: 0 },
-    oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000 },
+    // No grace for a concurrent refresh here: a replayed token is reuse at once (the grace has its own suite).
+    oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000, refreshReuseGraceSeconds: 0 },
     ...overrides,
   };
 }
@@ -172,26 +174,50 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
     });
 
-    it('takes any port of a loopback IP redirect URI (RFC 8252), and only that', async () => {
-      const ok = await authorize(t.server, { redirect_uri: 'http://127.0.0.1:54321/callback' });
+    it("takes any port of a native client's loopback IP redirect URI (RFC 8252 §7.3), and only that", async () => {
+      const uri = 'http://127.0.0.1:54321/cli/callback';
+      const ok = await authorize(t.server, { redirect_uri: uri, scope: 'notes:read' }, { client: CLI });
       expect(ok.location.origin).toBe('http://127.0.0.1:54321');
       expect(ok.code).not.toBeNull();
-      const exchanged = await exchange(t.server, ok.code ?? '', ok.pkce.verifier, {
-        redirect_uri: 'http://127.0.0.1:54321/callback',
+      const exchanged = await postForm(t.server, '/oauth/token', {
+        grant_type: 'authorization_code',
+        code: ok.code ?? '',
+        code_verifier: ok.pkce.verifier,
+        redirect_uri: uri,
+        client_id: CLI.id,
       });
       expect(exchanged.status).toBe(200);
       // `localhost` is not an IP literal: exact match, port included.
-      for (const uri of [
-        'http://localhost:5174/callback',
-        'http://127.0.0.1:54321/callback/',
-        'http://127.0.0.2/callback',
+      for (const other of [
+        'http://localhost:5174/cli/callback',
+        'http://127.0.0.1:54321/cli/callback/',
+        'http://127.0.0.2/cli/callback',
       ]) {
         const res = track(
-          await request(t.server).get(`/oauth/authorize?${authorizeQuery(pkce().challenge, { redirect_uri: uri })}`),
+          await request(t.server).get(
+            `/oauth/authorize?${authorizeQuery(pkce().challenge, { redirect_uri: other, scope: 'notes:read' }, CLI)}`,
+          ),
         );
         expectOAuthError(res, 400, 'invalid_request');
         expect(res.headers.location).toBeUndefined();
       }
+    });
+
+    it('refuses another loopback port for a web client (the SPA): no code leaves for a local listener', async () => {
+      for (const other of [
+        'http://127.0.0.1:54321/callback',
+        'http://[::1]/callback',
+        'http://localhost:5174/callback',
+      ]) {
+        const res = track(
+          await request(t.server).get(`/oauth/authorize?${authorizeQuery(pkce().challenge, { redirect_uri: other })}`),
+        );
+        expectOAuthError(res, 400, 'invalid_request');
+        expect(res.headers.location).toBeUndefined();
+      }
+      // Its registered loopback URI, exactly, still works.
+      const ok = await authorize(t.server, { redirect_uri: SPA.redirectUri });
+      expect(ok.code).not.toBeNull();
     });
 
     it('refuses a redirect URI differing by one character, without redirecting', async () => {
@@ -395,6 +421,23 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       expectOAuthError(track(await refresh(second.body.refresh_token as string)), 400, 'invalid_grant');
       expect((await notes(second.body.access_token as string)).status).toBe(401);
       expect(events.some((e) => e.type === 'token.reuse_detected' && e.reason === 'refresh_token_reuse')).toBe(true);
+      expect(JSON.stringify(events)).not.toContain(first.refresh_token.split('.')[0]);
+    });
+
+    it('answers a forged token naming a real grant with invalid_grant and leaves the family working', async () => {
+      const first = await tokensOf();
+      const grantId = first.refresh_token.split('.')[0] ?? '';
+      const refresh = (token: string): Promise<request.Response> =>
+        postForm(t.server, '/oauth/token', { grant_type: 'refresh_token', refresh_token: token, client_id: SPA.id });
+      const forged = `${grantId}.${randomBytes(32).toString('base64url')}`;
+      expectOAuthError(track(await refresh(forged)), 400, 'invalid_grant');
+      expect(events.some((e) => e.type === 'token.reuse_detected')).toBe(false);
+      expect((await notes(first.access_token)).status).toBe(200);
+      const second = await refresh(first.refresh_token);
+      expect(second.status).toBe(200);
+      // The grant id appears in no event: whoever reads the log cannot aim at a family.
+      expect(JSON.stringify(events)).not.toContain(grantId);
+      expect(t.logs.lines.join('\n')).not.toContain(grantId);
     });
 
     it('narrows the scope on refresh, never widens it', async () => {
@@ -455,7 +498,8 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
         createLocalJWKSet((await request(t.server).get('/.well-known/jwks.json')).body),
         { issuer: ISSUER, audience: AUDIENCE },
       );
-      expect(payload).toMatchObject({ sub: BACKEND.id, client_id: BACKEND.id, scope: 'notes:read' });
+      // The client's own token: `sub` in the client namespace, never mistaken for a user id.
+      expect(payload).toMatchObject({ sub: `client:${BACKEND.id}`, client_id: BACKEND.id, scope: 'notes:read' });
       expect(viaBasic.body.refresh_token).toBeUndefined();
       const viaPost = await postForm(t.server, '/oauth/token', {
         grant_type: 'client_credentials',
@@ -529,17 +573,20 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       expect((await notes(tokens.access_token)).status).toBe(401);
     });
 
-    it('answers 200 to unknown tokens and to tokens of other clients, revoking nothing', async () => {
+    it('answers 200 to unknown tokens; refuses tokens of other clients (RFC 7009 §2.1), which stay valid', async () => {
       const tokens = await tokensOf();
       expect((await postForm(t.server, '/oauth/revoke', { token: 'garbage', client_id: SPA.id })).status).toBe(200);
-      const other = await postForm(
-        t.server,
-        '/oauth/revoke',
-        { token: tokens.access_token },
-        basic(BACKEND.id, BACKEND.secret),
-      );
-      expect(other.status).toBe(200);
+      for (const token of [tokens.access_token, tokens.refresh_token]) {
+        const other = track(await postForm(t.server, '/oauth/revoke', { token }, basic(BACKEND.id, BACKEND.secret)));
+        expectOAuthError(other, 400, 'unauthorized_client');
+      }
       expect((await notes(tokens.access_token)).status).toBe(200);
+      const refreshed = await postForm(t.server, '/oauth/token', {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+        client_id: SPA.id,
+      });
+      expect(refreshed.status).toBe(200);
       expectOAuthError(
         track(await postForm(t.server, '/oauth/revoke', { token: tokens.access_token })),
         401,

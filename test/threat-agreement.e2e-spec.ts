@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { bearer } from './utils/auth';
-import { authorizeQuery, pkce, postForm, SPA } from './utils/oauth';
+import { authorizeQuery, CLI, pkce, postForm, SPA } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -26,8 +26,12 @@ describe.each(PLATFORMS)('threat detection agrees with the other modules (%s)', 
   describe('the OAuth server validates its own protocol parameters', () => {
     it('exempts exactly them: an injection in any other parameter of an OAuth route is still refused', async () => {
       const t = await boot(platform, { threat: { mode: 'block' } });
-      const query = authorizeQuery(pkce().challenge, { redirect_uri: 'http://127.0.0.1:8123/callback' });
-      // The standard request (a loopback redirect URI, RFC 8252) reaches the server.
+      const query = authorizeQuery(
+        pkce().challenge,
+        { redirect_uri: 'http://127.0.0.1:8123/cli/callback', scope: 'notes:read' },
+        CLI,
+      );
+      // The standard request (a native app's loopback redirect URI, RFC 8252) reaches the server.
       expect((await request(t.server).get(`/oauth/authorize?${query}`)).status).toBe(302);
       const extra = await request(t.server).get(`/oauth/authorize?${query}&debug=${encodeURIComponent(SQLI)}`);
       expect(extra.status).toBe(403);

@@ -29,6 +29,8 @@ export interface CaseResult {
   p99Ms: number;
   non2xx: number;
   ratio: number;
+  /** CPU time (user + system) the server process spent per answered request, in µs: on a busy machine it moves far less than req/s. */
+  cpuMicrosPerRequest: number;
 }
 
 const SERVE = join(__dirname, 'serve.ts');
@@ -36,13 +38,29 @@ const SERVE = join(__dirname, 'serve.ts');
 function startCase(file: string, name: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     // The server runs in its own process so the load generator does not share its event loop.
-    const child = fork(SERVE, [file, name], { execArgv: ['-r', '@swc-node/register'], stdio: 'inherit' });
+    // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (node --cpu-prof).
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    const child = fork(SERVE, [file, name], { execArgv: ['-r', '@swc-node/register', ...profile], stdio: 'inherit' });
     child.once('message', (message) => {
       resolve({ child, url: `http://127.0.0.1:${(message as { port: number }).port}` });
     });
     child.once('exit', (code) => {
       reject(new Error(`case ${name} exited with ${String(code)}`));
     });
+  });
+}
+
+/** The CPU time (µs, user + system) a case's server process has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      const cpu = (message as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (!cpu) return;
+      child.off('message', onMessage);
+      resolve(cpu.user + cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
   });
 }
 
@@ -59,15 +77,21 @@ function median(values: number[]): number {
 export async function compare(file: string, names: string[], load: LoadOptions): Promise<CaseResult[]> {
   const servers = new Map<string, { child: ChildProcess; url: string }>();
   for (const name of names) servers.set(name, await startCase(file, name));
-  const samples = new Map(names.map((name) => [name, { rps: [] as number[], p99: [] as number[], non2xx: 0 }]));
+  const samples = new Map(
+    names.map((name) => [name, { rps: [] as number[], p99: [] as number[], cpu: [] as number[], non2xx: 0 }]),
+  );
   const loadOf = (name: string): LoadOptions => ({ ...load, ...load.loadFor?.(name) });
   try {
     for (const name of names) await load.check?.(servers.get(name)!.url, name);
     for (const name of names) await run(servers.get(name)!.url, { ...loadOf(name), durationSeconds: 1 }); // warm-up
     for (let round = 0; round < (load.rounds ?? 5); round++) {
       for (const name of names) {
-        const result = await run(servers.get(name)!.url, loadOf(name));
+        const server = servers.get(name)!;
+        const cpuBefore = await cpuOf(server.child);
+        const result = await run(server.url, loadOf(name));
+        const cpuAfter = await cpuOf(server.child);
         const sample = samples.get(name)!;
+        sample.cpu.push((cpuAfter - cpuBefore) / Math.max(1, result.requests.total));
         sample.rps.push(result.requests.average);
         sample.p99.push(result.latency.p99);
         sample.non2xx += result.non2xx;
@@ -80,7 +104,14 @@ export async function compare(file: string, names: string[], load: LoadOptions):
   return names.map((name) => {
     const sample = samples.get(name)!;
     const rps = median(sample.rps);
-    return { name, requestsPerSecond: rps, p99Ms: median(sample.p99), non2xx: sample.non2xx, ratio: rps / baseline };
+    return {
+      name,
+      requestsPerSecond: rps,
+      p99Ms: median(sample.p99),
+      non2xx: sample.non2xx,
+      ratio: rps / baseline,
+      cpuMicrosPerRequest: median(sample.cpu),
+    };
   });
 }
 
@@ -99,11 +130,11 @@ function run(url: string, load: LoadOptions): Promise<autocannon.Result> {
 /** Prints results as the Markdown table the README uses. */
 export function printTable(title: string, results: CaseResult[]): void {
   console.log(`\n### ${title}\n`);
-  console.log('| case | req/s | p99 (ms) | ratio to first | non-2xx |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| case | req/s | p99 (ms) | ratio to first | CPU µs/req | non-2xx |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(
-      `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p99Ms.toFixed(1)} | ${r.ratio.toFixed(2)}× | ${r.non2xx} |`,
+      `| ${r.name} | ${r.requestsPerSecond.toFixed(0)} | ${r.p99Ms.toFixed(1)} | ${r.ratio.toFixed(2)}× | ${r.cpuMicrosPerRequest.toFixed(0)} | ${r.non2xx} |`,
     );
   }
 }

@@ -4,6 +4,8 @@ import request from 'supertest';
 
 /** The demo SPA (public) and the demo backend (confidential) of the sample API. */
 export const SPA = { id: 'demo-spa', redirectUri: 'http://127.0.0.1/callback' } as const;
+/** The native demo CLI (public): its loopback redirect URI matches on any port (RFC 8252 §7.3). */
+export const CLI = { id: 'demo-cli', redirectUri: 'http://127.0.0.1/cli/callback' } as const;
 export const BACKEND = {
   id: 'demo-backend',
   secret: 'demo-backend-secret-change-me-0123456789',

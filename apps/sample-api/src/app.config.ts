@@ -99,6 +99,10 @@ export interface OAuthConfig {
   tokenPerMinute: number;
   /** Lifetime of authorization codes, in seconds (at most 600). */
   codeTtlSeconds: number;
+  /** Grace for a concurrent refresh with one token (two tabs); unset: the server's default (5 s). */
+  refreshReuseGraceSeconds?: number;
+  /** Idle lifetime of refresh tokens; unset: the server's default (3 days). */
+  refreshIdleTtlSeconds?: number;
 }
 
 export interface RateLimitConfig {

@@ -1,5 +1,5 @@
 import { Inject, Logger, Module, Optional } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import {
   RAMPART_CORE_OPTIONS,
   RAMPART_STORE,
@@ -20,7 +20,6 @@ import { coreMissing } from './core-missing';
 import { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard';
 import { AuthorizationGuard } from './guards/authorization.guard';
 import { RouteInventory } from './inventory/route-inventory';
-import { FieldAccessInterceptor } from './policies/field-access.interceptor';
 import { Policies } from './policies/policies.service';
 import { JwtVerifier } from './tokens/jwt-verifier';
 import { createKeySet } from './tokens/key-set';
@@ -88,7 +87,6 @@ const AUTH_PART = new RampartPart<true>('AuthModule');
         return true;
       },
     },
-    { provide: APP_INTERCEPTOR, useClass: FieldAccessInterceptor },
   ],
   exports: [
     RAMPART_AUTH_OPTIONS,

@@ -42,6 +42,12 @@ export interface JwtOptions {
    * @default { maxEntries: 10_000, maxTtlMs: 300_000 }
    */
   cache?: { maxEntries?: number; maxTtlMs?: number } | false;
+  /**
+   * Refuse tokens without `client_id` (RFC 9068 §2.2 requires it: it tells which application
+   * holds the token, and a client's own token from a user's). Rampart's OAuth server always sets
+   * it. `false` only for a third-party issuer whose access tokens lack it. @default true
+   */
+  requireClientId?: boolean;
 }
 
 /** @publicApi */
@@ -108,6 +114,7 @@ export interface ResolvedJwtOptions {
   readonly maxTokenBytes: number;
   readonly jwks: { readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number };
   readonly cache: { readonly maxEntries: number; readonly maxTtlMs: number } | false;
+  readonly requireClientId: boolean;
 }
 
 export interface ResolvedAuthOptions {
@@ -208,6 +215,7 @@ function resolveJwt(raw: JwtOptions): ResolvedJwtOptions {
       timeoutMs: positiveInt(raw.jwks?.timeoutMs, 5_000, 'jwt.jwks.timeoutMs'),
     }),
     cache,
+    requireClientId: raw.requireClientId ?? true,
   });
 }
 

@@ -19,8 +19,8 @@ export { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard
 export { AuthorizationGuard } from './guards/authorization.guard';
 export type { AuthenticatedUser, AuthenticatedApiKey, AuthenticatedRequest, Principal } from './principal';
 export type { UserStatusProvider, UserAccount, AccountStatus } from './user-status';
-export { ACCESS_TOKEN_TYP, parseScope } from './tokens/access-token';
-export type { AccessTokenClaims, VerifiedAccessToken } from './tokens/access-token';
+export { ACCESS_TOKEN_TYP, parseScope, clientSubject, principalKindOf } from './tokens/access-token';
+export type { AccessTokenClaims, VerifiedAccessToken, PrincipalKind } from './tokens/access-token';
 export { JwtVerifier, TokenVerificationError } from './tokens/jwt-verifier';
 export type { TokenFailureReason } from './tokens/jwt-verifier';
 export { toPublicJwk } from './tokens/key-set';

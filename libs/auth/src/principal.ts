@@ -1,3 +1,5 @@
+import type { PrincipalKind } from './tokens/access-token';
+
 /**
  * The user a valid access token speaks for, set as `request.user`. Other libs key on `id`
  * (the rate limiter: `request.user?.id`).
@@ -6,8 +8,13 @@
  * @Get('me') me(@CurrentUser() user: AuthenticatedUser) { return user.id; }
  */
 export interface AuthenticatedUser {
-  /** The token's `sub`. */
+  /** The token's `sub` (`client:<client_id>` for a client's own token, see `kind`). */
   readonly id: string;
+  /**
+   * `client` for a token a client obtained for itself (client credentials: `sub` is
+   * `client:<client_id>`), `user` otherwise. Check it before treating `id` as a user.
+   */
+  readonly kind: PrincipalKind;
   /** Roles as given by the {@link UserStatusProvider} (fresh) or else the token's `roles` claim. */
   readonly roles: readonly string[];
   /** The token's scopes. */

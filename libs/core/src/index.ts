@@ -41,6 +41,8 @@ export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncr
 export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
 export { StoreLiveness, StoreDeadlineExceededError } from './store/store-liveness';
 export { MemoryStore } from './store/memory.store';
+export { declareSecurityState } from './store/security-state';
+export type { SecurityStateKeys } from './store/security-state';
 export type { MemoryStoreOptions } from './store/memory.store';
 export { RedisStore, failFastRedisOptions } from './store/redis.store';
 export type { RedisStoreOptions } from './store/redis.store';

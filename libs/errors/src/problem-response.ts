@@ -70,6 +70,9 @@ function clientErrorRefusal(error: NodeJS.ErrnoException): Refusal {
 /** Whether a request target's path cannot be percent-decoded (what routers answer on their own). */
 function undecodablePath(url: string): boolean {
   const end = url.indexOf('?');
+  const escape = url.indexOf('%');
+  // Only a percent sign can make a path undecodable: most requests have none and skip the decoding.
+  if (escape < 0 || (end >= 0 && escape > end)) return false;
   try {
     decodeURIComponent(end < 0 ? url : url.slice(0, end));
     return false;

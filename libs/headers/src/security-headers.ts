@@ -102,37 +102,53 @@ export function helmetOptions(options: SecurityHeadersOptions = {}): HelmetOptio
  * useSecurityHeaders(app, { hsts: { preload: true } });
  */
 export function useSecurityHeaders(app: INestApplication, options: SecurityHeadersOptions = {}): void {
-  const setHelmetHeaders = helmet(helmetOptions(options));
   const permissionsPolicy = options.permissionsPolicy ?? DEFAULT_PERMISSIONS_POLICY;
   const cacheControl = options.cacheControl ?? 'no-store';
+  const helmetHeaders = staticHelmetHeaders(helmet(helmetOptions(options)));
+  const headers: Record<string, string> = {
+    'Permissions-Policy': permissionsPolicy,
+    ...(cacheControl === false ? {} : { 'Cache-Control': cacheControl }),
+    ...helmetHeaders.set,
+  };
+  // Helmet runs once, at start-up: with string options its headers never depend on the request,
+  // so each request gets the recorded set (one loop) instead of helmet's fourteen middlewares.
+  const entries = Object.entries(headers);
+  const removed = helmetHeaders.removed;
   useRawMiddleware(
     app,
-    (req, res, next) => {
-      res.setHeader('Permissions-Policy', permissionsPolicy);
-      if (cacheControl !== false) res.setHeader('Cache-Control', cacheControl);
-      setHelmetHeaders(req, res, next);
+    (_req, res, next) => {
+      for (const [name, value] of entries) res.setHeader(name, value);
+      for (const name of removed) res.removeHeader(name);
+      next();
     },
     'headers',
   );
-  setBaselineHeaders(app, {
-    ...staticHelmetHeaders(setHelmetHeaders),
-    'Permissions-Policy': permissionsPolicy,
-    ...(cacheControl === false ? {} : { 'Cache-Control': cacheControl }),
-  });
+  setBaselineHeaders(app, headers);
 }
 
 /**
- * The headers helmet sets, collected once: they depend on the options only, never on the request,
- * so answers made outside the middleware chain can carry the same ones.
+ * The headers helmet sets (and removes), collected once: they depend on the options only, never
+ * on the request (every option above is a string, none a per-request function).
  */
-function staticHelmetHeaders(setHelmetHeaders: ReturnType<typeof helmet>): Record<string, string> {
-  const headers: Record<string, string> = {};
+function staticHelmetHeaders(setHelmetHeaders: ReturnType<typeof helmet>): {
+  set: Record<string, string>;
+  removed: string[];
+} {
+  const set: Record<string, string> = {};
+  const removed: string[] = [];
   const collector = {
     setHeader: (name: string, value: unknown) => {
-      headers[name] = String(value);
+      set[name] = String(value);
     },
-    removeHeader: () => undefined,
+    removeHeader: (name: string) => {
+      removed.push(name);
+    },
   };
-  setHelmetHeaders({} as IncomingMessage, collector as unknown as ServerResponse, () => undefined);
-  return headers;
+  let done = false as boolean;
+  setHelmetHeaders({} as IncomingMessage, collector as unknown as ServerResponse, () => {
+    done = true;
+  });
+  // Helmet calls next synchronously; a version that did not would leave headers unrecorded.
+  if (!done) throw new Error('helmet did not set its headers synchronously');
+  return { set, removed };
 }

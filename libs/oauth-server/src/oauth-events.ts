@@ -1,4 +1,5 @@
 import type { SecurityEvents, SecurityEventType, SecurityPrincipal, SecuritySeverity } from '@rampart/core';
+import { clientSubject } from '@rampart/auth';
 import type { OAuthError } from './oauth.errors';
 
 /** The facts of a request the server needs besides its parameters. */
@@ -42,7 +43,9 @@ export class OAuthEvents {
   }
 }
 
-/** The principal of a user's token: the user, through the client it was issued to. */
-export function userPrincipal(userId: string, clientId: string): SecurityPrincipal {
-  return userId === clientId ? { kind: 'client', id: clientId } : { kind: 'user', id: userId, clientId };
+/** The principal of a token: the user, through the client it was issued to, or the client itself. */
+export function userPrincipal(subject: string, clientId: string): SecurityPrincipal {
+  return subject === clientSubject(clientId)
+    ? { kind: 'client', id: clientId }
+    : { kind: 'user', id: subject, clientId };
 }

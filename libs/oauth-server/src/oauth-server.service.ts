@@ -110,8 +110,8 @@ export class OAuthServer {
   }
 
   /**
-   * `POST /oauth/revoke` (RFC 7009). Answers 200 whether or not the token was valid or belonged to
-   * the caller (§2.2): the response tells nothing about tokens. A refresh token revokes its whole
+   * `POST /oauth/revoke` (RFC 7009). 200 for a token that is not valid (§2.2); a valid token of
+   * another client is refused, `unauthorized_client` (§2.1). A refresh token revokes its whole
    * grant, access tokens included (§2.1).
    */
   revoke(params: OAuthParams, authorization: string | undefined, context: OAuthRequestContext): Promise<void> {

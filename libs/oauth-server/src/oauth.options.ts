@@ -28,8 +28,22 @@ export interface OAuthServerOptions {
   accessTokenTtlSeconds?: number;
   /** Authorization-code lifetime (at most 600, OAuth 2.1 §4.1.2). @default 60 */
   authorizationCodeTtlSeconds?: number;
-  /** Absolute lifetime of a refresh-token family: rotation never extends it. @default 1_209_600 (14 days) */
+  /**
+   * Absolute lifetime of a refresh-token family: rotation never extends it. A client's own
+   * `refreshTokenTtlSeconds` may shorten it, never lengthen it. @default 1_209_600 (14 days)
+   */
   refreshTokenTtlSeconds?: number;
+  /**
+   * Idle lifetime of a refresh token (RFC 9700 §4.14.2): a family not refreshed for this long is
+   * dead. A client's own `refreshTokenIdleTtlSeconds` may shorten it. @default 259_200 (3 days)
+   */
+  refreshTokenIdleTtlSeconds?: number;
+  /**
+   * How long after a rotation the rotated-out token is answered `invalid_grant` without revoking
+   * the family: two tabs refreshing with the same token at once. Past it, reuse revokes the family.
+   * 0 turns the grace off. @default 5
+   */
+  refreshTokenReuseGraceSeconds?: number;
   /** Time a user has to sign in (and consent) once sent to the login page. @default 600 */
   interactionTtlSeconds?: number;
   /** A new signing key is published this long before it signs (longer than verifiers cache the JWKS). @default 900 */
@@ -47,6 +61,8 @@ export interface ResolvedOAuthServerOptions {
   readonly accessTokenTtlSeconds: number;
   readonly authorizationCodeTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  readonly refreshTokenIdleTtlSeconds: number;
+  readonly refreshTokenReuseGraceSeconds: number;
   readonly interactionTtlSeconds: number;
   readonly keyPublishLeadSeconds: number;
   readonly scopesSupported: readonly string[];
@@ -171,6 +187,16 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     accessTokenTtlSeconds: seconds(raw.accessTokenTtlSeconds, 900, 'accessTokenTtlSeconds', 86_400),
     authorizationCodeTtlSeconds: seconds(raw.authorizationCodeTtlSeconds, 60, 'authorizationCodeTtlSeconds', 600),
     refreshTokenTtlSeconds: seconds(raw.refreshTokenTtlSeconds, 1_209_600, 'refreshTokenTtlSeconds', 31_536_000),
+    refreshTokenIdleTtlSeconds: seconds(
+      raw.refreshTokenIdleTtlSeconds,
+      259_200,
+      'refreshTokenIdleTtlSeconds',
+      31_536_000,
+    ),
+    refreshTokenReuseGraceSeconds:
+      raw.refreshTokenReuseGraceSeconds === 0
+        ? 0
+        : seconds(raw.refreshTokenReuseGraceSeconds, 5, 'refreshTokenReuseGraceSeconds', 60),
     interactionTtlSeconds: seconds(raw.interactionTtlSeconds, 600, 'interactionTtlSeconds', 3600),
     keyPublishLeadSeconds: seconds(raw.keyPublishLeadSeconds, 900, 'keyPublishLeadSeconds', 86_400 * 30),
     scopesSupported: Object.freeze(scopesSupported),

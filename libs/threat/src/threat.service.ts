@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   clientKey,
+  declareSecurityState,
   DEFAULT_CLIENT_PREFIXES,
   InjectStore,
   RAMPART_CORE_OPTIONS,
@@ -45,6 +46,11 @@ export interface BanRecord {
 export interface BanEntry extends BanRecord {
   client: string;
 }
+
+// Bans and blocks (and the admin list of them) are security state: the memory store keeps them where
+// the behaviour counters a flood of client addresses creates cannot evict them.
+declareSecurityState('threat-bans', (key) => key.endsWith('}:ban'));
+declareSecurityState('threat-ban-index', (key) => key.endsWith('{bans}:index'));
 
 /** Most bans the admin list holds (the ones ending first leave it; their bans still apply). */
 const BAN_LIST_CAP = 10_000;

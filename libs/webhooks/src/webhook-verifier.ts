@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { RAMPART_STORE, type Store } from '@rampart/core';
+import { declareSecurityState, RAMPART_STORE, type Store } from '@rampart/core';
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookContext } from './webhook-context';
@@ -27,6 +27,10 @@ export class WebhookVerifier {
     @Inject(WEBHOOKS_OPTIONS) private readonly options: ResolvedWebhooksOptions,
     @Optional() @Inject(RAMPART_STORE) private readonly store?: Store,
   ) {
+    // Verified ids are the replay defence: counters must not evict them (a replay would pass). An
+    // empty prefix names no keys of their own: those ids then share the store's LRU.
+    const { keyPrefix } = options;
+    if (keyPrefix !== '') declareSecurityState(`webhooks-replay:${keyPrefix}`, (key) => key.startsWith(keyPrefix));
     if (options.replayDefence && !store) {
       throw new Error('WebhooksModule needs RampartCoreModule.forRoot() for replay defence (or replayDefence: false).');
     }

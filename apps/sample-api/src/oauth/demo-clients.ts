@@ -4,9 +4,13 @@ import type { OAuthClientRegistration } from '@rampart/oauth-server';
 export const DEMO_SCOPES = ['notes:read', 'notes:write', 'profile'];
 
 /**
- * The sample API's OAuth clients (see libs/auth/README.md, "OAuth 2.1 server"):
+ * The sample API's OAuth clients (see libs/oauth-server/README.md):
  * - `demo-spa`: a first-party single-page app (public: no secret, PKCE), no consent screen.
- *   Redirects to the Vite dev server, or to any port of 127.0.0.1 (RFC 8252 loopback).
+ *   Redirects to exactly its registered URIs, port included: a web client gets no loopback port
+ *   flexibility, or any local program could listen on another port and take a signed-in user's
+ *   tokens without a prompt.
+ * - `demo-cli`: a first-party native app (a command-line tool, RFC 8252): its loopback redirect URI
+ *   matches on any port (§7.3), since it listens on whatever port the OS gives it.
  * - `demo-backend`: a third-party confidential web backend (`client_secret_basic`/`_post`): the
  *   user is asked for consent; it may also use client credentials and introspect tokens.
  */
@@ -20,6 +24,17 @@ export function demoClients(backendSecret: string): OAuthClientRegistration[] {
       redirectUris: ['http://localhost:5173/callback', 'http://127.0.0.1/callback'],
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: DEMO_SCOPES,
+      defaultScopes: ['notes:read'],
+    },
+    {
+      id: 'demo-cli',
+      name: 'Rampart demo CLI',
+      type: 'public',
+      applicationType: 'native',
+      firstParty: true,
+      redirectUris: ['http://127.0.0.1/cli/callback'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: ['notes:read', 'profile'],
       defaultScopes: ['notes:read'],
     },
     {

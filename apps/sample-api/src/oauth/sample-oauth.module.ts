@@ -63,6 +63,12 @@ export class SampleOAuthModule {
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
             authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,
+            ...(config.oauth.refreshReuseGraceSeconds === undefined
+              ? {}
+              : { refreshTokenReuseGraceSeconds: config.oauth.refreshReuseGraceSeconds }),
+            ...(config.oauth.refreshIdleTtlSeconds === undefined
+              ? {}
+              : { refreshTokenIdleTtlSeconds: config.oauth.refreshIdleTtlSeconds }),
             ...(config.oauth.signingKeys ? { signingKeys: config.oauth.signingKeys } : {}),
           }),
           routes: {

@@ -15,6 +15,7 @@ import { authenticationFailed, type Scheme } from '../auth.errors';
 import type { AuthMode, ResolvedAuthOptions } from '../auth.options';
 import type { AuthenticatedRequest, AuthenticatedUser } from '../principal';
 import { JwtVerifier, TokenVerificationError } from '../tokens/jwt-verifier';
+import { principalKindOf } from '../tokens/access-token';
 import { TokenRevocationList } from '../tokens/token-revocation';
 
 /** Injection token of the {@link JwtVerifier} (absent when no `jwt` options are given). */
@@ -159,6 +160,7 @@ export class AuthenticationGuard implements CanActivate {
     }
     return Object.freeze({
       id: claims.sub,
+      kind: principalKindOf(claims),
       roles,
       scopes: verified.scopes,
       tenantId,

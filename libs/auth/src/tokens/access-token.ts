@@ -51,3 +51,23 @@ export function parseScope(scope: unknown): string[] | undefined {
   const scopes = scope.split(' ').filter((s) => s.length > 0);
   return scopes.every((s) => SCOPE_TOKEN.test(s)) ? scopes : undefined;
 }
+
+/**
+ * The `sub` of a token a client obtained for itself (client credentials): `client:<client_id>`.
+ * RFC 9068 §2.2 has `sub` name the client then; the prefix keeps client ids and user ids apart, so
+ * a client never passes for the user of the same id.
+ * @publicApi
+ * @example
+ * clientSubject('reports-backend'); // 'client:reports-backend'
+ */
+export function clientSubject(clientId: string): string {
+  return `client:${clientId}`;
+}
+
+/** Who a token speaks for: a user (through a client), or a client for itself. @publicApi */
+export type PrincipalKind = 'user' | 'client';
+
+/** `client` when `sub` is {@link clientSubject} of the token's own `client_id`, else `user`. */
+export function principalKindOf(claims: Pick<AccessTokenClaims, 'sub' | 'client_id'>): PrincipalKind {
+  return claims.client_id !== undefined && claims.sub === clientSubject(claims.client_id) ? 'client' : 'user';
+}

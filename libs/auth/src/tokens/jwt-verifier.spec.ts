@@ -23,7 +23,7 @@ describe('JwtVerifier', () => {
 
   const token = (expiresIn = 300, extra: Record<string, unknown> = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ scope: 'a b', ...extra })
+    return new SignJWT({ scope: 'a b', client_id: 'spa', ...extra })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })
       .setIssuer(base.issuer)
       .setAudience('api')
@@ -94,6 +94,16 @@ describe('JwtVerifier', () => {
     });
   });
 
+  it('refuses a token without client_id (RFC 9068 §2.2) unless requireClientId is off (third-party issuers)', async () => {
+    const withoutClientId = await token(300, { client_id: undefined });
+    await expect(verifier().verify(withoutClientId)).rejects.toMatchObject({
+      reason: 'claim_invalid',
+      detail: 'claim "client_id" missing',
+    });
+    const accepted = await verifier({ requireClientId: false }).verify(withoutClientId);
+    expect(accepted.claims.sub).toBe('u1');
+  });
+
   it('logs which claim a refused token got wrong, and tells the client nothing more', async () => {
     const logged: string[] = [];
     const debug = vi.spyOn(Logger.prototype, 'debug').mockImplementation((message: unknown) => {
@@ -112,9 +122,12 @@ describe('JwtVerifier', () => {
     try {
       // The three mistakes self-issued tokens make most: no `jti`, the wrong audience, `scp` for `scope`.
       const cases = [
-        { token: await sign({ scope: 'a' }), claim: '"jti" missing' },
-        { token: await sign({ scope: 'a', jti: randomUUID() }, 'other-api'), claim: '"aud" check_failed' },
-        { token: await sign({ scp: 'a', jti: randomUUID() }), claim: '"scope" missing' },
+        { token: await sign({ scope: 'a', client_id: 'spa' }), claim: '"jti" missing' },
+        {
+          token: await sign({ scope: 'a', client_id: 'spa', jti: randomUUID() }, 'other-api'),
+          claim: '"aud" check_failed',
+        },
+        { token: await sign({ scp: 'a', client_id: 'spa', jti: randomUUID() }), claim: '"scope" missing' },
       ];
       for (const { token: t, claim } of cases) {
         const refusal = verifier().verify(t);

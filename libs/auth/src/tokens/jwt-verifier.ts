@@ -105,7 +105,7 @@ export class JwtVerifier {
         audience: this.options.audience,
         clockTolerance: this.options.clockToleranceSeconds,
         typ: ACCESS_TOKEN_TYP,
-        requiredClaims: REQUIRED_CLAIMS,
+        requiredClaims: this.options.requireClientId ? [...REQUIRED_CLAIMS, 'client_id'] : REQUIRED_CLAIMS,
       });
       claims = result.payload;
     } catch (error) {

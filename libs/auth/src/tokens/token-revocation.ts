@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { coreMissing } from '../core-missing';
-import { RAMPART_STORE, type Store } from '@rampart/core';
+import { declareSecurityState, RAMPART_STORE, type Store } from '@rampart/core';
 
 /**
  * Store key of a revoked access token: `auth:revoked-jti:<jti>`, value `1`, expiring when the
@@ -10,6 +10,9 @@ import { RAMPART_STORE, type Store } from '@rampart/core';
 export function revokedJtiKey(jti: string): string {
   return `auth:revoked-jti:${jti}`;
 }
+
+// A revocation is security state: a flood of counters must not evict it and revive the token.
+declareSecurityState('auth-revocations', (key) => key.startsWith('auth:revoked-jti:'));
 
 /** Kept a little past `exp`, so a token accepted within the clock tolerance is still refused. */
 const GRACE_MS = 60_000;

@@ -116,6 +116,28 @@ export class RedisStore implements Store {
       if ('nodes' in this.client) await Promise.all(this.client.nodes('master').map((node) => node.ping()));
     } catch (error) {
       this.logger.warn(`Redis is not reachable yet (${(error as Error).message}); retrying in the background.`);
+      return;
+    }
+    const policy = await this.evictionPolicy();
+    if (policy !== undefined && policy !== 'noeviction') {
+      this.logger.warn(
+        `Redis evicts keys under memory pressure (maxmemory-policy ${policy}): a flood of counters can push bans, blocks, revocations and one-time codes out. Set maxmemory-policy noeviction (new writes are then refused and each lib's outage policy answers; nothing in force is dropped).`,
+      );
+    }
+  }
+
+  /**
+   * Redis' `maxmemory-policy` (of one primary), or `undefined` when it cannot be read (CONFIG is
+   * often disabled on managed Redis). Anything but `noeviction` lets memory pressure evict security
+   * state, which a flood of attacker-keyed counters can cause.
+   */
+  async evictionPolicy(): Promise<string | undefined> {
+    try {
+      const node = 'nodes' in this.client ? this.client.nodes('master')[0] : this.client;
+      const reply = (await node?.config('GET', 'maxmemory-policy')) as unknown;
+      return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+    } catch {
+      return undefined;
     }
   }
 

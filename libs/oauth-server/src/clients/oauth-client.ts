@@ -27,6 +27,15 @@ export interface OAuthClient {
   readonly firstParty: boolean;
   /** May introspect tokens issued to other clients (a resource server). @default false */
   readonly canIntrospect: boolean;
+  /**
+   * `native` (an app on the user's device, RFC 8252): its loopback IP redirect URIs match on any
+   * port (§7.3). `web`: exact matching only, port included (RFC 9700 §2.1). @default 'web'
+   */
+  readonly applicationType: 'web' | 'native';
+  /** Absolute refresh-token lifetime of this client, at most the server's. @default the server's */
+  readonly refreshTokenTtlSeconds?: number;
+  /** Idle refresh-token lifetime of this client, at most the server's. @default the server's */
+  readonly refreshTokenIdleTtlSeconds?: number;
   readonly name: string;
 }
 
@@ -49,6 +58,10 @@ export interface OAuthClientRegistration {
   defaultScopes?: string[];
   firstParty?: boolean;
   canIntrospect?: boolean;
+  /** `native` for apps on the user's device: loopback redirect URIs on any port (RFC 8252 §7.3). @default 'web' */
+  applicationType?: 'web' | 'native';
+  refreshTokenTtlSeconds?: number;
+  refreshTokenIdleTtlSeconds?: number;
   name?: string;
 }
 
@@ -136,6 +149,14 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     const problem = redirectUriProblem(uri);
     if (problem) invalid(`${where}: redirect URI "${uri}" ${problem}.`);
   }
+  const applicationType = r.applicationType ?? 'web';
+  if (!(['web', 'native'] as unknown[]).includes(applicationType))
+    invalid(`${where}: applicationType must be 'web' or 'native'.`);
+  for (const name of ['refreshTokenTtlSeconds', 'refreshTokenIdleTtlSeconds'] as const) {
+    const value = r[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+      invalid(`${where}: ${name} must be a whole number of seconds.`);
+  }
   const scopes = Array.isArray(r.scopes) ? parseScope(r.scopes.join(' ')) : undefined;
   const defaultScopes = parseScope((r.defaultScopes ?? []).join(' '));
   if (!scopes || !defaultScopes) invalid(`${where}: scopes must be RFC 6749 scope tokens.`);
@@ -150,6 +171,9 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     defaultScopes: Object.freeze(defaultScopes),
     firstParty: r.firstParty ?? false,
     canIntrospect: r.canIntrospect ?? false,
+    applicationType,
+    ...(r.refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds: r.refreshTokenTtlSeconds }),
+    ...(r.refreshTokenIdleTtlSeconds === undefined ? {} : { refreshTokenIdleTtlSeconds: r.refreshTokenIdleTtlSeconds }),
     name: r.name ?? r.id,
   });
 }

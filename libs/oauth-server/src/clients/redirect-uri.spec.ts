@@ -10,7 +10,7 @@ describe('matchRedirectUri', () => {
   ];
 
   it('matches exact strings only', () => {
-    expect(matchRedirectUri('https://app.example/cb', registered)).toBe('https://app.example/cb');
+    expect(matchRedirectUri('https://app.example/cb', registered, 'native')).toBe('https://app.example/cb');
     for (const uri of [
       'https://app.example/cb/',
       'https://app.example/c',
@@ -19,18 +19,26 @@ describe('matchRedirectUri', () => {
       'https://app.example/cb#f',
       'https://app.example:443/cb',
     ]) {
-      expect(matchRedirectUri(uri, registered)).toBeUndefined();
+      expect(matchRedirectUri(uri, registered, 'native')).toBeUndefined();
     }
   });
 
-  it('lets only the port of a loopback IP redirect URI vary (RFC 8252 §7.3)', () => {
-    expect(matchRedirectUri('http://127.0.0.1:51004/native', registered)).toBe('http://127.0.0.1:51004/native');
-    expect(matchRedirectUri('http://[::1]:1/v6', registered)).toBe('http://[::1]:1/v6');
-    expect(matchRedirectUri('http://127.0.0.1:51004/nativeX', registered)).toBeUndefined();
-    expect(matchRedirectUri('http://127.0.0.1:99999/native', registered)).toBeUndefined();
-    expect(matchRedirectUri('https://127.0.0.1:51004/native', registered)).toBeUndefined();
-    expect(matchRedirectUri('http://localhost:5174/cb', registered)).toBeUndefined();
-    expect(matchRedirectUri('http://127.0.0.1.evil.example/native', registered)).toBeUndefined();
+  it('gives a web client no port flexibility, loopback included (RFC 9700 §2.1)', () => {
+    expect(matchRedirectUri('http://127.0.0.1/native', registered, 'web')).toBe('http://127.0.0.1/native');
+    expect(matchRedirectUri('http://127.0.0.1:51004/native', registered, 'web')).toBeUndefined();
+    expect(matchRedirectUri('http://[::1]:1/v6', registered, 'web')).toBeUndefined();
+  });
+
+  it("lets only the port of a native client's loopback IP redirect URI vary (RFC 8252 §7.3)", () => {
+    expect(matchRedirectUri('http://127.0.0.1:51004/native', registered, 'native')).toBe(
+      'http://127.0.0.1:51004/native',
+    );
+    expect(matchRedirectUri('http://[::1]:1/v6', registered, 'native')).toBe('http://[::1]:1/v6');
+    expect(matchRedirectUri('http://127.0.0.1:51004/nativeX', registered, 'native')).toBeUndefined();
+    expect(matchRedirectUri('http://127.0.0.1:99999/native', registered, 'native')).toBeUndefined();
+    expect(matchRedirectUri('https://127.0.0.1:51004/native', registered, 'native')).toBeUndefined();
+    expect(matchRedirectUri('http://localhost:5174/cb', registered, 'native')).toBeUndefined();
+    expect(matchRedirectUri('http://127.0.0.1.evil.example/native', registered, 'native')).toBeUndefined();
   });
 });
 

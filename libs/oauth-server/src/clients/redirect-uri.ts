@@ -14,11 +14,17 @@ function withoutLoopbackPort(uri: string): string | undefined {
 
 /**
  * Whether `requested` is one of `registered`: exact string comparison (RFC 9700 §4.1.3, OAuth 2.1
- * §2.3.1), no prefix, no normalisation, no wildcard. Only the port of a loopback IP URI may differ
- * (RFC 8252 §7.3): a native app listens on whatever port the OS gives it.
+ * §2.3.1), no prefix, no normalisation, no wildcard. For a native client only, the port of a
+ * loopback IP URI may differ (RFC 8252 §7.3): it listens on whatever port the OS gives it. A web
+ * client gets none of that: any local program could listen on another port and take its codes.
  */
-export function matchRedirectUri(requested: string, registered: readonly string[]): string | undefined {
+export function matchRedirectUri(
+  requested: string,
+  registered: readonly string[],
+  applicationType: 'web' | 'native',
+): string | undefined {
   if (registered.includes(requested)) return requested;
+  if (applicationType !== 'native') return undefined;
   const portless = withoutLoopbackPort(requested);
   if (portless === undefined) return undefined;
   return registered.find((uri) => withoutLoopbackPort(uri) === portless) === undefined ? undefined : requested;

@@ -58,7 +58,7 @@ export class AuthorizationEndpoint {
         }
         redirectUri = client.redirectUris[0] as string;
       } else {
-        const matched = matchRedirectUri(requested, client.redirectUris);
+        const matched = matchRedirectUri(requested, client.redirectUris, client.applicationType);
         if (matched === undefined) {
           throw new OAuthError(
             'invalid_request',
@@ -169,7 +169,8 @@ export class AuthorizationEndpoint {
     if (!record) return { error: invalid };
     const client = await this.options.clients.find(record.clientId);
     // The client may have changed since: its redirect URI must still be registered.
-    if (!client || matchRedirectUri(record.redirectUri, client.redirectUris) === undefined) return { error: invalid };
+    if (!client || matchRedirectUri(record.redirectUri, client.redirectUris, client.applicationType) === undefined)
+      return { error: invalid };
     try {
       return await this.proceed(record, client, req, interactionId);
     } catch (error) {

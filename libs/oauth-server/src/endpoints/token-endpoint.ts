@@ -1,6 +1,7 @@
 import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient, OAuthGrantType } from '../clients/oauth-client';
-import { grantIdOf, newGrantId, newRefreshToken, type OAuthGrants } from '../grants/oauth-grants';
+import { clientSubject } from '@rampart/auth';
+import { grantIdOf, grantReference, newGrantId, newRefreshToken, type OAuthGrants } from '../grants/oauth-grants';
 import type { FamilyRecord, OAuthState } from '../grants/oauth-state';
 import { verifierMatches } from '../grants/pkce';
 import { narrowScopes, requestedResources, requestedScopes } from '../grants/scopes';
@@ -100,25 +101,28 @@ export class TokenEndpoint {
       this.events.emit('token.reuse_detected', 'high', context, {
         principal: userPrincipal(record.user.id, client.id),
         reason: 'authorization_code_replay',
-        details: { clientId: client.id, grantId: consumed.grantId },
+        details: { clientId: client.id, grant: grantReference(consumed.grantId) },
       });
       throw invalidCode('code_replayed');
     }
     const withRefresh = client.grantTypes.includes('refresh_token');
+    const lifetimes = this.grants.refreshLifetimes(client);
     const family: FamilyRecord = {
       clientId: client.id,
       user: record.user,
       scopes: record.scopes,
       resources: record.resources,
       authTime: record.authTime,
-      expiresAt: Date.now() + this.options.refreshTokenTtlSeconds * 1000,
+      expiresAt: Date.now() + lifetimes.absoluteMs,
     };
-    const issued = await this.grants.issue(grantId, family, record.scopes, audience, withRefresh, true);
+    const issued = await this.grants.issue(grantId, family, record.scopes, audience, withRefresh, {
+      idleMs: lifetimes.idleMs,
+    });
     const response = this.response(issued.accessToken, record.scopes, issued.refreshToken);
     this.events.emit('token.issued', 'info', context, {
       principal: userPrincipal(record.user.id, client.id),
       reason: 'authorization_code',
-      details: { clientId: client.id, grantId, scope: response.scope, refresh: withRefresh },
+      details: { clientId: client.id, grant: grantReference(grantId), scope: response.scope, refresh: withRefresh },
     });
     return response;
   }
@@ -141,25 +145,31 @@ export class TokenEndpoint {
     const scopes = scopeParam === undefined ? family.scopes : narrowScopes(scopeParam, family.scopes);
     const audience = requestedResources(params.all('resource'), family.resources, family.resources);
     const next = newRefreshToken(grantId);
-    const rotated = await this.state.rotateRefresh(grantId, token, next);
+    const rotated = await this.state.rotateRefresh(grantId, token, next, {
+      idleMs: this.grants.refreshLifetimes(client).idleMs,
+      endsAt: family.expiresAt,
+      graceMs: this.options.refreshTokenReuseGraceSeconds * 1000,
+    });
     if (rotated === 'reuse') {
-      // A rotated-out token came back: it was stolen, or the client is broken. Either way the
-      // whole family goes, access tokens included (RFC 9700 §4.14.2).
+      // A token that was really issued and rotated out came back: it was stolen, or the client is
+      // broken. Either way the whole family goes, access tokens included (RFC 9700 §4.14.2). A
+      // token never issued (`unknown`) proves nothing and revokes nothing.
       await this.grants.revoke(grantId);
       this.events.emit('token.reuse_detected', 'high', context, {
         principal: userPrincipal(family.user.id, client.id),
         reason: 'refresh_token_reuse',
-        details: { clientId: client.id, grantId },
+        details: { clientId: client.id, grant: grantReference(grantId) },
       });
       throw invalid('refresh_reused');
     }
+    // `grace`: the same token refreshed twice at once (two tabs); the first won, this one loses.
     if (rotated !== 'ok') throw invalid(`refresh_${rotated}`);
-    const issued = await this.grants.issue(grantId, family, scopes, audience, false, false);
+    const issued = await this.grants.issue(grantId, family, scopes, audience, false, undefined);
     const response = this.response(issued.accessToken, scopes, next);
     this.events.emit('token.refreshed', 'info', context, {
       principal: userPrincipal(family.user.id, client.id),
       reason: 'refresh_token',
-      details: { clientId: client.id, grantId, scope: response.scope },
+      details: { clientId: client.id, grant: grantReference(grantId), scope: response.scope },
     });
     return response;
   }
@@ -173,7 +183,16 @@ export class TokenEndpoint {
     const audience = requestedResources(params.all('resource'), this.options.resources.allowed, [
       this.options.resources.default,
     ]);
-    const access = await this.accessTokens.sign(client.id, client.id, scopes, audience, undefined, undefined);
+    // `sub` names the client in a namespace of its own (RFC 9068 §2.2): a client id never passes
+    // for a user id in the resource server's checks (owner comparisons, per-user limits).
+    const access = await this.accessTokens.sign(
+      clientSubject(client.id),
+      client.id,
+      scopes,
+      audience,
+      undefined,
+      undefined,
+    );
     this.events.emit('token.issued', 'info', context, {
       principal: { kind: 'client', id: client.id },
       reason: 'client_credentials',

@@ -1,7 +1,8 @@
 import type { TokenRevocationList } from '@rampart/auth';
 import type { OAuthAccessTokens } from '../access-tokens';
+import type { OAuthClient } from '../clients/oauth-client';
 import type { ResolvedOAuthServerOptions } from '../oauth.options';
-import { randomToken, type FamilyRecord, type OAuthState } from './oauth-state';
+import { randomToken, tokenHash, type FamilyRecord, type OAuthState } from './oauth-state';
 
 /** A refresh token: the family (grant) id and a 256-bit secret. */
 const REFRESH_TOKEN = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{43}$/;
@@ -19,6 +20,20 @@ export function newRefreshToken(grantId: string): string {
 /** The grant a well-formed refresh token names (whether it is the current one is the Store's to say). */
 export function grantIdOf(refreshToken: string): string | undefined {
   return REFRESH_TOKEN.exec(refreshToken)?.[1];
+}
+
+/**
+ * How events and logs name a grant: a hash, never the id. The id is the first half of every
+ * refresh token of the grant, and whoever reads the log must not learn it.
+ */
+export function grantReference(grantId: string): string {
+  return tokenHash(`grant:${grantId}`).slice(0, 16);
+}
+
+/** A client's refresh-token lifetimes: its own where set, never longer than the server's. */
+export interface RefreshLifetimes {
+  readonly absoluteMs: number;
+  readonly idleMs: number;
 }
 
 /** What {@link OAuthGrants.issue} hands out. */
@@ -44,6 +59,14 @@ export class OAuthGrants {
     return this.options.refreshTokenTtlSeconds * 1000 + this.options.accessTokenTtlSeconds * 1000 + 60_000;
   }
 
+  refreshLifetimes(client: OAuthClient): RefreshLifetimes {
+    const { refreshTokenTtlSeconds: absolute, refreshTokenIdleTtlSeconds: idle } = this.options;
+    return {
+      absoluteMs: Math.min(client.refreshTokenTtlSeconds ?? absolute, absolute) * 1000,
+      idleMs: Math.min(client.refreshTokenIdleTtlSeconds ?? idle, idle) * 1000,
+    };
+  }
+
   /**
    * Issues an access token recorded under its grant (and, for a code exchange, the family's first
    * refresh token). The family is created before the token is recorded, and the record fails once
@@ -56,14 +79,22 @@ export class OAuthGrants {
     scopes: readonly string[],
     audience: readonly string[],
     withRefresh: boolean,
-    createFamily: boolean,
+    /** For a code exchange: the family is created, its first refresh token lives `idleMs`. */
+    createFamily: { idleMs: number } | undefined,
   ): Promise<IssuedTokens> {
     const grantTtlMs = this.ttlMs();
     let refreshToken: string | undefined;
     if (createFamily) {
       refreshToken = withRefresh ? newRefreshToken(grantId) : undefined;
       // Without refresh tokens the family record still anchors the grant (for revocation).
-      await this.state.createFamily(grantId, family, refreshToken ?? newRefreshToken(grantId), grantTtlMs);
+      const refreshTtlMs = Math.max(1, Math.min(createFamily.idleMs, family.expiresAt - Date.now()));
+      await this.state.createFamily(
+        grantId,
+        family,
+        refreshToken ?? newRefreshToken(grantId),
+        grantTtlMs,
+        refreshTtlMs,
+      );
     }
     const access = await this.accessTokens.sign(
       family.user.id,

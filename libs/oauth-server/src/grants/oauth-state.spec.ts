@@ -56,21 +56,57 @@ function contract(makeStore: () => Promise<Store>): void {
     expect(await state.consumeCode(code, 'g', 60_000)).toEqual({ status: 'missing' });
   });
 
-  it('rotates a refresh token; the old one is reuse and revokes the family', async () => {
+  const limits = (graceMs = 0): { idleMs: number; endsAt: number; graceMs: number } => ({
+    idleMs: 60_000,
+    endsAt: Date.now() + 60_000,
+    graceMs,
+  });
+
+  it('rotates a refresh token; a rotated-out one is reuse and revokes the family', async () => {
     const grant = randomToken(16);
     const first = `${grant}.${randomToken()}`;
     const second = `${grant}.${randomToken()}`;
-    await state.createFamily(grant, FAMILY, first, 60_000);
+    await state.createFamily(grant, FAMILY, first, 60_000, 60_000);
     expect(await state.findFamily(grant)).toEqual(FAMILY);
-    expect(await state.rotateRefresh(grant, first, second)).toBe('ok');
-    expect(await state.rotateRefresh(grant, first, `${grant}.${randomToken()}`)).toBe('reuse');
-    expect(await state.rotateRefresh(grant, second, `${grant}.${randomToken()}`)).toBe('revoked');
-    expect(await state.rotateRefresh(randomToken(16), first, second)).toBe('missing');
+    expect(await state.rotateRefresh(grant, first, second, limits())).toBe('ok');
+    expect(await state.rotateRefresh(grant, first, `${grant}.${randomToken()}`, limits())).toBe('reuse');
+    expect(await state.rotateRefresh(grant, second, `${grant}.${randomToken()}`, limits())).toBe('revoked');
+    expect(await state.rotateRefresh(randomToken(16), first, second, limits())).toBe('missing');
+  });
+
+  it('answers a forged token of a real family as unknown, and the family keeps working', async () => {
+    const grant = randomToken(16);
+    const first = `${grant}.${randomToken()}`;
+    await state.createFamily(grant, FAMILY, first, 60_000, 60_000);
+    expect(await state.rotateRefresh(grant, `${grant}.${randomToken()}`, `${grant}.${randomToken()}`, limits())).toBe(
+      'unknown',
+    );
+    expect(await state.rotateRefresh(grant, first, `${grant}.${randomToken()}`, limits())).toBe('ok');
+  });
+
+  it('answers a rotated-out token within the grace as grace, without revoking', async () => {
+    const grant = randomToken(16);
+    const first = `${grant}.${randomToken()}`;
+    const second = `${grant}.${randomToken()}`;
+    await state.createFamily(grant, FAMILY, first, 60_000, 60_000);
+    expect(await state.rotateRefresh(grant, first, second, limits(60_000))).toBe('ok');
+    expect(await state.rotateRefresh(grant, first, `${grant}.${randomToken()}`, limits(60_000))).toBe('grace');
+    expect(await state.rotateRefresh(grant, second, `${grant}.${randomToken()}`, limits(60_000))).toBe('ok');
+  });
+
+  it('lets an idle refresh token expire', async () => {
+    const grant = randomToken(16);
+    const first = `${grant}.${randomToken()}`;
+    const second = `${grant}.${randomToken()}`;
+    await state.createFamily(grant, FAMILY, first, 60_000, 60_000);
+    expect(await state.rotateRefresh(grant, first, second, { ...limits(), idleMs: 20 })).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await state.rotateRefresh(grant, second, `${grant}.${randomToken()}`, limits())).toBe('missing');
   });
 
   it('collects access tokens under a grant and hands them over on revocation, once', async () => {
     const grant = randomToken(16);
-    await state.createFamily(grant, FAMILY, `${grant}.${randomToken()}`, 60_000);
+    await state.createFamily(grant, FAMILY, `${grant}.${randomToken()}`, 60_000, 60_000);
     const exp = future();
     expect(await state.addToGrant(grant, { jti: 'j1', exp }, 60_000)).toBe(true);
     expect(await state.addToGrant(grant, { jti: 'j2', exp }, 60_000)).toBe(true);

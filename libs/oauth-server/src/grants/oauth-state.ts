@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { defineStoreScript, StoreUnavailableError, type Store } from '@rampart/core';
+import { declareSecurityState, defineStoreScript, StoreUnavailableError, type Store } from '@rampart/core';
 import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthUser } from '../oauth-interaction';
 
@@ -33,7 +33,7 @@ export interface FamilyRecord {
 }
 
 export type ConsumeResult = { status: 'ok' } | { status: 'replayed'; grantId: string } | { status: 'missing' };
-export type RotateResult = 'ok' | 'missing' | 'revoked' | 'reuse';
+export type RotateResult = 'ok' | 'missing' | 'revoked' | 'reuse' | 'grace' | 'unknown';
 
 const REVOKED = '!';
 
@@ -48,11 +48,19 @@ export function tokenHash(token: string): string {
 }
 
 // Keys of one grant share the `{…}` hash tag, so their scripts stay on one Redis Cluster slot.
+// One-time codes, used-code markers, refresh families and grants (and every later `oauth:` state:
+// request_uris, replay caches) are security state the memory store never evicts for counters.
+// Pending interactions (anyone can start one) get a partition of their own, so a flood of them can
+// fill only theirs, never crowd out codes or revocations.
+declareSecurityState('oauth-interactions', (key) => key.startsWith('oauth:interaction:'));
+declareSecurityState('oauth', (key) => key.startsWith('oauth:') && !key.startsWith('oauth:interaction:'));
+
 const codeKey = (hash: string): string => `oauth:code:{${hash}}`;
 const codeUsedKey = (hash: string): string => `oauth:code-used:{${hash}}`;
 const grantKey = (grantId: string): string => `oauth:grant:{${grantId}}`;
 const refreshKey = (grantId: string): string => `oauth:rt:{${grantId}}`;
 const familyKey = (grantId: string): string => `oauth:family:{${grantId}}`;
+const usedRefreshKey = (grantId: string, hash: string): string => `oauth:rt-used:{${grantId}}:${hash}`;
 const interactionKey = (id: string): string => `oauth:interaction:${id}`;
 
 /**
@@ -148,31 +156,54 @@ return 1`,
 });
 
 /**
- * Rotates a refresh token: the presented one must be the family's current one. Presenting an
- * older one is reuse (RFC 9700 §4.14.2): the family is revoked on the spot, in the same step.
- * The family's TTL is kept, so rotation never extends its absolute lifetime.
+ * Rotates a refresh token. Reuse detection proves the presented token was once real before it
+ * punishes anyone (RFC 9700 §4.14.2): each rotated-out token leaves a marker keyed by its hash,
+ * `used`, holding when it was rotated. So:
+ * - the current token: rotated (`ok`), the next one lives for the idle TTL, never past the
+ *   family's absolute end;
+ * - a rotated-out token within the grace after its rotation (two tabs refreshing at once):
+ *   `grace`, refused, the family survives;
+ * - a rotated-out token later: `reuse`, the family is revoked in the same step;
+ * - anything else (a forged `<grant id>.<random>`): `unknown`, refused, nothing changes.
  */
 const ROTATE_REFRESH = defineStoreScript<RotateResult>({
   name: 'rampartOauthRotateRefresh',
   lua: `local cur = redis.call('GET', KEYS[1])
-if not cur then return 'missing' end
-if cur == '${REVOKED}' then return 'revoked' end
-if cur ~= ARGV[1] then
-  redis.call('SET', KEYS[1], '${REVOKED}', 'KEEPTTL')
+local used = redis.call('GET', KEYS[2])
+local now = tonumber(ARGV[5])
+if used then
+  if cur == '${REVOKED}' then return 'revoked' end
+  if now - tonumber(used) <= tonumber(ARGV[6]) then return 'grace' end
+  if cur then redis.call('SET', KEYS[1], '${REVOKED}', 'KEEPTTL') end
   return 'reuse'
 end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+if not cur then return 'missing' end
+if cur == '${REVOKED}' then return 'revoked' end
+if cur ~= ARGV[1] then return 'unknown' end
+local left = tonumber(ARGV[4]) - now
+if left <= 0 then return 'missing' end
+local idle = math.min(tonumber(ARGV[3]), left)
+redis.call('SET', KEYS[2], ARGV[5], 'PX', left)
+redis.call('SET', KEYS[1], ARGV[2], 'PX', idle)
 return 'ok'`,
-  local: (ctx, [key], [presented, next]) => {
+  local: (ctx, [key, usedKey], [presented, next, idleMs, endsAt, nowMs, graceMs]) => {
     const rt = ctx.get(key as string) as { current: string; expiresAt: number } | undefined;
-    if (!rt) return 'missing';
-    if (rt.current === REVOKED) return 'revoked';
-    const ttl = Math.max(1, rt.expiresAt - ctx.now());
-    if (rt.current !== presented) {
-      ctx.set(key as string, { current: REVOKED, expiresAt: rt.expiresAt }, ttl);
+    const used = ctx.get(usedKey as string) as string | undefined;
+    const now = Number(nowMs);
+    if (used !== undefined) {
+      if (rt?.current === REVOKED) return 'revoked';
+      if (now - Number(used) <= Number(graceMs)) return 'grace';
+      if (rt) ctx.set(key as string, { current: REVOKED, expiresAt: rt.expiresAt }, Math.max(1, rt.expiresAt - now));
       return 'reuse';
     }
-    ctx.set(key as string, { current: String(next), expiresAt: rt.expiresAt }, ttl);
+    if (!rt) return 'missing';
+    if (rt.current === REVOKED) return 'revoked';
+    if (rt.current !== presented) return 'unknown';
+    const left = Number(endsAt) - now;
+    if (left <= 0) return 'missing';
+    const idle = Math.min(Number(idleMs), left);
+    ctx.set(usedKey as string, String(now), left);
+    ctx.set(key as string, { current: String(next), expiresAt: now + idle }, idle);
     return 'ok';
   },
   parse: (reply) => String(reply) as RotateResult,
@@ -253,9 +284,16 @@ export class OAuthState {
     return this.call(() => this.store.run(CONSUME_CODE, [codeKey(hash), codeUsedKey(hash)], [grantId, keepMs]));
   }
 
-  async createFamily(grantId: string, record: FamilyRecord, refreshToken: string, ttlMs: number): Promise<void> {
+  /** `refreshTtlMs`: the first refresh token's life (the idle TTL, within the family's end). */
+  async createFamily(
+    grantId: string,
+    record: FamilyRecord,
+    refreshToken: string,
+    ttlMs: number,
+    refreshTtlMs: number,
+  ): Promise<void> {
     await this.call(() => this.store.set(familyKey(grantId), JSON.stringify(record), { ttlMs }));
-    await this.call(() => this.store.run(SET_REFRESH, [refreshKey(grantId)], [tokenHash(refreshToken), ttlMs]));
+    await this.call(() => this.store.run(SET_REFRESH, [refreshKey(grantId)], [tokenHash(refreshToken), refreshTtlMs]));
   }
 
   findFamily(grantId: string): Promise<FamilyRecord | undefined> {
@@ -267,9 +305,20 @@ export class OAuthState {
     return this.call(() => this.store.run(READ_REFRESH, [refreshKey(grantId)], []));
   }
 
-  rotateRefresh(grantId: string, presented: string, next: string): Promise<RotateResult> {
+  /** See {@link ROTATE_REFRESH}; `endsAt` is the family's absolute end (ms since the epoch). */
+  rotateRefresh(
+    grantId: string,
+    presented: string,
+    next: string,
+    limits: { idleMs: number; endsAt: number; graceMs: number },
+  ): Promise<RotateResult> {
+    const hash = tokenHash(presented);
     return this.call(() =>
-      this.store.run(ROTATE_REFRESH, [refreshKey(grantId)], [tokenHash(presented), tokenHash(next)]),
+      this.store.run(
+        ROTATE_REFRESH,
+        [refreshKey(grantId), usedRefreshKey(grantId, hash)],
+        [hash, tokenHash(next), limits.idleMs, limits.endsAt, Date.now(), limits.graceMs],
+      ),
     );
   }
 

@@ -1,4 +1,7 @@
-import { defineStoreScript } from '@rampart/core';
+import { declareSecurityState, defineStoreScript } from '@rampart/core';
+
+// A login block is security state: counters of a flood of other clients must not evict it.
+declareSecurityState('login-blocks', (key) => key.endsWith(':blocked'));
 
 /** A failure counter in memory: the count and when its window ends (Redis keeps the TTL itself). */
 interface Counter {

@@ -1,7 +1,11 @@
-import type { Store } from '@rampart/core';
+import { declareSecurityState, type Store } from '@rampart/core';
 import type { ResolvedTier } from '../rate-limit.options';
 import { DECISION_SCRIPT } from './decision.script';
 import type { RateLimitDecision, RateLimitStorage, TierResult } from './rate-limit.storage';
+
+// A tier's block (`block` option) is security state: the counters of a flood of other clients must
+// not evict it and let the blocked client in again.
+declareSecurityState('rate-limit-blocks', (key) => key.endsWith(':block'));
 
 const ALGORITHM_CODES = { 'sliding-log': 'log', 'sliding-window': 'window', 'token-bucket': 'bucket' } as const;
 
