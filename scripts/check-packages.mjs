@@ -335,7 +335,9 @@ try {
     const nest = ['common', 'core', 'platform-express', 'platform-fastify', 'testing'].map(
       (p) => `@nestjs/${p}@${consumer.nest}`,
     );
-    npm(['install', ...nest, ...shared, ...consumer.testDeps, ...tarballs], dir);
+    // @rampart/openapi's optional peer, in the major that matches the consumer's Nest.
+    const swagger = `@nestjs/swagger@${consumer.nest}`;
+    npm(['install', ...nest, swagger, ...shared, ...consumer.testDeps, ...tarballs], dir);
     const script = [
       consumer.type === 'module' ? "import 'reflect-metadata';" : "require('reflect-metadata');",
       ...libs.map(

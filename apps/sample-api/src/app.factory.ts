@@ -1,7 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { DocumentBuilder } from '@nestjs/swagger';
 import { useRampart } from '@rampart/nest';
+import { createRampartDocument, setupRampartDocs } from '@rampart/openapi';
 import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
 
@@ -24,5 +26,23 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
  */
 export function configureApp(app: INestApplication): void {
   useRampart(app);
+  serveApiDocs(app);
   app.enableShutdownHooks();
+}
+
+/**
+ * The OpenAPI document at `/docs-json` and Swagger UI at `/docs` (its CSP relaxed there only):
+ * security schemes, scopes, problem responses and rate-limit headers come from Rampart's decorators.
+ */
+function serveApiDocs(app: INestApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('Rampart sample API')
+    .setDescription('Every Rampart module working together.')
+    .setVersion('0.1.0')
+    .setOpenAPIVersion('3.1.0')
+    .build();
+  const document = createRampartDocument(app, config, {
+    oauth: { authorizationUrl: '/oauth/authorize', tokenUrl: '/oauth/token' },
+  });
+  setupRampartDocs(app, 'docs', document);
 }

@@ -1,5 +1,5 @@
 export { AuthModule } from './auth.module';
-export { RAMPART_AUTH_OPTIONS, API_KEY_STORAGE } from './auth.constants';
+export { RAMPART_AUTH_OPTIONS, API_KEY_STORAGE, IS_PUBLIC_KEY, AUTH_MODE_KEY, SCOPES_KEY } from './auth.constants';
 export type {
   AuthModuleOptions,
   AuthMode,

@@ -8,6 +8,7 @@ export type { SecurityHeadersOptions } from './security-headers';
 export { SecurityHeaders } from './security-headers.decorator';
 export type { SecurityHeadersOverride } from './security-headers.decorator';
 export { SecurityHeadersInterceptor } from './security-headers.interceptor';
+export { overrideSecurityHeaders } from './path-overrides';
 export { strictCors } from './cors';
 export type { StrictCorsOptions, CorsOptions } from './cors';
 export { useHttpsRedirect } from './https-redirect';

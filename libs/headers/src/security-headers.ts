@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { setBaselineHeaders, useRawMiddleware } from '@rampart/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { type HelmetOptions } from 'helmet';
+import { applyPathOverride } from './path-overrides';
 
 /** Options of the API security-header preset. @publicApi */
 export interface SecurityHeadersOptions {
@@ -114,11 +115,13 @@ export function useSecurityHeaders(app: INestApplication, options: SecurityHeade
   // so each request gets the recorded set (one loop) instead of helmet's fourteen middlewares.
   const entries = Object.entries(headers);
   const removed = helmetHeaders.removed;
+  const platformInstance = app.getHttpAdapter().getInstance() as object;
   useRawMiddleware(
     app,
-    (_req, res, next) => {
+    (req, res, next) => {
       for (const [name, value] of entries) res.setHeader(name, value);
       for (const name of removed) res.removeHeader(name);
+      applyPathOverride(platformInstance, req.url, res);
       next();
     },
     'headers',

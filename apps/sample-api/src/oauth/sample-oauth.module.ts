@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { OAUTH_PROTOCOL_PARAMETERS, OAuthServerModule, type OAuthInteraction } from '@rampart/oauth-server';
+import { OAuthErrors } from '@rampart/openapi';
 import { RateLimit } from '@rampart/rate-limit';
 import { ThreatPolicy } from '@rampart/threat';
 import { RequestLimits } from '@rampart/validation';
@@ -81,10 +82,11 @@ export class SampleOAuthModule {
                 }),
                 FORM_BODY,
                 protocolParameters('token', 'body'),
+                OAuthErrors(),
               ],
-              authorize: [protocolParameters('authorize', 'query')],
-              revoke: [FORM_BODY, protocolParameters('revoke', 'body')],
-              introspect: [FORM_BODY, protocolParameters('introspect', 'body')],
+              authorize: [protocolParameters('authorize', 'query'), OAuthErrors()],
+              revoke: [FORM_BODY, protocolParameters('revoke', 'body'), OAuthErrors()],
+              introspect: [FORM_BODY, protocolParameters('introspect', 'body'), OAuthErrors()],
             },
           },
         }),
