@@ -9,4 +9,4 @@ export { describeStoreContract } from './contracts/store.contract';
 export { describeRateLimitStorage, resolvedTier } from './contracts/rate-limit-storage.contract';
 export { describeApiKeyStorageContract } from './contracts/api-key-storage.contract';
 export { probeApp, assertNoFindings } from './probe/probe-app';
-export type { ProbeCheck, ProbeFinding, ProbeReport, ProbeOptions, ProbeObjectFixture } from './probe/probe.types';
+export type { ProbeCheck, ProbeFinding, ProbeReport, ProbeOptions, ProbeObjectFixture } from './probe/probe-options';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withRampartTesting } from '../rampart-testing';
 import { createTestTokens, type TestTokens } from '../test-tokens';
 import { assertNoFindings, probeApp } from './probe-app';
-import type { ProbeOptions } from './probe.types';
+import type { ProbeOptions } from './probe-options';
 
 class CreateNoteDto {
   @PlainText({ maxLength: 100 })

@@ -7,7 +7,7 @@ import { leaksStackTrace } from '../assertions';
 import { createTestTokens, type TestTokenClaims, type TestTokens } from '../test-tokens';
 import { HOSTILE_BODIES, HOSTILE_PARAMS } from './hostile-inputs';
 import { listen, send, type ProbeAnswer, type ProbeRequest } from './probe-http';
-import type { ProbeCheck, ProbeFinding, ProbeObjectFixture, ProbeOptions, ProbeReport } from './probe.types';
+import type { ProbeCheck, ProbeFinding, ProbeObjectFixture, ProbeOptions, ProbeReport } from './probe-options';
 
 type Check = Exclude<ProbeCheck, 'inconclusive'>;
 const ALL_CHECKS: readonly Check[] = [
