@@ -52,9 +52,9 @@ describe.each(PLATFORMS)('JWT bearer authentication (%s)', (platform) => {
   });
 
   it('refuses a token without client_id (RFC 9068 §2.2)', async () => {
-    const claims = validClaims(issuer);
+    const claims = tokens.claimsFor('u-alice');
     delete claims.client_id;
-    await expectRefused(await sign(issuer, claims), 'claim_invalid');
+    await expectRefused(await tokens.sign(claims), 'claim_invalid');
   });
 
   it('refuses alg "none" (unsecured JWT)', async () => {
