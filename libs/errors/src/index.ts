@@ -4,6 +4,8 @@ export { SafeExceptionFilter } from './safe-exception.filter';
 export { toProblem, problemTitle } from './problem';
 export type { Problem, ProblemDocument } from './problem';
 export { sendProblemOnSocket } from './problem-response';
+export { useErrorRenderer } from './error-renderers';
+export type { ErrorRenderer, RenderedError } from './error-renderers';
 export type { Refusal } from './problem-response';
 export {
   SecurityError,

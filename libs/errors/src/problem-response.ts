@@ -2,6 +2,7 @@ import { baselineHeadersOf, getRequestContext } from '@rampart/core';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorRendererFor } from './error-renderers';
 import { toProblem, type Problem, type ProblemDocument } from './problem';
 
 /** The RFC 9457 document for `problem`: the one body shape every Rampart answer has. */
@@ -105,6 +106,16 @@ function answerOnResponse(
   typeBase: string,
 ): void {
   const { headers, body } = rawAnswer(refusal, getRequestContext(req).id, platformInstance, typeBase);
+  const rendered = errorRendererFor(platformInstance, req.url)?.(platformProblem(refusal));
+  if (rendered) {
+    res.writeHead(rendered.status, {
+      ...headers,
+      'Content-Type': rendered.contentType,
+      'Content-Length': String(Buffer.byteLength(rendered.body)),
+    });
+    res.end(rendered.body);
+    return;
+  }
   res.writeHead(refusal.status, headers);
   res.end(body);
 }

@@ -11,6 +11,7 @@ import {
   type SecurityEventType,
   type SecuritySeverity,
 } from '@rampart/core';
+import { errorRendererFor } from './error-renderers';
 import { RAMPART_ERRORS_OPTIONS } from './errors.constants';
 import { resolveErrorsOptions, type ResolvedErrorsOptions } from './errors.options';
 import { toProblem, type Problem } from './problem';
@@ -62,16 +63,25 @@ export class SafeExceptionFilter implements ExceptionFilter {
       raw.destroy();
       return;
     }
-    const body = problemDocument(problem, context.id, this.options.problemTypeBase);
     const adapter = this.adapterHost.httpAdapter;
+    const instance = adapter.getInstance<object>();
     // An error raised before the security-headers middleware ran (a malformed forwarding header)
     // still leaves with the preset.
-    for (const [name, value] of Object.entries(baselineHeadersOf(adapter.getInstance<object>()))) {
+    for (const [name, value] of Object.entries(baselineHeadersOf(instance))) {
       if (!raw.hasHeader(name)) adapter.setHeader(res, name, value);
     }
     for (const [name, value] of Object.entries(problem.headers)) adapter.setHeader(res, name, value);
-    adapter.setHeader(res, 'Content-Type', 'application/problem+json; charset=utf-8');
     adapter.setHeader(res, 'Cache-Control', 'no-store');
+    // A route whose clients parse another format (OAuth endpoints: RFC 6749 JSON) gets it, from
+    // whichever layer the refusal came.
+    const rendered = errorRendererFor(instance, rawRequest(req).url)?.(problem);
+    if (rendered) {
+      adapter.setHeader(res, 'Content-Type', rendered.contentType);
+      adapter.reply(res, rendered.body, rendered.status);
+      return;
+    }
+    const body = problemDocument(problem, context.id, this.options.problemTypeBase);
+    adapter.setHeader(res, 'Content-Type', 'application/problem+json; charset=utf-8');
     // Serialised here: given an object, some adapter versions (Nest 11 on Express) reset the
     // Content-Type to application/json.
     adapter.reply(res, JSON.stringify(body), problem.status);

@@ -1,5 +1,8 @@
 import { TokenRevocationList } from '@rampart/auth';
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { useErrorRenderer } from '@rampart/errors';
+import { renderOAuthError } from './http/oauth-error-renderer';
 import { RAMPART_STORE, type Store } from '@rampart/core';
 import { OAuthSigningKeys } from './keys/signing-keys';
 import { OAUTH_SERVER_OPTIONS, OAUTH_SERVER_ROUTES } from './oauth.constants';
@@ -67,4 +70,23 @@ function checkMetadataRoute(options: ResolvedOAuthServerOptions, routes: Resolve
   ],
   exports: [OAuthServer, OAuthSigningKeys, OAUTH_SERVER_OPTIONS],
 })
-export class OAuthServerModule extends ConfigurableModuleClass {}
+export class OAuthServerModule extends ConfigurableModuleClass implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(OAUTH_SERVER_ROUTES) private readonly routes: ResolvedRoutes,
+  ) {
+    super();
+  }
+
+  /** Every refusal on the form endpoints, from any layer, in the RFC 6749 §5.2 shape. */
+  onModuleInit(): void {
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (!adapter) return;
+    const { token, revoke, introspect } = this.routes;
+    useErrorRenderer(
+      adapter.getInstance<object>(),
+      [token, revoke, introspect].map((path) => `/${path}`),
+      renderOAuthError,
+    );
+  }
+}

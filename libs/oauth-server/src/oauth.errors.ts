@@ -14,7 +14,8 @@ export type OAuthErrorCode =
   | 'invalid_target'
   | 'access_denied'
   | 'unsupported_token_type'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'server_error';
 
 /**
  * An OAuth protocol error, answered as `{ "error": ..., "error_description": ... }` (or as an
@@ -42,6 +43,19 @@ export class OAuthError extends Error {
   }
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
-    return { error: this.error, error_description: this.description };
+    return { error: this.error, error_description: oauthErrorDescription(this.description) };
   }
+}
+
+/**
+ * RFC 6749 §5.2: `error_description` is printable ASCII without `"` and `\` (clients may reject
+ * anything else). Quotes become apostrophes, an ellipsis three dots, anything else outside the
+ * set is dropped.
+ */
+export function oauthErrorDescription(text: string): string {
+  return text
+    .replaceAll('"', "'")
+    .replaceAll('\\', '/')
+    .replaceAll('\u2026', '...')
+    .replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
 }
