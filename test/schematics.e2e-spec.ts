@@ -120,7 +120,7 @@ describe('schematics on a fresh Nest application', () => {
 
   it('passes its generated e2e spec (401 without a token, 400 on mass assignment, 404 for a stranger) and boots as installed', () => {
     const output = run(app, 'vitest/vitest.mjs', ['run', '--config', 'vitest.config.e2e.ts', '--reporter', 'verbose']);
-    // The generated spec's 7 tests, and 5 on the app as install wired it.
-    expect(output).toMatch(/Tests\s+12 passed \(12\)/);
+    // The generated spec's 7 tests, and 7 on the app as install wired it.
+    expect(output).toMatch(/Tests\s+14 passed \(14\)/);
   }, 180_000);
 });
