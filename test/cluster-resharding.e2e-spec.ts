@@ -134,7 +134,7 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
       await admin.cluster('SETSLOT', slot, 'MIGRATING', masters.get(to)!);
       await sleep(500); // Requests meet the slot half-way: ASK for absent keys, TRYAGAIN for split ones.
       for (;;) {
-        const inSlot = (await admin.cluster('GETKEYSINSLOT', slot, 1));
+        const inSlot = await admin.cluster('GETKEYSINSLOT', slot, 1);
         if (inSlot.length === 0) break;
         await admin.call('MIGRATE', '127.0.0.1', to, '', 0, 5_000, 'KEYS', ...inSlot);
         await sleep(150);
