@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { HostTree, type Tree } from '@angular-devkit/schematics';
 import { SchematicTestRunner } from '@angular-devkit/schematics/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchematicsCollection, repositoryRoot } from '../../../test/utils/schematics';
 
 const fixture = join(repositoryRoot, 'test/fixtures/nest-app');
@@ -38,9 +38,14 @@ function snapshot(tree: Tree): Map<string, string> {
 }
 
 let runner: SchematicTestRunner;
+let collection: string;
 beforeAll(() => {
-  runner = new SchematicTestRunner('@rampart/schematics', buildSchematicsCollection());
+  collection = buildSchematicsCollection();
+  runner = new SchematicTestRunner('@rampart/schematics', collection);
 }, 60_000);
+afterAll(() => {
+  rmSync(dirname(collection), { recursive: true, force: true });
+});
 
 describe('install', () => {
   it('wires RampartModule, useRampart, @Public() on the health route, the config, .env.example and the dependencies', async () => {
@@ -73,6 +78,23 @@ describe('install', () => {
       expect.arrayContaining(['@rampart/nest', '@rampart/auth', 'class-validator']),
     );
     expect(runner.tasks).toEqual([]);
+  });
+
+  it('makes a terminus-style health controller public as a whole, and leaves other controllers alone', async () => {
+    const tree = appTree();
+    tree.create(
+      '/src/health/health.controller.ts',
+      "import { Controller, Get } from '@nestjs/common';\n\n@Controller('health')\nexport class HealthController {\n  @Get()\n  check() {\n    return { status: 'ok' };\n  }\n}\n",
+    );
+    tree.create(
+      '/src/reports/reports.controller.ts',
+      "import { Controller, Get } from '@nestjs/common';\n\n@Controller('reports')\nexport class ReportsController {\n  @Get('health-summary')\n  summary() {\n    return [];\n  }\n}\n",
+    );
+    const result = await runner.runSchematic('install', { skipInstall: true }, tree);
+    expect(read(result, '/src/health/health.controller.ts')).toMatch(
+      /import \{ Public \} from '@rampart\/auth';\n\n@Public\(\)\n@Controller\('health'\)/,
+    );
+    expect(read(result, '/src/reports/reports.controller.ts')).not.toContain('Public');
   });
 
   it('changes nothing when run a second time', async () => {
