@@ -103,6 +103,8 @@ export interface OAuthConfig {
   refreshReuseGraceSeconds?: number;
   /** Idle lifetime of refresh tokens; unset: the server's default (3 days). */
   refreshIdleTtlSeconds?: number;
+  /** Every authorization request through the PAR endpoint (RFC 9126), `OAUTH_REQUIRE_PAR=true`. */
+  requirePushedAuthorizationRequests?: boolean;
 }
 
 export interface RateLimitConfig {
@@ -183,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+      requirePushedAuthorizationRequests: env.OAUTH_REQUIRE_PAR === 'true',
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,

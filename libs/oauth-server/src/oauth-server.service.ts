@@ -5,6 +5,10 @@ import { OAuthAccessTokens } from './access-tokens';
 import type { OAuthClient } from './clients/oauth-client';
 import { AuthorizationEndpoint, type AuthorizeOutcome } from './endpoints/authorization-endpoint';
 import { IntrospectionEndpoint } from './endpoints/introspection-endpoint';
+import {
+  PushedAuthorizationEndpoint,
+  type PushedAuthorizationResponse,
+} from './endpoints/pushed-authorization-endpoint';
 import { RevocationEndpoint } from './endpoints/revocation-endpoint';
 import { TokenEndpoint, type TokenResponse } from './endpoints/token-endpoint';
 import { OAuthGrants } from './grants/oauth-grants';
@@ -17,6 +21,7 @@ import type { ResolvedOAuthServerOptions, ResolvedRoutes } from './oauth.options
 
 export type { AuthorizeOutcome } from './endpoints/authorization-endpoint';
 export type { TokenResponse } from './endpoints/token-endpoint';
+export type { PushedAuthorizationResponse } from './endpoints/pushed-authorization-endpoint';
 export type { OAuthRequestContext } from './oauth-events';
 
 /**
@@ -37,6 +42,7 @@ export class OAuthServer {
   private readonly tokenEndpoint: TokenEndpoint;
   private readonly revocationEndpoint: RevocationEndpoint;
   private readonly introspectionEndpoint: IntrospectionEndpoint;
+  private readonly pushedAuthorizationEndpoint: PushedAuthorizationEndpoint;
 
   constructor(
     @Inject(OAUTH_SERVER_OPTIONS) private readonly options: ResolvedOAuthServerOptions,
@@ -55,6 +61,12 @@ export class OAuthServer {
     this.tokenEndpoint = new TokenEndpoint(options, state, this.grants, accessTokens, emitter);
     this.revocationEndpoint = new RevocationEndpoint(options, state, this.grants, accessTokens, revocations, emitter);
     this.introspectionEndpoint = new IntrospectionEndpoint(options, state, accessTokens, revocations, emitter);
+    this.pushedAuthorizationEndpoint = new PushedAuthorizationEndpoint(
+      options,
+      state,
+      this.authorizationEndpoint,
+      emitter,
+    );
   }
 
   /** RFC 8414 authorization server metadata. */
@@ -66,6 +78,8 @@ export class OAuthServer {
       token_endpoint: url(this.routes.token),
       revocation_endpoint: url(this.routes.revoke),
       introspection_endpoint: url(this.routes.introspect),
+      pushed_authorization_request_endpoint: url(this.routes.par),
+      require_pushed_authorization_requests: this.options.requirePushedAuthorizationRequests,
       jwks_uri: url(this.routes.jwks),
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
@@ -102,6 +116,15 @@ export class OAuthServer {
    */
   isReturnPath(returnTo: string): boolean {
     return this.authorizationEndpoint.isReturnPath(returnTo);
+  }
+
+  /** `POST /oauth/par` (RFC 9126): a `request_uri` for the authorization endpoint. */
+  pushAuthorizationRequest(
+    params: OAuthParams,
+    authorization: string | undefined,
+    context: OAuthRequestContext,
+  ): Promise<PushedAuthorizationResponse> {
+    return this.pushedAuthorizationEndpoint.push(params, authorization, context);
   }
 
   /** `POST /oauth/token`. */
