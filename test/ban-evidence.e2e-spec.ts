@@ -67,6 +67,16 @@ describe.each(PLATFORMS)('who a ban can hit (%s)', (platform) => {
     expect((await request(app.server).get('/test/context')).status).toBe(200);
   });
 
+  it("answers a banned client's undecodable path with the 400 everyone gets, not its ban", async () => {
+    const { app, threat } = await boot();
+    expect(await threat.ban('198.51.100.25')).toBe(true);
+    expect((await request(app.server).get('/test/context').set(from('198.51.100.25'))).status).toBe(403);
+    const res = await request(app.server).get('/%ff').set(from('198.51.100.25'));
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.text).not.toContain('%ff');
+  });
+
   it('refuses to ban a trusted proxy, by the service or by a sustained attack through it', async () => {
     const { app, threat } = await boot();
     expect(await threat.ban('127.0.0.1')).toBe(false);

@@ -45,7 +45,9 @@ async function runSample(env: Record<string, string>): Promise<Run> {
 async function productionSecrets(): Promise<Record<string, string>> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'prod-1', alg: 'ES256' };
+  const partner = await generateKeyPair('ES256', { extractable: true });
   return {
+    OAUTH_DEMO_PARTNER_JWKS: JSON.stringify({ keys: [await exportJWK(partner.publicKey)] }),
     OAUTH_SIGNING_KEYS: JSON.stringify([jwk]),
     // Never fetched in this test: no token is presented.
     JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
@@ -64,6 +66,7 @@ describe('demo credentials under NODE_ENV=production', () => {
     for (const fix of [
       'DEMO_USERS=false',
       'OAUTH_DEMO_BACKEND_SECRET',
+      'OAUTH_DEMO_PARTNER_JWKS',
       'JWKS_URL',
       'OAUTH_SIGNING_KEYS',
       'WEBHOOK_SECRETS',
@@ -81,6 +84,10 @@ describe('demo credentials under NODE_ENV=production', () => {
     expect(() =>
       AppModule.forRoot(loadConfig({ NODE_ENV: 'production', DEMO_USERS: 'false', ...withoutSecret })),
     ).toThrow(/demo-backend OAuth client uses the published default secret/);
+    const withDemoPartnerKey = { ...secrets, OAUTH_DEMO_PARTNER_JWKS: '' };
+    expect(() =>
+      AppModule.forRoot(loadConfig({ NODE_ENV: 'production', DEMO_USERS: 'false', ...withDemoPartnerKey })),
+    ).toThrow(/demo-partner OAuth client accepts the published demo key/);
     const withoutJwks = { ...secrets, JWKS_URL: '' };
     expect(() =>
       AppModule.forRoot(loadConfig({ NODE_ENV: 'production', DEMO_USERS: 'false', ...withoutJwks })),

@@ -3,7 +3,7 @@
 // instance is the minimal stack the rate limiter needs (request context, problem+json errors,
 // RateLimitModule on core's Redis store) and the rate-limit test routes.
 // Usage: startAppProcess(platform, redisUrl, rateLimitOptions); for a Redis Cluster pass
-// `cluster:host:port,host:port` instead of the URL.
+// `cluster:host:port,host:port` instead of the URL, for Redis Sentinel `sentinel:<name>@host:port,…`.
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -51,11 +51,17 @@ export function startAppProcess(
   });
 }
 
-/** `cluster:host:port,…` names a Redis Cluster's start-up nodes; anything else is a Redis URL. */
+/**
+ * `cluster:host:port,…` names a Redis Cluster's start-up nodes, `sentinel:<name>@host:port,…` a
+ * primary watched by sentinels; anything else is a Redis URL.
+ */
 function redisTarget(target: string): RedisStoreOptions {
-  return target.startsWith('cluster:')
-    ? { cluster: { nodes: parseClusterNodes(target.slice('cluster:'.length)) } }
-    : { url: target };
+  if (target.startsWith('cluster:')) return { cluster: { nodes: parseClusterNodes(target.slice('cluster:'.length)) } };
+  if (target.startsWith('sentinel:')) {
+    const [name = '', sentinels = ''] = target.slice('sentinel:'.length).split('@');
+    return { sentinel: { name, sentinels: parseClusterNodes(sentinels) } };
+  }
+  return { url: target };
 }
 
 @Module({})

@@ -2,7 +2,8 @@ import type { AlertHandler } from '@rampart/audit';
 import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
-import type { JWK } from 'jose';
+import type { JSONWebKeySet, JWK } from 'jose';
+import { DEMO_PARTNER_JWKS, DEMO_PARTNER_PRIVATE_JWK } from './oauth/demo-client-keys';
 
 /** Injection token of the sample's {@link AppConfig} (provided globally by AppModule). */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -105,6 +106,10 @@ export interface OAuthConfig {
   refreshIdleTtlSeconds?: number;
   /** Every authorization request through the PAR endpoint (RFC 9126), `OAUTH_REQUIRE_PAR=true`. */
   requirePushedAuthorizationRequests?: boolean;
+  /** DPoP proofs must carry a server nonce (`OAUTH_DPOP_REQUIRE_NONCE=true`; RFC 9449 §8). */
+  dpopRequireNonce: boolean;
+  /** Public JWKS of the `demo-partner` `private_key_jwt` client (`OAUTH_DEMO_PARTNER_JWKS`); default: the published demo key. */
+  demoPartnerJwks: JSONWebKeySet;
 }
 
 export interface RateLimitConfig {
@@ -186,6 +191,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
       requirePushedAuthorizationRequests: env.OAUTH_REQUIRE_PAR === 'true',
+      dpopRequireNonce: env.OAUTH_DPOP_REQUIRE_NONCE === 'true',
+      demoPartnerJwks: env.OAUTH_DEMO_PARTNER_JWKS
+        ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)
+        : DEMO_PARTNER_JWKS,
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,
@@ -222,6 +231,11 @@ export function assertNoDemoCredentials(config: AppConfig): void {
   if (config.demoUsers) problems.push('demo users with published passwords are seeded (set DEMO_USERS=false)');
   if (config.oauth.demoBackendSecret === DEFAULT_DEMO_BACKEND_SECRET) {
     problems.push('the demo-backend OAuth client uses the published default secret (set OAUTH_DEMO_BACKEND_SECRET)');
+  }
+  if (config.oauth.demoPartnerJwks.keys.some((key) => key.x === DEMO_PARTNER_PRIVATE_JWK.x)) {
+    problems.push(
+      'the demo-partner OAuth client accepts the published demo key (set OAUTH_DEMO_PARTNER_JWKS to your public JWKS)',
+    );
   }
   if (!config.jwksUrl)
     problems.push('access tokens would be verified against a generated development key (set JWKS_URL)');

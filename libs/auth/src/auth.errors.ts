@@ -7,14 +7,30 @@ import { ForbiddenError, UnauthorizedError } from '@rampart/errors';
  */
 const UNAUTHORIZED_DETAIL = 'Authentication failed: send a valid access token or API key.';
 
-export type Scheme = 'Bearer' | 'ApiKey';
+export type Scheme = 'Bearer' | 'DPoP' | 'ApiKey';
 
-/** `WWW-Authenticate` challenges (RFC 6750 §3), one per scheme the route accepts. */
-function challenge(schemes: readonly Scheme[], realm: string, error?: string, extra = ''): string {
+/** What a refusal's challenges say: the error, on which scheme, and the DPoP algorithms. */
+export interface ChallengeDetails {
+  /** The scheme the error concerns (the one the client used); without it, every scheme's challenge carries it. */
+  readonly scheme?: Scheme;
+  /** `algs` of the DPoP challenge (RFC 9449 §7.1). */
+  readonly dpopAlgorithms?: readonly string[];
+}
+
+/** `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9449 §7.1), one per scheme the route accepts. */
+function challenge(
+  schemes: readonly Scheme[],
+  realm: string,
+  error?: string,
+  extra = '',
+  details: ChallengeDetails = {},
+): string {
   return schemes
-    .map(
-      (scheme) => `${scheme} realm="${realm}"${error ? `, error="${error}"` : ''}${scheme === 'Bearer' ? extra : ''}`,
-    )
+    .map((scheme) => {
+      const withError = error !== undefined && (details.scheme === undefined || details.scheme === scheme);
+      const algs = scheme === 'DPoP' && details.dpopAlgorithms ? `, algs="${details.dpopAlgorithms.join(' ')}"` : '';
+      return `${scheme} realm="${realm}"${withError ? `, error="${error}"` : ''}${scheme === 'Bearer' ? extra : ''}${algs}`;
+    })
     .join(', ');
 }
 
@@ -26,12 +42,13 @@ export function authenticationFailed(
   schemes: readonly Scheme[],
   realm: string,
   reason: string,
-  error: 'invalid_token' | 'invalid_request' | undefined,
+  error: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof' | 'use_dpop_nonce' | undefined,
   principal?: SecurityPrincipal,
+  details: ChallengeDetails = {},
 ): UnauthorizedError {
   return new UnauthorizedError(UNAUTHORIZED_DETAIL, {
     reason,
-    headers: { 'WWW-Authenticate': challenge(schemes, realm, error) },
+    headers: { 'WWW-Authenticate': challenge(schemes, realm, error, '', details) },
     ...(principal === undefined ? {} : { principal }),
   });
 }

@@ -17,10 +17,11 @@ import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from './auth.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './auth.module-definition';
 import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth.options';
 import { coreMissing } from './core-missing';
-import { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard';
+import { AuthenticationGuard, DPOP_VERIFIER, JWT_VERIFIER } from './guards/authentication.guard';
 import { AuthorizationGuard } from './guards/authorization.guard';
 import { RouteInventory } from './inventory/route-inventory';
 import { Policies } from './policies/policies.service';
+import { DpopProofVerifier } from './tokens/dpop-proof';
 import { JwtVerifier } from './tokens/jwt-verifier';
 import { createKeySet } from './tokens/key-set';
 import { TokenRevocationList } from './tokens/token-revocation';
@@ -28,6 +29,16 @@ import { TokenRevocationList } from './tokens/token-revocation';
 async function createVerifier(options: ResolvedAuthOptions): Promise<JwtVerifier | null> {
   if (!options.jwt) return null;
   return new JwtVerifier(options.jwt, await createKeySet(options.jwt));
+}
+
+function createDpopVerifier(options: ResolvedAuthOptions, store: Store | undefined): DpopProofVerifier | null {
+  if (!options.jwt) return null;
+  if (!store) throw coreMissing('AuthModule');
+  return new DpopProofVerifier(store, {
+    algorithms: options.jwt.dpop.algorithms,
+    maxAgeSeconds: options.jwt.dpop.proofMaxAgeSeconds,
+    clockToleranceSeconds: options.jwt.clockToleranceSeconds,
+  });
 }
 
 function createApiKeyStorage(options: ResolvedAuthOptions, store: Store | undefined): ApiKeyStorage {
@@ -64,6 +75,11 @@ const AUTH_PART = new RampartPart<true>('AuthModule');
       useFactory: (raw: AuthModuleOptions) => resolveAuthOptions(raw),
     },
     { provide: JWT_VERIFIER, inject: [RAMPART_AUTH_OPTIONS], useFactory: createVerifier },
+    {
+      provide: DPOP_VERIFIER,
+      inject: [RAMPART_AUTH_OPTIONS, { token: RAMPART_STORE, optional: true }],
+      useFactory: createDpopVerifier,
+    },
     {
       provide: API_KEY_STORAGE,
       inject: [RAMPART_AUTH_OPTIONS, { token: RAMPART_STORE, optional: true }],

@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import type { ApiKeyStorage } from './api-keys/storage/api-key.storage';
 import type { Principal } from './principal';
 import { expandRoleHierarchy } from './roles';
+import { DPOP_ALGORITHMS, DPOP_ALLOWED_ALGORITHMS } from './tokens/dpop-proof';
 import type { UserStatusProvider } from './user-status';
 
 /** Which credentials a route requires. @publicApi */
@@ -48,6 +49,24 @@ export interface JwtOptions {
    * it. `false` only for a third-party issuer whose access tokens lack it. @default true
    */
   requireClientId?: boolean;
+  /**
+   * DPoP (RFC 9449): a token bound to a key (`cnf.jkt`) is accepted only as `Authorization: DPoP`
+   * with a proof of that key for this request. Always on; these tune it.
+   */
+  dpop?: DpopOptions;
+}
+
+/** @publicApi */
+export interface DpopOptions {
+  /** Accepted proof algorithms (asymmetric only). @default ['ES256', 'EdDSA', 'PS256', 'RS256'] */
+  algorithms?: string[];
+  /** How old a proof (`iat`) may be; its `jti` is remembered that long. @default 60 (max 600) */
+  proofMaxAgeSeconds?: number;
+  /**
+   * This API's public origin (`https://api.example.com`), which proofs' `htu` must name. Without it,
+   * the request's protocol (trusted proxies considered) and `Host` header are used.
+   */
+  origin?: string;
 }
 
 /** @publicApi */
@@ -115,6 +134,11 @@ export interface ResolvedJwtOptions {
   readonly jwks: { readonly cooldownMs: number; readonly cacheMaxAgeMs: number; readonly timeoutMs: number };
   readonly cache: { readonly maxEntries: number; readonly maxTtlMs: number } | false;
   readonly requireClientId: boolean;
+  readonly dpop: {
+    readonly algorithms: readonly string[];
+    readonly proofMaxAgeSeconds: number;
+    readonly origin: string | undefined;
+  };
 }
 
 export interface ResolvedAuthOptions {
@@ -216,6 +240,27 @@ function resolveJwt(raw: JwtOptions): ResolvedJwtOptions {
     }),
     cache,
     requireClientId: raw.requireClientId ?? true,
+    dpop: resolveDpop(raw.dpop ?? {}),
+  });
+}
+
+function resolveDpop(raw: DpopOptions): ResolvedJwtOptions['dpop'] {
+  const algorithms = raw.algorithms ?? [...DPOP_ALGORITHMS];
+  if (algorithms.length === 0 || !algorithms.every((alg) => DPOP_ALLOWED_ALGORITHMS.includes(alg))) {
+    fail(`jwt.dpop.algorithms must be some of ${DPOP_ALLOWED_ALGORITHMS.join(', ')}.`);
+  }
+  let origin: string | undefined;
+  if (raw.origin !== undefined) {
+    try {
+      origin = new URL(raw.origin).origin;
+    } catch {
+      fail('jwt.dpop.origin must be an absolute URL, e.g. https://api.example.com.');
+    }
+  }
+  return Object.freeze({
+    algorithms: Object.freeze([...algorithms]),
+    proofMaxAgeSeconds: Math.max(1, positiveInt(raw.proofMaxAgeSeconds, 60, 'jwt.dpop.proofMaxAgeSeconds', 600)),
+    origin,
   });
 }
 

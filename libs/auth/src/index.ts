@@ -7,6 +7,7 @@ export type {
   ApiKeyOptions,
   RouteInventoryOptions,
   VerificationKey,
+  DpopOptions,
   ResolvedAuthOptions,
 } from './auth.options';
 export { Public } from './decorators/public.decorator';
@@ -22,6 +23,20 @@ export type { UserStatusProvider, UserAccount, AccountStatus } from './user-stat
 export { ACCESS_TOKEN_TYP, parseScope, clientSubject, principalKindOf } from './tokens/access-token';
 export type { AccessTokenClaims, VerifiedAccessToken, PrincipalKind } from './tokens/access-token';
 export { JwtVerifier, TokenVerificationError } from './tokens/jwt-verifier';
+export {
+  DpopProofVerifier,
+  DpopProofError,
+  DPOP_ALGORITHMS,
+  DPOP_ALLOWED_ALGORITHMS,
+  accessTokenHash,
+} from './tokens/dpop-proof';
+export type {
+  VerifiedDpopProof,
+  DpopProofExpectation,
+  DpopFailureReason,
+  DpopVerifierOptions,
+} from './tokens/dpop-proof';
+export { DpopNonces } from './tokens/dpop-nonces';
 export type { TokenFailureReason } from './tokens/jwt-verifier';
 export { toPublicJwk } from './tokens/key-set';
 export { TokenRevocationList, revokedJtiKey } from './tokens/token-revocation';

@@ -33,6 +33,8 @@ export class OAuthAccessTokens {
     audience: readonly string[],
     user: OAuthUser | undefined,
     authTime: number | undefined,
+    /** The DPoP key the token is bound to (RFC 9449 §6: `cnf.jkt`). */
+    jkt?: string,
   ): Promise<SignedAccessToken> {
     const key = this.keys.current();
     const iat = Math.floor(Date.now() / 1000);
@@ -44,6 +46,7 @@ export class OAuthAccessTokens {
       ...(user?.roles ? { roles: [...user.roles] } : {}),
       ...(user?.tenantId === undefined ? {} : { tenant_id: user.tenantId }),
       ...(authTime === undefined ? {} : { auth_time: authTime }),
+      ...(jkt === undefined ? {} : { cnf: { jkt } }),
     };
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: ACCESS_TOKEN_TYP })

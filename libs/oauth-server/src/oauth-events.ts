@@ -7,6 +7,8 @@ export interface OAuthRequestContext {
   readonly requestId?: string;
   readonly clientIp?: string;
   readonly route?: string;
+  /** The request's `DPoP` header (RFC 9449 §4.1), for the token endpoint. */
+  readonly dpop?: string;
 }
 
 /** What an OAuth event is about; the request's facts come from its {@link OAuthRequestContext}. */

@@ -31,9 +31,19 @@ function formParams(req: HttpRequest): OAuthParams {
   return OAuthParams.fromBody(req.body);
 }
 
-function sendError(res: PlatformResponse, error: OAuthError): void {
+/** The request's `DPoP` header; a repeated one is refused (RFC 9449 §4.3: exactly one proof). */
+function dpopHeader(req: HttpRequest): string | undefined {
+  const value = req.headers.dpop;
+  if (Array.isArray(value)) throw new OAuthError('invalid_dpop_proof', 'Send one DPoP proof.', 'dpop_proof_repeated');
+  return value;
+}
+
+function sendError(res: PlatformResponse, error: OAuthError, extra: Record<string, string> = {}): void {
   // RFC 6749 §5.2: invalid_client is a 401 with a challenge for the scheme clients may use.
-  const headers: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {};
+  const headers: Record<string, string> = {
+    ...(error.status === 401 ? { 'WWW-Authenticate': 'Basic realm="oauth"' } : {}),
+    ...extra,
+  };
   if (error.status === 503) headers['Retry-After'] = String(error.retryAfterSeconds ?? 5);
   sendJson(res, error.status, error.toJSON(), headers);
 }
@@ -43,7 +53,7 @@ function sendError(res: PlatformResponse, error: OAuthError): void {
  * a store outage (while reading the session, a grant, the revocation list) as 503
  * `temporarily_unavailable` with Retry-After. Anything else is a bug, for the error filter.
  */
-function sendFailure(res: PlatformResponse, error: unknown): void {
+function sendFailure(res: PlatformResponse, error: unknown, extra: Record<string, string> = {}): void {
   if (error instanceof StoreUnavailableError) {
     sendError(
       res,
@@ -57,7 +67,7 @@ function sendFailure(res: PlatformResponse, error: unknown): void {
     return;
   }
   if (!(error instanceof OAuthError)) throw error;
-  sendError(res, error);
+  sendError(res, error, extra);
 }
 
 /**
@@ -100,11 +110,16 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
 
     @Post(routes.token)
     async token(@Req() req: HttpRequest, @Res() res: PlatformResponse): Promise<void> {
+      // With nonces required, every answer carries the current one (RFC 9449 §8.2).
+      const extra: Record<string, string> = {};
       try {
-        const response = await this.server.token(formParams(req), header(req, 'authorization'), contextOf(req));
-        sendJson(res, 200, response);
+        const nonce = await this.server.dpopNonce();
+        if (nonce !== undefined) extra['DPoP-Nonce'] = nonce;
+        const context = { ...contextOf(req), dpop: dpopHeader(req) };
+        const response = await this.server.token(formParams(req), header(req, 'authorization'), context);
+        sendJson(res, 200, response, extra);
       } catch (error) {
-        sendFailure(res, error);
+        sendFailure(res, error, extra);
       }
     }
 

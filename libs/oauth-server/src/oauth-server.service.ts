@@ -11,6 +11,8 @@ import {
 } from './endpoints/pushed-authorization-endpoint';
 import { RevocationEndpoint } from './endpoints/revocation-endpoint';
 import { TokenEndpoint, type TokenResponse } from './endpoints/token-endpoint';
+import { TokenEndpointDpop } from './dpop/token-endpoint-dpop';
+import { ClientAssertions } from './http/client-assertions';
 import { OAuthGrants } from './grants/oauth-grants';
 import { OAuthState } from './grants/oauth-state';
 import type { OAuthParams } from './http/params';
@@ -43,6 +45,8 @@ export class OAuthServer {
   private readonly revocationEndpoint: RevocationEndpoint;
   private readonly introspectionEndpoint: IntrospectionEndpoint;
   private readonly pushedAuthorizationEndpoint: PushedAuthorizationEndpoint;
+  private readonly dpop: TokenEndpointDpop;
+  private readonly assertions: ClientAssertions;
 
   constructor(
     @Inject(OAUTH_SERVER_OPTIONS) private readonly options: ResolvedOAuthServerOptions,
@@ -58,14 +62,39 @@ export class OAuthServer {
     const accessTokens = new OAuthAccessTokens(options, keys);
     this.grants = new OAuthGrants(options, state, accessTokens, revocations);
     this.authorizationEndpoint = new AuthorizationEndpoint(options, routes, state, emitter);
-    this.tokenEndpoint = new TokenEndpoint(options, state, this.grants, accessTokens, emitter);
-    this.revocationEndpoint = new RevocationEndpoint(options, state, this.grants, accessTokens, revocations, emitter);
-    this.introspectionEndpoint = new IntrospectionEndpoint(options, state, accessTokens, revocations, emitter);
+    const url = (path: string): string => `${this.issuerBase}/${path}`;
+    this.dpop = new TokenEndpointDpop(options, store, url(routes.token));
+    // RFC 7523 §3: the audience is this server: its issuer, or the URL the assertion is sent to.
+    this.assertions = new ClientAssertions(
+      store,
+      [options.issuer, url(routes.token), url(routes.revoke), url(routes.introspect), url(routes.par)],
+      options.clientAssertionAlgorithms,
+    );
+    const assertions = this.assertions;
+    this.tokenEndpoint = new TokenEndpoint(options, state, this.grants, accessTokens, emitter, this.dpop, assertions);
+    this.revocationEndpoint = new RevocationEndpoint(
+      options,
+      state,
+      this.grants,
+      accessTokens,
+      revocations,
+      emitter,
+      assertions,
+    );
+    this.introspectionEndpoint = new IntrospectionEndpoint(
+      options,
+      state,
+      accessTokens,
+      revocations,
+      emitter,
+      assertions,
+    );
     this.pushedAuthorizationEndpoint = new PushedAuthorizationEndpoint(
       options,
       state,
       this.authorizationEndpoint,
       emitter,
+      assertions,
     );
   }
 
@@ -85,12 +114,26 @@ export class OAuthServer {
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
+      revocation_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+        'none',
+      ],
+      revocation_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
       scopes_supported: [...this.options.scopesSupported],
       authorization_response_iss_parameter_supported: true,
+      dpop_signing_alg_values_supported: [...this.options.dpop.algorithms],
     };
+  }
+
+  /** The `DPoP-Nonce` every token endpoint answer carries when nonces are required (RFC 9449 §8). */
+  dpopNonce(): Promise<string | undefined> {
+    return this.dpop.nonce();
   }
 
   jwks(): { keys: object[] } {

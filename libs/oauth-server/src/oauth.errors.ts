@@ -15,7 +15,11 @@ export type OAuthErrorCode =
   | 'access_denied'
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  /** RFC 9449 §5: the DPoP proof is missing, invalid, replayed or of another key. */
+  | 'invalid_dpop_proof'
+  /** RFC 9449 §8: sign the proof again with the nonce of the `DPoP-Nonce` header. */
+  | 'use_dpop_nonce';
 
 /**
  * An OAuth protocol error, answered as `{ "error": ..., "error_description": ... }` (or as an

@@ -1,6 +1,7 @@
-import { parseScope } from '@rampart/auth';
+import { DPOP_ALGORITHMS, DPOP_ALLOWED_ALGORITHMS, parseScope } from '@rampart/auth';
 import { InvalidOptionsError } from '@rampart/core';
 import { MemoryClientRegistry, type OAuthClientRegistry } from './clients/client-registry';
+import { CLIENT_ASSERTION_ALGORITHMS } from './http/client-assertions';
 import type { OAuthClientRegistration } from './clients/oauth-client';
 import { isLoopbackHost } from './clients/redirect-uri';
 import type { OAuthInteraction } from './oauth-interaction';
@@ -57,6 +58,28 @@ export interface OAuthServerOptions {
   requirePushedAuthorizationRequests?: boolean;
   /** Lifetime of a pushed request's `request_uri` (RFC 9126 §2.2: short). @default 60 (at most 600) */
   pushedRequestTtlSeconds?: number;
+  /** DPoP (RFC 9449) at the token endpoint: proofs bind the tokens to the client's key. */
+  dpop?: OAuthDpopOptions;
+  /**
+   * Accepted `alg` of `private_key_jwt` client assertions (RFC 7523), asymmetric only.
+   * @default ['ES256', 'PS256', 'EdDSA', 'RS256']
+   */
+  clientAssertionAlgorithms?: string[];
+}
+
+/** DPoP at the token endpoint. @publicApi */
+export interface OAuthDpopOptions {
+  /** Accepted proof algorithms (`dpop_signing_alg_values_supported`). @default ['ES256', 'EdDSA', 'PS256', 'RS256'] */
+  algorithms?: string[];
+  /** How old a proof (`iat`) may be; its `jti` is remembered that long. @default 60 */
+  proofMaxAgeSeconds?: number;
+  /**
+   * Require a server nonce in every proof (RFC 9449 §8): a proof cannot be made in advance. The
+   * first request is answered `use_dpop_nonce` with a `DPoP-Nonce` header. @default false
+   */
+  requireNonce?: boolean;
+  /** Every client must send a proof (every token is sender-constrained). @default false (per client: `dpopBoundAccessTokens`) */
+  required?: boolean;
 }
 
 export interface ResolvedOAuthServerOptions {
@@ -75,6 +98,13 @@ export interface ResolvedOAuthServerOptions {
   readonly scopesSupported: readonly string[];
   readonly requirePushedAuthorizationRequests: boolean;
   readonly pushedRequestTtlSeconds: number;
+  readonly dpop: {
+    readonly algorithms: readonly string[];
+    readonly proofMaxAgeSeconds: number;
+    readonly requireNonce: boolean;
+    readonly required: boolean;
+  };
+  readonly clientAssertionAlgorithms: readonly string[];
 }
 
 /** Endpoint paths (set at import time, as routes are). @publicApi */
@@ -214,5 +244,26 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     scopesSupported: Object.freeze(scopesSupported),
     requirePushedAuthorizationRequests: raw.requirePushedAuthorizationRequests === true,
     pushedRequestTtlSeconds: seconds(raw.pushedRequestTtlSeconds, 60, 'pushedRequestTtlSeconds', 600),
+    dpop: resolveDpop(raw.dpop ?? {}),
+    clientAssertionAlgorithms: algorithmList(
+      raw.clientAssertionAlgorithms ?? [...CLIENT_ASSERTION_ALGORITHMS],
+      'clientAssertionAlgorithms',
+    ),
+  });
+}
+
+function algorithmList(algorithms: readonly string[], name: string): readonly string[] {
+  if (algorithms.length === 0 || !algorithms.every((alg) => DPOP_ALLOWED_ALGORITHMS.includes(alg))) {
+    fail(`${name} must be some of ${DPOP_ALLOWED_ALGORITHMS.join(', ')} (asymmetric only).`);
+  }
+  return Object.freeze([...algorithms]);
+}
+
+function resolveDpop(raw: OAuthDpopOptions): ResolvedOAuthServerOptions['dpop'] {
+  return Object.freeze({
+    algorithms: algorithmList(raw.algorithms ?? [...DPOP_ALGORITHMS], 'dpop.algorithms'),
+    proofMaxAgeSeconds: seconds(raw.proofMaxAgeSeconds, 60, 'dpop.proofMaxAgeSeconds', 600),
+    requireNonce: raw.requireNonce ?? false,
+    required: raw.required ?? false,
   });
 }

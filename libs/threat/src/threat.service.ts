@@ -470,7 +470,15 @@ export class ThreatService {
         },
       ]);
     }
-    if (passwordSpraying) {
+    // Reported once per account and window: every further failure on the sprayed account would
+    // otherwise raise the same alert again (an attacker with 1,000 IPs, 1,000 events).
+    if (
+      passwordSpraying &&
+      (await this.store.set(`${this.options.keyPrefix}{acct:${account ?? ''}}:sprayed:${w.index}`, '1', {
+        ttlMs: w.ttlMs,
+        ifAbsent: true,
+      }))
+    ) {
       this.events.emit({
         type: 'threat.detected',
         severity: 'high',

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import { declareSecurityState, RAMPART_STORE, type Store } from '@rampart/core';
-import { createHash } from 'node:crypto';
+import { declareSecurityState, RAMPART_STORE, ReplayCache, type Store } from '@rampart/core';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebhookContext } from './webhook-context';
 import { webhookRejection } from './webhook-rejection';
@@ -71,12 +70,12 @@ export class WebhookVerifier {
     const context: WebhookContext = { ...verified, endpoint: endpointName, rawBody: body };
     if (!this.options.replayDefence || !this.store) return { context, replayStoreKey: undefined };
     // Only verified messages are remembered, so an attacker cannot fill the store or pre-empt an id.
-    const digest = createHash('sha256').update(verified.replayKey).digest('base64url');
-    const key = `${this.options.keyPrefix}${endpointName}:${digest}`;
+    const seen = new ReplayCache(this.store, `${this.options.keyPrefix}${endpointName}:`);
+    const key = seen.keyOf(verified.replayKey);
     // SET NX PX on Redis: of two instances given the same message at once, exactly one wins. When
     // the store cannot answer, its StoreUnavailableError is a 503 with Retry-After: the sender
     // retries later, and no replay slips through meanwhile (fails closed).
-    const first = await this.store.set(key, '1', { ttlMs: Math.ceil(verified.replayWindowMs), ifAbsent: true });
+    const first = await seen.claim(verified.replayKey, verified.replayWindowMs);
     if (!first) {
       throw webhookRejection('replayed', 'This webhook message was already received.', endpointName, strategy.scheme);
     }

@@ -60,7 +60,7 @@ export class SampleOAuthModule {
           inject: [UsersService, SampleSessions, SampleConsents],
           useFactory: (users: UsersService, sessions: SampleSessions, consents: SampleConsents) => ({
             issuer: config.jwtIssuer,
-            clients: demoClients(config.oauth.demoBackendSecret),
+            clients: demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
             authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,
@@ -71,6 +71,7 @@ export class SampleOAuthModule {
             ...(config.oauth.refreshIdleTtlSeconds === undefined
               ? {}
               : { refreshTokenIdleTtlSeconds: config.oauth.refreshIdleTtlSeconds }),
+            dpop: { requireNonce: config.oauth.dpopRequireNonce },
             ...(config.oauth.signingKeys ? { signingKeys: config.oauth.signingKeys } : {}),
           }),
           routes: {

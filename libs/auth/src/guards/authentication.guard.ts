@@ -5,26 +5,40 @@ import {
   getRequestContext,
   getRequestState,
   principalOf,
+  rawRequest,
   routeOf,
   type SecurityPrincipal,
 } from '@rampart/core';
 import { ServiceUnavailableError } from '@rampart/errors';
 import { ApiKeyService, ApiKeyVerificationError } from '../api-keys/api-key.service';
 import { AUTH_MODE_KEY, IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS } from '../auth.constants';
-import { authenticationFailed, type Scheme } from '../auth.errors';
+import { authenticationFailed, type ChallengeDetails, type Scheme } from '../auth.errors';
 import type { AuthMode, ResolvedAuthOptions } from '../auth.options';
 import type { AuthenticatedRequest, AuthenticatedUser } from '../principal';
+import { DpopProofError, DpopProofVerifier } from '../tokens/dpop-proof';
 import { JwtVerifier, TokenVerificationError } from '../tokens/jwt-verifier';
 import { principalKindOf } from '../tokens/access-token';
 import { TokenRevocationList } from '../tokens/token-revocation';
 
 /** Injection token of the {@link JwtVerifier} (absent when no `jwt` options are given). */
 export const JWT_VERIFIER = Symbol('RAMPART_JWT_VERIFIER');
+/** Injection token of the {@link DpopProofVerifier} of the guard (absent without `jwt` options). */
+export const DPOP_VERIFIER = Symbol('RAMPART_DPOP_VERIFIER');
 
 /** RFC 6750 §2.1 b64token, checked after the length bound so the regex sees a short input. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-type HttpRequest = AuthenticatedRequest & { headers: Record<string, string | string[] | undefined>; query?: unknown };
+type HttpRequest = AuthenticatedRequest & {
+  headers: Record<string, string | string[] | undefined>;
+  query?: unknown;
+  method?: string;
+};
+
+/** An access token as the request presented it: the scheme says whether a DPoP proof comes with it. */
+interface PresentedToken {
+  readonly token: string;
+  readonly scheme: 'Bearer' | 'DPoP';
+}
 
 const SCHEMES: Readonly<Record<AuthMode, readonly Scheme[]>> = {
   jwt: ['Bearer'],
@@ -51,6 +65,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly apiKeys: ApiKeyService,
     @Optional() @Inject(JWT_VERIFIER) private readonly verifier?: JwtVerifier,
     @Optional() private readonly events?: SecurityEvents,
+    @Optional() @Inject(DPOP_VERIFIER) private readonly dpop?: DpopProofVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -68,14 +83,14 @@ export class AuthenticationGuard implements CanActivate {
     state.user = undefined;
     state.apiKey = undefined;
 
-    const token = this.readBearer(req, mode, schemes);
+    const token = this.readAccessToken(req, mode, schemes);
     const key = this.readApiKey(req);
     const useJwt = mode === 'jwt' || mode === 'both' || (mode === 'either' && token !== undefined);
     const useKey = mode === 'apiKey' || mode === 'both' || (mode === 'either' && key !== undefined);
     if (!useJwt && !useKey) throw this.fail(schemes, 'credentials_missing', undefined);
     if (useJwt) {
       if (token === undefined) throw this.fail(schemes, 'token_missing', undefined);
-      req.user = await this.authenticateUser(token, schemes);
+      req.user = await this.authenticateUser(token, req, schemes);
     }
     if (useKey) {
       if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, principalOf(req));
@@ -98,18 +113,25 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private readBearer(req: HttpRequest, mode: AuthMode, schemes: readonly Scheme[]): string | undefined {
+  /** `Authorization: Bearer <token>` (RFC 6750) or `Authorization: DPoP <token>` (RFC 9449 §7.1). */
+  private readAccessToken(req: HttpRequest, mode: AuthMode, schemes: readonly Scheme[]): PresentedToken | undefined {
     if (mode !== 'apiKey' && (req.query as Record<string, unknown> | undefined)?.access_token !== undefined) {
       // RFC 6750 §2.3 allows it, but a token in a URL ends up in logs, history and Referer headers.
       throw this.fail(schemes, 'token_in_query', 'invalid_request');
     }
     const header = req.headers.authorization;
-    if (typeof header !== 'string' || !/^bearer(\s|$)/i.test(header.slice(0, 7))) return undefined;
-    const token = header.slice(7).trim();
+    if (typeof header !== 'string') return undefined;
+    const scheme = /^bearer(\s|$)/i.test(header.slice(0, 7))
+      ? 'Bearer'
+      : /^dpop(\s|$)/i.test(header.slice(0, 5))
+        ? 'DPoP'
+        : undefined;
+    if (scheme === undefined) return undefined;
+    const token = header.slice(scheme.length + 1).trim();
     const limit = this.options.jwt?.maxTokenBytes ?? 8192;
     if (token.length > limit) throw this.fail(schemes, 'token_too_large', 'invalid_token');
     if (!B64TOKEN.test(token)) throw this.fail(schemes, 'authorization_malformed', 'invalid_request');
-    return token;
+    return { token, scheme };
   }
 
   private readApiKey(req: HttpRequest): string | undefined {
@@ -117,7 +139,11 @@ export class AuthenticationGuard implements CanActivate {
     return typeof value === 'string' && value.length > 0 ? value : undefined;
   }
 
-  private async authenticateUser(token: string, schemes: readonly Scheme[]): Promise<AuthenticatedUser> {
+  private async authenticateUser(
+    { token, scheme }: PresentedToken,
+    req: HttpRequest,
+    schemes: readonly Scheme[],
+  ): Promise<AuthenticatedUser> {
     if (!this.verifier) {
       this.logger.error('A route requires a JWT but AuthModule has no `jwt` options: refusing.');
       throw this.fail(schemes, 'jwt_not_configured', 'invalid_token');
@@ -132,6 +158,7 @@ export class AuthenticationGuard implements CanActivate {
       throw this.unavailable(error, 'token_keys_unavailable');
     }
     const { claims } = verified;
+    await this.checkSenderConstraint(token, scheme, claims.cnf?.jkt, req, schemes);
     // Fail closed: if the revocation list or the account cannot be read, the token is not accepted.
     let revoked: boolean;
     try {
@@ -170,13 +197,59 @@ export class AuthenticationGuard implements CanActivate {
     });
   }
 
+  /**
+   * RFC 9449 §7: a token bound to a key (`cnf.jkt`) is only good with a proof of that key for this
+   * very request. Presented as Bearer, it is refused (a thief holding only the token would
+   * otherwise just drop the proof); a DPoP proof with an unbound token is refused too.
+   */
+  private async checkSenderConstraint(
+    token: string,
+    scheme: 'Bearer' | 'DPoP',
+    jkt: string | undefined,
+    req: HttpRequest,
+    schemes: readonly Scheme[],
+  ): Promise<void> {
+    const dpopSchemes: Scheme[] = schemes.includes('DPoP') ? [...schemes] : [...schemes, 'DPoP'];
+    const algorithms = this.options.jwt?.dpop.algorithms ?? [];
+    const refuse = (reason: string, error: 'invalid_token' | 'invalid_dpop_proof'): Error =>
+      this.fail(dpopSchemes, reason, error, undefined, { scheme: 'DPoP', dpopAlgorithms: algorithms });
+    if (jkt === undefined) {
+      if (scheme === 'DPoP') throw refuse('token_not_dpop_bound', 'invalid_token');
+      return;
+    }
+    if (typeof jkt !== 'string' || scheme === 'Bearer') throw refuse('dpop_bound_token_as_bearer', 'invalid_token');
+    if (!this.dpop) throw refuse('dpop_not_configured', 'invalid_token');
+    try {
+      await this.dpop.verify(DpopProofVerifier.headerOf(req.headers), {
+        htm: req.method ?? '',
+        htu: this.requestUrl(req),
+        accessToken: token,
+        jkt,
+      });
+    } catch (error) {
+      if (error instanceof DpopProofError) throw refuse(error.reason, 'invalid_dpop_proof');
+      throw this.unavailable(error, 'dpop_replay_cache_unavailable');
+    }
+  }
+
+  /** The URL a DPoP proof's `htu` must name: the configured origin (or protocol + Host) and the path. */
+  private requestUrl(req: HttpRequest): string {
+    const raw = rawRequest(req) as { url?: string; originalUrl?: string };
+    const path = (raw.originalUrl ?? raw.url ?? '/').split('?')[0] ?? '/';
+    const origin = this.options.jwt?.dpop.origin;
+    if (origin !== undefined) return `${origin}${path}`;
+    const host = typeof req.headers.host === 'string' ? req.headers.host : 'invalid.invalid';
+    return `${getRequestContext(req).protocol}://${host}${path}`;
+  }
+
   private fail(
     schemes: readonly Scheme[],
     reason: string,
-    error: 'invalid_token' | 'invalid_request' | undefined,
+    error: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof' | undefined,
     principal?: SecurityPrincipal,
+    details?: ChallengeDetails,
   ): Error {
-    return authenticationFailed(schemes, this.options.realm, reason, error, principal);
+    return authenticationFailed(schemes, this.options.realm, reason, error, principal, details);
   }
 
   private unavailable(error: unknown, reason: string): Error {

@@ -26,6 +26,8 @@ export interface AccessTokenClaims extends JWTPayload {
   /** Space-delimited scopes (RFC 9068 §2.2.3, RFC 6749 §3.3). */
   scope: string;
   client_id?: string;
+  /** Confirmation (RFC 7800): `jkt`, the thumbprint of the DPoP key the token is bound to (RFC 9449 §6). */
+  cnf?: { jkt?: string };
   roles?: string[];
   tenant_id?: string;
 }

@@ -1,15 +1,22 @@
 import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis';
 import { loadOptionalPeer } from '../optional-peer';
 import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
 import { isOutage, StoreUnavailableError } from './store-unavailable.error';
 
 export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]`; ignored when `client` or `cluster` is given. */
+  /** `redis://[user:password@]host:port[/db]`; ignored when `client`, `cluster` or `sentinel` is given. */
   url?: string;
   /** Redis Cluster start-up nodes; every multi-key operation of Rampart uses `{hash tags}`. */
   cluster?: { nodes: ClusterNode[]; options?: ClusterOptions };
+  /**
+   * A primary watched by Redis Sentinel: the client asks the sentinels for the current primary,
+   * follows a failover (`failoverDetector`, `+switch-master`), and reconnects when a node it
+   * writes to answers READONLY (a demoted primary). `options` are ioredis' (password,
+   * sentinelPassword, TLS…). libs/rate-limit/README.md "Redis Sentinel" has the measured failover.
+   */
+  sentinel?: { sentinels: Partial<SentinelAddress>[]; name: string; options?: RedisOptions };
   /** A client the application owns; Rampart never disconnects it. */
   client?: Redis | Cluster;
   /** @default 'rampart:' */
@@ -98,7 +105,19 @@ export class RedisStore implements Store {
           clusterRetryStrategy: clientOptions.retryStrategy,
           redisOptions: { ...clientOptions, ...options.cluster.options?.redisOptions },
         })
-      : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
+      : options.sentinel
+        ? new RedisClient({
+            // Subscribes to the sentinels' +switch-master: a hung primary sends no error to learn from.
+            failoverDetector: true,
+            // A primary demoted while connected answers writes with READONLY: find the new one.
+            reconnectOnError: (error) => error.message.startsWith('READONLY'),
+            ...clientOptions,
+            ...options.sentinel.options,
+            sentinels: options.sentinel.sentinels,
+            name: options.sentinel.name,
+            lazyConnect: true,
+          })
+        : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
     const store = new RedisStore(client, true, options.keyPrefix, options.waitForReplicas);
     await store.connect(options.connectTimeoutMs ?? 5000);
     return store;

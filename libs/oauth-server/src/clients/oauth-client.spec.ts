@@ -17,6 +17,32 @@ describe('toOAuthClient', () => {
     expect(client.secretHashes).toEqual([hashClientSecret('s'.repeat(40))]);
   });
 
+  it('registers a private_key_jwt client by its public JWKS, and refuses private, symmetric or mixed keys', () => {
+    const publicKey = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'eWFAopmuUxSk83Y_VdQK_v949CPzyous5NoBu--YlcI',
+      y: 'fzAInIptZRVtFkq8EzataO98S3bRvMNwFauNj6f5Zrs',
+    };
+    const client = toOAuthClient({ ...base, secret: undefined, jwks: { keys: [publicKey] } });
+    expect(client.authMethod).toBe('private_key_jwt');
+    expect(client.secretHashes).toEqual([]);
+    expect(toOAuthClient(base).authMethod).toBe('client_secret');
+    for (const jwks of [
+      { keys: [{ ...publicKey, d: 'v8uPHjvXBR2HMH-JUhICm_wAt_Ay55xrxh-KM8_wiOg' }] },
+      { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] },
+      { keys: [{ ...publicKey, alg: 'HS256' }] },
+      { keys: [{ ...publicKey, use: 'enc' }] },
+      { keys: [] },
+    ]) {
+      expect(() => toOAuthClient({ ...base, secret: undefined, jwks })).toThrow(/jwks/);
+    }
+    expect(() => toOAuthClient({ ...base, jwks: { keys: [publicKey] } })).toThrow(/not both/);
+    expect(() => toOAuthClient({ ...base, type: 'public', secret: undefined, jwks: { keys: [publicKey] } })).toThrow(
+      /public client/,
+    );
+  });
+
   it('refuses unsafe registrations at start', () => {
     const bad: Partial<OAuthClientRegistration>[] = [
       { secret: 'short' },

@@ -1,4 +1,5 @@
-import { parseScope } from '@rampart/auth';
+import { DPOP_ALLOWED_ALGORITHMS, parseScope } from '@rampart/auth';
+import type { JSONWebKeySet } from 'jose';
 import { constantTimeEqual, InvalidOptionsError } from '@rampart/core';
 import { createHash, randomBytes } from 'node:crypto';
 import { redirectUriProblem } from './redirect-uri';
@@ -17,6 +18,10 @@ export interface OAuthClient {
   readonly type: 'public' | 'confidential';
   /** `sha256:<base64url>` of each accepted secret (several during a rotation). */
   readonly secretHashes: readonly string[];
+  /** How it authenticates: `none` (public), a secret, or `private_key_jwt` with a key of `jwks`. */
+  readonly authMethod: 'none' | 'client_secret' | 'private_key_jwt';
+  /** Public keys of a `private_key_jwt` client (RFC 7591 `jwks`). */
+  readonly jwks: JSONWebKeySet | undefined;
   readonly redirectUris: readonly string[];
   readonly grantTypes: readonly OAuthGrantType[];
   /** Scopes the client may request. */
@@ -38,6 +43,8 @@ export interface OAuthClient {
   readonly refreshTokenTtlSeconds?: number;
   /** Idle refresh-token lifetime of this client, at most the server's. @default the server's */
   readonly refreshTokenIdleTtlSeconds?: number;
+  /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
+  readonly dpopBoundAccessTokens: boolean;
   readonly name: string;
 }
 
@@ -54,6 +61,11 @@ export interface OAuthClientRegistration {
   /** Plain secret of a confidential client: at least 32 characters (it is hashed with SHA-256). */
   secret?: string;
   secretHashes?: string[];
+  /**
+   * Public keys of a confidential client that authenticates with `private_key_jwt` (RFC 7523)
+   * instead of a secret: give `jwks` or a secret, not both.
+   */
+  jwks?: JSONWebKeySet;
   redirectUris?: string[];
   grantTypes: OAuthGrantType[];
   scopes: string[];
@@ -66,6 +78,8 @@ export interface OAuthClientRegistration {
   refreshTokenIdleTtlSeconds?: number;
   /** Authorization requests only through the PAR endpoint (RFC 9126 §5). @default false */
   requirePushedAuthorizationRequests?: boolean;
+  /** Require a DPoP proof on every token request of this client. @default false */
+  dpopBoundAccessTokens?: boolean;
   name?: string;
 }
 
@@ -114,6 +128,33 @@ function invalid(message: string): never {
   throw new InvalidOptionsError('AUTH_INVALID_OPTIONS', message);
 }
 
+/** Private and symmetric members: a key with any of them is not a public signing key. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/** A client's JWKS: public asymmetric signing keys only, each with an allowed `alg` if it names one. */
+function checkJwks(jwks: JSONWebKeySet, where: string): JSONWebKeySet {
+  if (
+    !Array.isArray((jwks as Partial<JSONWebKeySet> | undefined)?.keys) ||
+    jwks.keys.length === 0 ||
+    jwks.keys.length > 10
+  ) {
+    invalid(`${where}: jwks must be { keys: [...] } with 1 to 10 public keys.`);
+  }
+  for (const key of jwks.keys) {
+    if (!['EC', 'RSA', 'OKP'].includes(String(key.kty))) invalid(`${where}: jwks keys must be EC, RSA or OKP keys.`);
+    if (PRIVATE_MEMBERS.some((member) => member in key)) {
+      invalid(`${where}: jwks must hold public keys only; this one has private members.`);
+    }
+    if (key.alg !== undefined && !DPOP_ALLOWED_ALGORITHMS.includes(key.alg)) {
+      invalid(`${where}: jwks key alg "${key.alg}" is not an allowed signing algorithm.`);
+    }
+    if (key.use !== undefined && key.use !== 'sig') invalid(`${where}: jwks keys must be signing keys (use "sig").`);
+  }
+  return Object.freeze({
+    keys: Object.freeze(jwks.keys.map((key) => Object.freeze({ ...key }))) as JSONWebKeySet['keys'],
+  });
+}
+
 /** Checks a registration and turns it into the client the server uses; mistakes fail at start. */
 export function toOAuthClient(registration: OAuthClientRegistration): OAuthClient {
   const r = registration;
@@ -138,8 +179,11 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
   }
   if (!secretHashes.every((h) => SECRET_HASH.test(h)))
     invalid(`${where}: secretHashes must come from hashClientSecret().`);
-  if (r.type === 'confidential' && secretHashes.length === 0)
-    invalid(`${where}: a confidential client needs a secret.`);
+  const jwks = r.jwks === undefined ? undefined : checkJwks(r.jwks, where);
+  if (jwks && secretHashes.length > 0) invalid(`${where}: give jwks (private_key_jwt) or a secret, not both.`);
+  if (r.type === 'confidential' && secretHashes.length === 0 && !jwks)
+    invalid(`${where}: a confidential client needs a secret or jwks (private_key_jwt).`);
+  if (r.type === 'public' && jwks) invalid(`${where}: a public client cannot authenticate; give no jwks.`);
   if (r.type === 'public' && secretHashes.length > 0)
     invalid(`${where}: a public client cannot keep a secret; give none.`);
   if (r.type === 'public' && r.grantTypes.includes('client_credentials')) {
@@ -169,6 +213,8 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     id: r.id,
     type: r.type,
     secretHashes: Object.freeze(secretHashes),
+    authMethod: r.type === 'public' ? 'none' : jwks ? 'private_key_jwt' : 'client_secret',
+    jwks,
     redirectUris: Object.freeze(redirectUris),
     grantTypes: Object.freeze([...r.grantTypes]),
     scopes: Object.freeze(scopes),
@@ -179,6 +225,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     requirePushedAuthorizationRequests: r.requirePushedAuthorizationRequests === true,
     ...(r.refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds: r.refreshTokenTtlSeconds }),
     ...(r.refreshTokenIdleTtlSeconds === undefined ? {} : { refreshTokenIdleTtlSeconds: r.refreshTokenIdleTtlSeconds }),
+    dpopBoundAccessTokens: r.dpopBoundAccessTokens ?? false,
     name: r.name ?? r.id,
   });
 }

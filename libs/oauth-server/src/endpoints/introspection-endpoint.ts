@@ -3,6 +3,7 @@ import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient } from '../clients/oauth-client';
 import { grantIdOf } from '../grants/oauth-grants';
 import { tokenHash, type OAuthState } from '../grants/oauth-state';
+import type { ClientAssertions } from '../http/client-assertions';
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
@@ -17,6 +18,7 @@ export class IntrospectionEndpoint {
     private readonly accessTokens: OAuthAccessTokens,
     private readonly revocations: TokenRevocationList,
     private readonly events: OAuthEvents,
+    private readonly assertions: ClientAssertions,
   ) {}
 
   /** Confidential clients only; others' tokens need `canIntrospect`. */
@@ -27,7 +29,7 @@ export class IntrospectionEndpoint {
   ): Promise<Record<string, unknown>> {
     let client: OAuthClient | undefined;
     try {
-      ({ client } = await authenticateClient(params, authorization, this.options.clients));
+      ({ client } = await authenticateClient(params, authorization, this.options.clients, this.assertions));
       if (client.type !== 'confidential') {
         throw new OAuthError('invalid_client', 'Client authentication failed.', 'introspection_by_public_client');
       }
@@ -54,7 +56,9 @@ export class IntrospectionEndpoint {
       if (!claims || !mayRead(claims.client_id) || (await this.revocations.isRevoked(claims.jti))) return inactive;
       return {
         active: true,
-        token_type: 'Bearer',
+        // RFC 9449 §6.2: a DPoP-bound token says so, with the key it is bound to.
+        token_type: claims.cnf?.jkt === undefined ? 'Bearer' : 'DPoP',
+        ...(claims.cnf?.jkt === undefined ? {} : { cnf: { jkt: claims.cnf.jkt } }),
         client_id: claims.client_id,
         sub: claims.sub,
         scope: claims.scope,

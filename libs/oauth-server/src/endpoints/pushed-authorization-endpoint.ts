@@ -1,5 +1,6 @@
 import { randomToken } from '../grants/oauth-state';
 import type { OAuthState } from '../grants/oauth-state';
+import type { ClientAssertions } from '../http/client-assertions';
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
@@ -24,6 +25,7 @@ export class PushedAuthorizationEndpoint {
     private readonly state: OAuthState,
     private readonly authorization: AuthorizationEndpoint,
     private readonly events: OAuthEvents,
+    private readonly assertions: ClientAssertions,
   ) {}
 
   async push(
@@ -33,7 +35,7 @@ export class PushedAuthorizationEndpoint {
   ): Promise<PushedAuthorizationResponse> {
     let clientId: string | undefined;
     try {
-      const { client } = await authenticateClient(params, authorization, this.options.clients);
+      const { client } = await authenticateClient(params, authorization, this.options.clients, this.assertions);
       clientId = client.id;
       const record = this.authorization.validatePushed(params, client);
       const id = randomToken();

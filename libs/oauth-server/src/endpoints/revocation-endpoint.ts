@@ -3,6 +3,7 @@ import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient } from '../clients/oauth-client';
 import { grantIdOf, grantReference, type OAuthGrants } from '../grants/oauth-grants';
 import { tokenHash, type OAuthState } from '../grants/oauth-state';
+import type { ClientAssertions } from '../http/client-assertions';
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
@@ -18,6 +19,7 @@ export class RevocationEndpoint {
     private readonly accessTokens: OAuthAccessTokens,
     private readonly revocations: TokenRevocationList,
     private readonly events: OAuthEvents,
+    private readonly assertions: ClientAssertions,
   ) {}
 
   /**
@@ -28,7 +30,7 @@ export class RevocationEndpoint {
   async revoke(params: OAuthParams, authorization: string | undefined, context: OAuthRequestContext): Promise<void> {
     let client: OAuthClient | undefined;
     try {
-      ({ client } = await authenticateClient(params, authorization, this.options.clients));
+      ({ client } = await authenticateClient(params, authorization, this.options.clients, this.assertions));
       const token = params.require('token');
       const grantId = grantIdOf(token);
       // RFC 7009 §2.1: a valid token of another client is refused (and stays valid); a token that

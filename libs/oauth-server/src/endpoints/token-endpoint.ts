@@ -1,10 +1,12 @@
 import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient, OAuthGrantType } from '../clients/oauth-client';
 import { clientSubject } from '@rampart/auth';
+import type { TokenEndpointDpop } from '../dpop/token-endpoint-dpop';
 import { grantIdOf, grantReference, newGrantId, newRefreshToken, type OAuthGrants } from '../grants/oauth-grants';
 import type { FamilyRecord, OAuthState } from '../grants/oauth-state';
 import { verifierMatches } from '../grants/pkce';
 import { narrowScopes, requestedResources, requestedScopes } from '../grants/scopes';
+import type { ClientAssertions } from '../http/client-assertions';
 import { authenticateClient } from '../http/client-authentication';
 import type { OAuthParams } from '../http/params';
 import { OAuthError } from '../oauth.errors';
@@ -14,7 +16,8 @@ import type { ResolvedOAuthServerOptions } from '../oauth.options';
 /** RFC 6749 §5.1 token response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the client's DPoP key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -32,6 +35,8 @@ export class TokenEndpoint {
     private readonly grants: OAuthGrants,
     private readonly accessTokens: OAuthAccessTokens,
     private readonly events: OAuthEvents,
+    private readonly dpop: TokenEndpointDpop,
+    private readonly assertions: ClientAssertions,
   ) {}
 
   async token(
@@ -46,14 +51,16 @@ export class TokenEndpoint {
         // No password grant (OAuth 2.1 §10): it hands the user's password to the client.
         throw new OAuthError('unsupported_grant_type', `grant_type "${grantType.slice(0, 40)}" is not supported.`);
       }
-      const { client } = await authenticateClient(params, authorization, this.options.clients);
+      const { client } = await authenticateClient(params, authorization, this.options.clients, this.assertions);
       clientId = client.id;
       if (!client.grantTypes.includes(grantType as OAuthGrantType)) {
         throw new OAuthError('unauthorized_client', `This client may not use the ${grantType} grant.`);
       }
-      if (grantType === 'authorization_code') return await this.exchangeCode(params, client, context);
-      if (grantType === 'refresh_token') return await this.refresh(params, client, context);
-      return await this.clientCredentials(params, client, context);
+      // Checked before any grant is looked at: a bad proof must not burn a code or rotate a token.
+      const jkt = await this.dpop.keyOf(context.dpop, client);
+      if (grantType === 'authorization_code') return await this.exchangeCode(params, client, context, jkt);
+      if (grantType === 'refresh_token') return await this.refresh(params, client, context, jkt);
+      return await this.clientCredentials(params, client, context, jkt);
     } catch (error) {
       if (error instanceof OAuthError) this.events.emitFailure('token', error, clientId, context);
       throw error;
@@ -64,6 +71,7 @@ export class TokenEndpoint {
     params: OAuthParams,
     client: OAuthClient,
     context: OAuthRequestContext,
+    jkt: string | undefined,
   ): Promise<TokenResponse> {
     const code = params.require('code');
     const verifier = params.get('code_verifier');
@@ -114,11 +122,20 @@ export class TokenEndpoint {
       resources: record.resources,
       authTime: record.authTime,
       expiresAt: Date.now() + lifetimes.absoluteMs,
+      // A public client has no other proof of possession: its refresh tokens are bound to its
+      // DPoP key (RFC 9449 §5), so a stolen one is useless without the private key.
+      ...(jkt !== undefined && client.type === 'public' ? { dpopJkt: jkt } : {}),
     };
-    const issued = await this.grants.issue(grantId, family, record.scopes, audience, withRefresh, {
-      idleMs: lifetimes.idleMs,
-    });
-    const response = this.response(issued.accessToken, record.scopes, issued.refreshToken);
+    const issued = await this.grants.issue(
+      grantId,
+      family,
+      record.scopes,
+      audience,
+      withRefresh,
+      { idleMs: lifetimes.idleMs },
+      jkt,
+    );
+    const response = this.response(issued.accessToken, record.scopes, issued.refreshToken, jkt);
     this.events.emit('token.issued', 'info', context, {
       principal: userPrincipal(record.user.id, client.id),
       reason: 'authorization_code',
@@ -131,6 +148,7 @@ export class TokenEndpoint {
     params: OAuthParams,
     client: OAuthClient,
     context: OAuthRequestContext,
+    jkt: string | undefined,
   ): Promise<TokenResponse> {
     const token = params.require('refresh_token');
     const invalid = (reason: string): OAuthError =>
@@ -141,6 +159,12 @@ export class TokenEndpoint {
     if (!family || family.expiresAt <= Date.now()) throw invalid('refresh_unknown_or_expired');
     // Bound to the client it was issued to (RFC 9700 §4.14.2).
     if (family.clientId !== client.id) throw invalid('refresh_of_other_client');
+    if (family.dpopJkt !== undefined) {
+      if (jkt === undefined) {
+        throw new OAuthError('invalid_dpop_proof', 'This refresh token needs a DPoP proof.', 'dpop_proof_missing');
+      }
+      if (jkt !== family.dpopJkt) throw invalid('refresh_dpop_key_mismatch');
+    }
     const scopeParam = params.get('scope');
     const scopes = scopeParam === undefined ? family.scopes : narrowScopes(scopeParam, family.scopes);
     const audience = requestedResources(params.all('resource'), family.resources, family.resources);
@@ -164,8 +188,8 @@ export class TokenEndpoint {
     }
     // `grace`: the same token refreshed twice at once (two tabs); the first won, this one loses.
     if (rotated !== 'ok') throw invalid(`refresh_${rotated}`);
-    const issued = await this.grants.issue(grantId, family, scopes, audience, false, undefined);
-    const response = this.response(issued.accessToken, scopes, next);
+    const issued = await this.grants.issue(grantId, family, scopes, audience, false, undefined, jkt);
+    const response = this.response(issued.accessToken, scopes, next, jkt);
     this.events.emit('token.refreshed', 'info', context, {
       principal: userPrincipal(family.user.id, client.id),
       reason: 'refresh_token',
@@ -178,6 +202,7 @@ export class TokenEndpoint {
     params: OAuthParams,
     client: OAuthClient,
     context: OAuthRequestContext,
+    jkt: string | undefined,
   ): Promise<TokenResponse> {
     const scopes = requestedScopes(params.get('scope'), client);
     const audience = requestedResources(params.all('resource'), this.options.resources.allowed, [
@@ -192,19 +217,25 @@ export class TokenEndpoint {
       audience,
       undefined,
       undefined,
+      jkt,
     );
     this.events.emit('token.issued', 'info', context, {
       principal: { kind: 'client', id: client.id },
       reason: 'client_credentials',
       details: { clientId: client.id, scope: scopes.join(' ') },
     });
-    return this.response(access.token, scopes, undefined);
+    return this.response(access.token, scopes, undefined, jkt);
   }
 
-  private response(accessToken: string, scopes: readonly string[], refreshToken: string | undefined): TokenResponse {
+  private response(
+    accessToken: string,
+    scopes: readonly string[],
+    refreshToken: string | undefined,
+    jkt: string | undefined,
+  ): TokenResponse {
     return {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: jkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: this.options.accessTokenTtlSeconds,
       scope: scopes.join(' '),
       ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),

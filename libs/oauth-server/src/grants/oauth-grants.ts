@@ -81,6 +81,8 @@ export class OAuthGrants {
     withRefresh: boolean,
     /** For a code exchange: the family is created, its first refresh token lives `idleMs`. */
     createFamily: { idleMs: number } | undefined,
+    /** The DPoP key the access token is bound to (`cnf.jkt`). */
+    jkt?: string,
   ): Promise<IssuedTokens> {
     const grantTtlMs = this.ttlMs();
     let refreshToken: string | undefined;
@@ -103,6 +105,7 @@ export class OAuthGrants {
       audience,
       family.user,
       family.authTime,
+      jkt,
     );
     if (!(await this.state.addToGrant(grantId, { jti: access.jti, exp: access.exp }, grantTtlMs))) {
       // A replay of the code was seen while this exchange ran: it revoked the grant before this

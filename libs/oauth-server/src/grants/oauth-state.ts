@@ -30,6 +30,8 @@ export interface FamilyRecord {
   readonly authTime: number;
   /** Absolute end of the family, ms since the epoch. */
   readonly expiresAt: number;
+  /** A public client's DPoP key thumbprint: every refresh must prove this key (RFC 9449 §5). */
+  readonly dpopJkt?: string;
 }
 
 export type ConsumeResult = { status: 'ok' } | { status: 'replayed'; grantId: string } | { status: 'missing' };

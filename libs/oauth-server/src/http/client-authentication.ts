@@ -1,10 +1,12 @@
+import { decodeJwt, type JWTPayload } from 'jose';
 import type { OAuthClientRegistry } from '../clients/client-registry';
 import { isValidClientId, secretMatches, type OAuthClient } from '../clients/oauth-client';
 import { OAuthError } from '../oauth.errors';
+import { JWT_BEARER_ASSERTION, type ClientAssertions } from './client-assertions';
 import type { OAuthParams } from './params';
 
 /** How the client proved who it is (RFC 8414 `token_endpoint_auth_methods_supported`). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 
 export interface AuthenticatedClient {
   readonly client: OAuthClient;
@@ -37,23 +39,67 @@ function parseBasic(header: string): { id: string; secret: string } {
   return { id, secret };
 }
 
+/** The client id an assertion names (`sub`, which must equal `iss`); verified afterwards. */
+function assertedClientId(assertion: string): string {
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    throw badClient('assertion_malformed');
+  }
+  if (typeof claims.sub !== 'string' || claims.sub !== claims.iss) throw badClient('assertion_iss_sub_mismatch');
+  return claims.sub;
+}
+
+/** `private_key_jwt` (RFC 7523 §2.2): the client named by the assertion, if its key signed it. */
+async function authenticateByAssertion(
+  params: OAuthParams,
+  registry: OAuthClientRegistry,
+  assertions: ClientAssertions | undefined,
+): Promise<AuthenticatedClient> {
+  if (params.get('client_secret') !== undefined) {
+    throw new OAuthError('invalid_request', 'Use one client authentication method, not two.', 'two_auth_methods');
+  }
+  if (params.get('client_assertion_type') !== JWT_BEARER_ASSERTION) throw badClient('assertion_type_unsupported');
+  const assertion = params.require('client_assertion');
+  if (!assertions) throw badClient('private_key_jwt_unsupported');
+  const id = assertedClientId(assertion);
+  const bodyId = params.get('client_id');
+  if (bodyId !== undefined && bodyId !== id) {
+    throw new OAuthError('invalid_request', 'client_id differs from the authenticated client.', 'client_id_mismatch');
+  }
+  const client = isValidClientId(id) ? await registry.find(id) : undefined;
+  if (client?.authMethod !== 'private_key_jwt')
+    throw badClient(client ? 'auth_method_not_registered' : 'unknown_client');
+  await assertions.verify(assertion, client);
+  return { client, method: 'private_key_jwt' };
+}
+
 /**
- * Authenticates the client of a token, revocation or introspection request: HTTP Basic or
- * `client_secret` in the body (OAuth 2.1 §2.4.1 requires both), or a public client's bare
- * `client_id`. Using two methods at once is `invalid_request` (RFC 6749 §2.3).
+ * Authenticates the client of a token, revocation, introspection or pushed authorization request:
+ * HTTP Basic or `client_secret` in the body (OAuth 2.1 §2.4.1 requires both), `private_key_jwt`
+ * (RFC 7523), or a public client's bare `client_id`. Using two methods at once is
+ * `invalid_request` (RFC 6749 §2.3); a client registered for `private_key_jwt` has no other.
  */
 export async function authenticateClient(
   params: OAuthParams,
   authorization: string | undefined,
   registry: OAuthClientRegistry,
+  assertions?: ClientAssertions,
 ): Promise<AuthenticatedClient> {
+  const basicSent = authorization !== undefined && /^basic /i.test(authorization.slice(0, 6));
+  if (params.has('client_assertion') || params.has('client_assertion_type')) {
+    if (basicSent) {
+      throw new OAuthError('invalid_request', 'Use one client authentication method, not two.', 'two_auth_methods');
+    }
+    return authenticateByAssertion(params, registry, assertions);
+  }
   const bodyId = params.get('client_id');
   const bodySecret = params.get('client_secret');
   let id: string;
   let secret: string | undefined;
   let method: ClientAuthMethod;
-  const basic = authorization !== undefined && /^basic /i.test(authorization.slice(0, 6));
-  if (basic) {
+  if (basicSent) {
     if (bodySecret !== undefined) {
       throw new OAuthError('invalid_request', 'Use one client authentication method, not two.', 'two_auth_methods');
     }
