@@ -369,6 +369,9 @@ try {
         : `(async () => {\n${script}\n})().catch((e) => { console.error(e); process.exit(1); });`,
     );
     execFileSync(process.execPath, [file], { cwd: dir, stdio: 'inherit' });
+    // @rampart/scanner's bin is linked and runs: `rampart scan --help`.
+    const help = execFileSync('npx', ['--no-install', 'rampart', 'scan', '--help'], { cwd: dir }).toString();
+    if (!help.startsWith('Usage: rampart scan')) throw new Error(`${consumer.name}: rampart --help printed ${help}`);
 
     copyFileSync(join(root, 'scripts', 'consumer', 'app.e2e-spec.ts'), join(dir, 'test', 'app.e2e-spec.ts'));
     const [command, ...args] = consumer.setUpTests(dir);

@@ -127,7 +127,8 @@ export const detectCommandInjection: Detector = (text) => {
     return { rule: 'command_injection.glob_path', severity: 'critical' };
   const match = chainedCommand(text);
   if (match) return match;
-  if (/[$'"\\]/.test(text)) {
+  // Only a command line can need undoing: without a separator no chained command can appear.
+  if (/[;|&\n\r`$]/.test(text) && /[$'"\\]/.test(text)) {
     const plain = deobfuscated(text);
     if (plain !== text) return chainedCommand(plain);
   }

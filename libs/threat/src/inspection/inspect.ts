@@ -218,7 +218,8 @@ function needed(text: string, context: DetectContext): number {
         mask |= COMMAND | NOSQL;
         break;
       case 36: // $
-        mask |= COMMAND | TEMPLATE | NOSQL | XSS;
+        // `${` opens a template literal placeholder too (XSS); a price's `$` does not.
+        mask |= COMMAND | TEMPLATE | NOSQL | (text.charCodeAt(i + 1) === 123 ? XSS : 0);
         break;
       case 123: // {
       case 37: // %
