@@ -1,48 +1,13 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reservePort, signIn } from './utils/interop';
 import { BACKEND, SPA } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
 const AUDIENCE = 'http://localhost:3000/api';
-
-/**
- * A listening socket on a port of its own, held until the app takes it over: the issuer (and so the
- * port) must be known before the app is built, and a port closed and opened again meanwhile can be
- * taken by any socket of the tests running in parallel.
- */
-function reservePort(): Promise<NetServer> {
-  return new Promise((resolve, reject) => {
-    const reserved = createServer();
-    reserved.once('error', reject);
-    reserved.listen(0, '127.0.0.1', () => {
-      resolve(reserved);
-    });
-  });
-}
-
-/** Follows the sample API's login form as a browser would, with fetch and manual redirects. */
-async function signIn(authorizationUrl: URL, issuer: string): Promise<URL> {
-  const first = await fetch(authorizationUrl, { redirect: 'manual' });
-  expect(first.status).toBe(302);
-  const loginPage = new URL(first.headers.get('location') ?? '', issuer);
-  const returnTo = loginPage.searchParams.get('return_to') ?? '';
-  const form = await fetch(new URL('/oauth/login', issuer), {
-    method: 'POST',
-    redirect: 'manual',
-    body: new URLSearchParams({ username: 'alice@acme.test', password: 'alice-password', return_to: returnTo }),
-  });
-  expect(form.status).toBe(302);
-  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-  const back = await fetch(new URL(form.headers.get('location') ?? '', issuer), {
-    redirect: 'manual',
-    headers: { cookie },
-  });
-  expect(back.status).toBe(302);
-  return new URL(back.headers.get('location') ?? '');
-}
 
 function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): void {
   let t: TestApp;

@@ -247,6 +247,24 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       },
     );
 
+    it.each(['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'])(
+      'refuses an unknown key named %s with 400 naming it, like any other unknown key (DTO and schema)',
+      async (key) => {
+        for (const path of ['/accounts', '/accounts/via-schema']) {
+          const res = await request(t.server)
+            .post(path)
+            .send({ ...validAccount(`k${key}`), [key]: 'x' });
+          expectProblem(res, 400, 'VALIDATION_ERROR');
+          expect(res.body.errors).toContainEqual(expect.objectContaining({ field: key }));
+          const nested = await request(t.server)
+            .post(path)
+            .send({ ...validAccount(`n${key}`), profile: { displayName: 'N', [key]: 'x' } });
+          expectProblem(nested, 400, 'VALIDATION_ERROR');
+          expect(nested.body.errors).toContainEqual(expect.objectContaining({ field: `profile.${key}` }));
+        }
+      },
+    );
+
     it.each(['/accounts', '/accounts/via-schema'])('%s refuses role: "admin" with 400 naming role', async (path) => {
       const res = await request(t.server)
         .post(path)

@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from 'jose';
-import { randomUUID } from 'node:crypto';
+import { createTestTokens, type TestTokens } from '@rampart/testing';
 import { DevTokenIssuer, type DevTokenRequest } from '../../apps/sample-api/src/auth/dev-token-issuer';
 
 /** The sample app's development issuer: tests sign real JWTs with the app's own key. */
@@ -13,41 +12,41 @@ export function issuerOf(app: INestApplication): DevTokenIssuer {
 /** Scopes the demo users' tokens carry unless a test says otherwise. */
 export const ALL_USER_SCOPES = 'notes:read notes:write profile';
 
+const kits = new WeakMap<INestApplication, Promise<TestTokens>>();
+
+/**
+ * The test kit (`@rampart/testing`) on the sample's development key: valid tokens for the demo
+ * users, and the forged ones attack tests need.
+ */
+export function testTokensOf(app: INestApplication): Promise<TestTokens> {
+  let kit = kits.get(app);
+  if (!kit) {
+    const dev = issuerOf(app);
+    kit = createTestTokens({
+      issuer: dev.issuer,
+      audience: dev.audience,
+      defaultScope: ALL_USER_SCOPES,
+      key: { privateKey: dev.privateKey, kid: dev.kid, publicJwk: dev.publicJwk },
+    });
+    kits.set(app, kit);
+  }
+  return kit;
+}
+
 /** A valid access token for a demo user (`u-alice`, `u-bob`, `u-admin`, `u-carol`, `u-gina`). */
-export function tokenFor(app: INestApplication, sub: string, request: Partial<DevTokenRequest> = {}): Promise<string> {
-  return issuerOf(app).issue({ sub, scope: ALL_USER_SCOPES, ...request });
+export async function tokenFor(
+  app: INestApplication,
+  sub: string,
+  request: Partial<Omit<DevTokenRequest, 'sub'>> = {},
+): Promise<string> {
+  return (await testTokensOf(app)).user(sub, request);
 }
 
 /** `{ Authorization: 'Bearer …' }` for supertest's `.set()`. */
 export async function bearer(
   app: INestApplication,
   sub = 'u-alice',
-  request: Partial<DevTokenRequest> = {},
+  request: Partial<Omit<DevTokenRequest, 'sub'>> = {},
 ): Promise<Record<string, string>> {
-  return { Authorization: `Bearer ${await tokenFor(app, sub, request)}` };
-}
-
-/** The claims a valid token of the app carries, to be altered one at a time by attack tests. */
-export function validClaims(issuer: DevTokenIssuer, sub = 'u-alice'): JWTPayload {
-  const now = Math.floor(Date.now() / 1000);
-  return {
-    iss: issuer.issuer,
-    aud: issuer.audience,
-    sub,
-    scope: ALL_USER_SCOPES,
-    jti: randomUUID(),
-    iat: now,
-    exp: now + 600,
-    client_id: 'test',
-  };
-}
-
-/** Signs any claims and header with `key` (default: the app's key): for tokens that must be refused. */
-export function sign(
-  issuer: DevTokenIssuer,
-  claims: JWTPayload,
-  header: Partial<JWTHeaderParameters> = {},
-  key: CryptoKey | Uint8Array = issuer.privateKey,
-): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: issuer.kid, ...header }).sign(key);
+  return (await testTokensOf(app)).bearer(sub, request);
 }

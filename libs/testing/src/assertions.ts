@@ -25,6 +25,11 @@ function fail(message: string, actual: unknown, expected: unknown, stackStartFn:
 /** A stack frame (`at fn (file.ts:12:3)`) or a Node internal path: what a leaking error shows. */
 const STACK_TRACE = /\bat (?:[\w$.<>]+ )?\(?(?:file:\/\/)?\/?[\w./-]+:\d+:\d+\)?|node:internal\//;
 
+/** Whether a response body shows a stack frame or a Node internal path. */
+export function leaksStackTrace(body: string): boolean {
+  return STACK_TRACE.test(body);
+}
+
 /**
  * Asserts an RFC 9457 problem answer: the status (given, or implied by the code), the
  * `application/problem+json` media type, a body with `type`, `title`, `status` equal to the HTTP

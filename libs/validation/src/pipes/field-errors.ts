@@ -91,3 +91,22 @@ export function droppedKeys(input: unknown, output: unknown): string[] {
   }
   return dropped;
 }
+
+/**
+ * Keys of `input` (at any depth) named like a member of `Object.prototype` or `prototype`: what a
+ * DTO never declares and class-transformer or Nest's pipe would drop without a word. Iterative;
+ * the body's shape was already held to the limits (depth, keys).
+ */
+export function prototypeNamedKeys(input: unknown): string[] {
+  const found: string[] = [];
+  const pending: [unknown, PropertyKey[]][] = [[input, []]];
+  for (let next = pending.pop(); next && found.length < MAX_FIELD_ERRORS; next = pending.pop()) {
+    const [value, path] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      if (key === 'prototype' || key in Object.prototype) found.push(fieldName([...path, key]));
+      else pending.push([(value as Record<string, unknown>)[key], [...path, key]]);
+    }
+  }
+  return found;
+}

@@ -11,7 +11,13 @@ import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { assertShape, isShapeChecked, type ShapeLimits } from '../limits/json-shape';
 import { RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import { DEFAULT_VALIDATION_OPTIONS } from '../validation.options';
-import { classValidatorFieldErrors, droppedKeys, MAX_FIELD_ERRORS, standardSchemaFieldErrors } from './field-errors';
+import {
+  classValidatorFieldErrors,
+  droppedKeys,
+  MAX_FIELD_ERRORS,
+  prototypeNamedKeys,
+  standardSchemaFieldErrors,
+} from './field-errors';
 
 /** The part of the Standard Schema interface (standardschema.dev) the pipe uses. */
 interface StandardSchema {
@@ -78,8 +84,16 @@ export class SecureValidationPipe implements PipeTransform {
   }
 
   private async validateClass(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Keys named like Object.prototype's members (`constructor`, `toString`, `hasOwnProperty`…) or
+    // `prototype` never reach the whitelist: Nest's pipe deletes some from the input and
+    // class-transformer skips the others, so they would vanish without a word. Refused like every
+    // other unknown key: a silent drop hides a probe (or a mass-assignment attempt) from the 400
+    // and from the events. Looked for before the pipe runs, since it mutates the input.
+    const named = prototypeNamedKeys(value);
+    if (named.length > 0) throw unacceptedFields(named);
+    let result: unknown;
     try {
-      return await this.classPipe.transform(value, metadata);
+      result = await this.classPipe.transform(value, metadata);
     } catch (error) {
       if (!(error instanceof ClassValidatorErrors)) throw error;
       // Mapped here rather than in the exception factory, which does not see the input.
@@ -87,6 +101,7 @@ export class SecureValidationPipe implements PipeTransform {
         eventDetails: { fields: error.errors.map((e) => e.property).slice(0, MAX_FIELD_ERRORS) },
       });
     }
+    return result;
   }
 
   private validateSchema(value: unknown, schema: StandardSchema): unknown {
@@ -99,9 +114,7 @@ export class SecureValidationPipe implements PipeTransform {
   private schemaOutcome(input: unknown, result: StandardResult): unknown {
     if (result.issues) throw new ValidationError(standardSchemaFieldErrors(result.issues, input));
     const unknown = droppedKeys(input, result.value);
-    if (unknown.length > 0) {
-      throw new ValidationError(unknown.map((field) => ({ field, message: 'This field is not accepted.' })));
-    }
+    if (unknown.length > 0) throw unacceptedFields(unknown);
     return result.value;
   }
 
@@ -109,6 +122,10 @@ export class SecureValidationPipe implements PipeTransform {
     // A body the parser already held to these limits is not walked twice.
     if (!isShapeChecked(value)) assertShape(value, this.limits);
   }
+}
+
+function unacceptedFields(fields: readonly string[]): ValidationError {
+  return new ValidationError(fields.map((field) => ({ field, message: 'This field is not accepted.' })));
 }
 
 /** What the inner pipe throws on failure, to be mapped with the input at hand. */
