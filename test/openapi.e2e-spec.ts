@@ -34,6 +34,7 @@ describe.each(PLATFORMS)('OpenAPI document and Swagger UI (%s)', (platform) => {
   it('declares the security schemes the app accepts', () => {
     const schemes = document.components?.securitySchemes ?? {};
     expect(schemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(schemes.dpop).toMatchObject({ type: 'http', scheme: 'DPoP' });
     expect(schemes.apiKey).toMatchObject({ type: 'apiKey', in: 'header', name: 'x-api-key' });
     expect(schemes.oauth2).toMatchObject({
       type: 'oauth2',
@@ -68,7 +69,7 @@ describe.each(PLATFORMS)('OpenAPI document and Swagger UI (%s)', (platform) => {
     expect(byRoute('get', '/health')?.security).toEqual([]);
     expect(byRoute('get', '/health')?.responses['401']).toBeUndefined();
     expect(byRoute('post', '/notes')?.security).toEqual(
-      expect.arrayContaining([{ bearer: ['notes:write'] }, { oauth2: ['notes:write'] }]),
+      expect.arrayContaining([{ bearer: ['notes:write'] }, { dpop: ['notes:write'] }, { oauth2: ['notes:write'] }]),
     );
     expect(byRoute('get', '/notes/{id}')?.responses['404']).toBeDefined();
     expect(byRoute('post', '/notes')?.responses['413']).toBeDefined();

@@ -18,8 +18,6 @@ export interface RampartOpenApiOptions {
    * to a bearer token on every JWT-protected operation.
    */
   oauth?: OAuthFlowOptions;
-  /** Document DPoP-bound access tokens (`Authorization: DPoP …` plus a `DPoP` proof) as accepted. @default false */
-  dpop?: boolean;
   /**
    * Document the constraints of class-validator decorators (Rampart's composed ones included:
    * `@PlainText`, `@RichText`, `@IsSafeUrl`…) on the request-body schemas. @default true

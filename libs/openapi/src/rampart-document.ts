@@ -92,13 +92,12 @@ function securitySchemes(
       bearerFormat: 'JWT',
       description: 'An access token (RFC 9068 JWT).',
     };
-    if (options.dpop) {
-      schemes.dpop = {
-        type: 'http',
-        scheme: 'DPoP',
-        description: 'A DPoP-bound access token (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof header.',
-      };
-    }
+    // The auth lib accepts DPoP-bound tokens whenever it verifies JWTs (RFC 9449, always on).
+    schemes.dpop = {
+      type: 'http',
+      scheme: 'DPoP',
+      description: 'A DPoP-bound access token (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof header.',
+    };
     if (options.oauth) {
       const { authorizationUrl, tokenUrl, refreshUrl, scopes } = options.oauth;
       schemes.oauth2 = {

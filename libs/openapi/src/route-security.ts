@@ -38,7 +38,7 @@ type Handler = (...args: never[]) => unknown;
  * `@Scopes('a','b') @Scopes({ anyOf: ['c','d'] })` is "a and b, and c or d": OpenAPI's security
  * requirements are alternatives of all-of lists, so each anyOf scope becomes one alternative.
  */
-function scopeAlternatives(requirements: readonly (ScopeRequirement | undefined)[]): string[][] {
+export function scopeAlternatives(requirements: readonly (ScopeRequirement | undefined)[]): string[][] {
   let alternatives: string[][] = [[]];
   for (const requirement of requirements) {
     if (!requirement) continue;

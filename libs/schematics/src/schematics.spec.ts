@@ -75,6 +75,23 @@ describe('install', () => {
     expect(runner.tasks).toEqual([]);
   });
 
+  it('makes a terminus-style health controller public as a whole, and leaves other controllers alone', async () => {
+    const tree = appTree();
+    tree.create(
+      '/src/health/health.controller.ts',
+      "import { Controller, Get } from '@nestjs/common';\n\n@Controller('health')\nexport class HealthController {\n  @Get()\n  check() {\n    return { status: 'ok' };\n  }\n}\n",
+    );
+    tree.create(
+      '/src/reports/reports.controller.ts',
+      "import { Controller, Get } from '@nestjs/common';\n\n@Controller('reports')\nexport class ReportsController {\n  @Get('health-summary')\n  summary() {\n    return [];\n  }\n}\n",
+    );
+    const result = await runner.runSchematic('install', { skipInstall: true }, tree);
+    expect(read(result, '/src/health/health.controller.ts')).toMatch(
+      /import \{ Public \} from '@rampart\/auth';\n\n@Public\(\)\n@Controller\('health'\)/,
+    );
+    expect(read(result, '/src/reports/reports.controller.ts')).not.toContain('Public');
+  });
+
   it('changes nothing when run a second time', async () => {
     const once = await runner.runSchematic('install', { skipInstall: true }, appTree());
     const first = snapshot(once);
