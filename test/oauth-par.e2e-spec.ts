@@ -33,7 +33,7 @@ function pushedForm(codes: Pkce, overrides: Record<string, string> = {}): Record
 /** GET /oauth/authorize with `query`, signing in on the way: the final redirect. */
 async function followAuthorize(server: Server, query: string): Promise<request.Response> {
   const first = await request(server).get(`/oauth/authorize?${query}`);
-  const location = first.headers.location as string | undefined;
+  const location = first.headers.location;
   if (first.status !== 302 || !location?.startsWith('/oauth/login')) return first;
   const returnTo = new URL(location, 'http://x').searchParams.get('return_to') ?? '';
   const { cookie, location: back } = await login(server, returnTo);
