@@ -110,6 +110,8 @@ export interface OAuthConfig {
   dpopRequireNonce: boolean;
   /** Public JWKS of the `demo-partner` `private_key_jwt` client (`OAUTH_DEMO_PARTNER_JWKS`); default: the published demo key. */
   demoPartnerJwks: JSONWebKeySet;
+  /** `fapi2` (`OAUTH_PROFILE=fapi2`): the FAPI 2.0 Security Profile; only FAPI clients are registered. */
+  profile: 'oauth2.1' | 'fapi2';
 }
 
 export interface RateLimitConfig {
@@ -195,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoPartnerJwks: env.OAUTH_DEMO_PARTNER_JWKS
         ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)
         : DEMO_PARTNER_JWKS,
+      profile: env.OAUTH_PROFILE === 'fapi2' ? 'fapi2' : 'oauth2.1',
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,

@@ -114,21 +114,25 @@ export class OAuthServer {
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_methods_supported: this.authMethods(['client_secret_basic', 'client_secret_post', 'none']),
       token_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
-      revocation_endpoint_auth_methods_supported: [
+      revocation_endpoint_auth_methods_supported: this.authMethods([
         'client_secret_basic',
         'client_secret_post',
-        'private_key_jwt',
         'none',
-      ],
+      ]),
       revocation_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_methods_supported: this.authMethods(['client_secret_basic', 'client_secret_post']),
       introspection_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
       scopes_supported: [...this.options.scopesSupported],
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: [...this.options.dpop.algorithms],
     };
+  }
+
+  /** `private_key_jwt` and, outside the FAPI 2.0 profile, the other methods. */
+  private authMethods(others: string[]): string[] {
+    return this.options.profile === 'fapi2' ? ['private_key_jwt'] : ['private_key_jwt', ...others];
   }
 
   /** The `DPoP-Nonce` every token endpoint answer carries when nonces are required (RFC 9449 §8). */

@@ -7,7 +7,7 @@ import { RequestLimits } from '@rampart/validation';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
-import { demoClients } from './demo-clients';
+import { demoClients, fapi2DemoClients } from './demo-clients';
 import { OAuthLoginController } from './oauth-login.controller';
 import { SampleConsents, SampleSessions } from './sessions';
 
@@ -60,7 +60,11 @@ export class SampleOAuthModule {
           inject: [UsersService, SampleSessions, SampleConsents],
           useFactory: (users: UsersService, sessions: SampleSessions, consents: SampleConsents) => ({
             issuer: config.jwtIssuer,
-            clients: demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
+            profile: config.oauth.profile,
+            clients:
+              config.oauth.profile === 'fapi2'
+                ? fapi2DemoClients(config.oauth.demoPartnerJwks)
+                : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
             authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,
