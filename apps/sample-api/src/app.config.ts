@@ -104,6 +104,8 @@ export interface OAuthConfig {
   refreshReuseGraceSeconds?: number;
   /** Idle lifetime of refresh tokens; unset: the server's default (3 days). */
   refreshIdleTtlSeconds?: number;
+  /** Every authorization request through the PAR endpoint (RFC 9126), `OAUTH_REQUIRE_PAR=true`. */
+  requirePushedAuthorizationRequests?: boolean;
   /** DPoP proofs must carry a server nonce (`OAUTH_DPOP_REQUIRE_NONCE=true`; RFC 9449 §8). */
   dpopRequireNonce: boolean;
   /** Public JWKS of the `demo-partner` `private_key_jwt` client (`OAUTH_DEMO_PARTNER_JWKS`); default: the published demo key. */
@@ -190,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+      requirePushedAuthorizationRequests: env.OAUTH_REQUIRE_PAR === 'true',
       dpopRequireNonce: env.OAUTH_DPOP_REQUIRE_NONCE === 'true',
       demoPartnerJwks: env.OAUTH_DEMO_PARTNER_JWKS
         ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)

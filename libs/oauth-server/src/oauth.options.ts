@@ -52,6 +52,13 @@ export interface OAuthServerOptions {
   keyPublishLeadSeconds?: number;
   /** Scopes advertised in the metadata (`scopes_supported`). @default the union of the clients' scopes when static */
   scopesSupported?: string[];
+  /**
+   * Every authorization request must come through the PAR endpoint (RFC 9126 §5); a client's own
+   * `requirePushedAuthorizationRequests` requires it for that client only. @default false
+   */
+  requirePushedAuthorizationRequests?: boolean;
+  /** Lifetime of a pushed request's `request_uri` (RFC 9126 §2.2: short). @default 60 (at most 600) */
+  pushedRequestTtlSeconds?: number;
   /** DPoP (RFC 9449) at the token endpoint: proofs bind the tokens to the client's key. */
   dpop?: OAuthDpopOptions;
   /**
@@ -97,6 +104,8 @@ export interface ResolvedOAuthServerOptions {
   readonly interactionTtlSeconds: number;
   readonly keyPublishLeadSeconds: number;
   readonly scopesSupported: readonly string[];
+  readonly requirePushedAuthorizationRequests: boolean;
+  readonly pushedRequestTtlSeconds: number;
   readonly dpop: {
     readonly algorithms: readonly string[];
     readonly proofMaxAgeSeconds: number;
@@ -117,6 +126,8 @@ export interface OAuthServerRoutes {
   revoke?: string;
   /** @default 'oauth/introspect' */
   introspect?: string;
+  /** Pushed authorization requests (RFC 9126). @default 'oauth/par' */
+  par?: string;
   /** @default '.well-known/jwks.json' */
   jwks?: string;
   /**
@@ -133,8 +144,8 @@ export interface OAuthServerRoutes {
 }
 
 /** The endpoints of the server. @publicApi */
-export type OAuthEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'jwks' | 'metadata';
-const ENDPOINTS: readonly OAuthEndpoint[] = ['authorize', 'token', 'revoke', 'introspect', 'jwks', 'metadata'];
+export type OAuthEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'par' | 'jwks' | 'metadata';
+const ENDPOINTS: readonly OAuthEndpoint[] = ['authorize', 'token', 'revoke', 'introspect', 'par', 'jwks', 'metadata'];
 
 export type ResolvedRoutes = Readonly<Required<Omit<OAuthServerRoutes, 'decorators'>>> & {
   readonly decorators: Readonly<Partial<Record<OAuthEndpoint, readonly MethodDecorator[]>>>;
@@ -172,6 +183,7 @@ export function resolveRoutes(raw: OAuthServerRoutes = {}): ResolvedRoutes {
     token: path(raw.token, 'oauth/token', 'token'),
     revoke: path(raw.revoke, 'oauth/revoke', 'revoke'),
     introspect: path(raw.introspect, 'oauth/introspect', 'introspect'),
+    par: path(raw.par, 'oauth/par', 'par'),
     jwks: path(raw.jwks, '.well-known/jwks.json', 'jwks'),
     metadata: path(raw.metadata, '.well-known/oauth-authorization-server', 'metadata'),
     decorators: Object.freeze(
@@ -270,6 +282,8 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     interactionTtlSeconds: seconds(raw.interactionTtlSeconds, 600, 'interactionTtlSeconds', 3600),
     keyPublishLeadSeconds: seconds(raw.keyPublishLeadSeconds, 900, 'keyPublishLeadSeconds', 86_400 * 30),
     scopesSupported: Object.freeze(scopesSupported),
+    requirePushedAuthorizationRequests: raw.requirePushedAuthorizationRequests === true,
+    pushedRequestTtlSeconds: seconds(raw.pushedRequestTtlSeconds, 60, 'pushedRequestTtlSeconds', 600),
     dpop,
     clientAssertionAlgorithms,
     profile,

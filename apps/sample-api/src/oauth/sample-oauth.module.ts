@@ -71,6 +71,7 @@ export class SampleOAuthModule {
             ...(config.oauth.refreshReuseGraceSeconds === undefined
               ? {}
               : { refreshTokenReuseGraceSeconds: config.oauth.refreshReuseGraceSeconds }),
+            ...(config.oauth.requirePushedAuthorizationRequests ? { requirePushedAuthorizationRequests: true } : {}),
             ...(config.oauth.refreshIdleTtlSeconds === undefined
               ? {}
               : { refreshTokenIdleTtlSeconds: config.oauth.refreshIdleTtlSeconds }),
@@ -90,6 +91,17 @@ export class SampleOAuthModule {
                 OAuthErrors(),
               ],
               authorize: [protocolParameters('authorize', 'query'), OAuthErrors()],
+              // Pushed authorization requests (RFC 9126): client-authenticated forms, limited as the token endpoint.
+              par: [
+                RateLimit({
+                  name: 'oauth-par',
+                  key: 'ip',
+                  tiers: [{ name: 'par', limit: config.oauth.tokenPerMinute, window: '1m' }],
+                }),
+                FORM_BODY,
+                protocolParameters('par', 'body'),
+                OAuthErrors(),
+              ],
               revoke: [FORM_BODY, protocolParameters('revoke', 'body'), OAuthErrors()],
               introspect: [FORM_BODY, protocolParameters('introspect', 'body'), OAuthErrors()],
             },

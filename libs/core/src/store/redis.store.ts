@@ -201,7 +201,10 @@ export class RedisStore implements Store {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new StoreUnavailableError(operation, new Error(`no answer within ${this.commandTimeoutMs} ms`))),
+        () =>
+          reject(
+            new StoreUnavailableError(operation, new Error(`Command timed out after ${this.commandTimeoutMs} ms`)),
+          ),
         this.commandTimeoutMs,
       );
     });
