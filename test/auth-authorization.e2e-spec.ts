@@ -172,6 +172,16 @@ describe.each(PLATFORMS)('authorization on the sample API (%s)', (platform) => {
       keyId = res.body.apiKey.id;
     });
 
+    it.each([['*'], ['admin'], ['partner:read', 'partner:write']])(
+      'refuses a key with a scope the API does not declare (%s)',
+      async (...scopes) => {
+        const res = await request(t.server).post('/admin/api-keys').set(admin).send({ name: 'Wide', scopes });
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toContainEqual(expect.objectContaining({ field: 'scopes' }));
+        expect(res.text).not.toContain('"key"');
+      },
+    );
+
     const stats = (value: string) => request(t.server).get('/partner/stats').set('X-API-Key', value);
 
     it('issues a recognisable key with 256 bits of randomness, shown once, stored only as a hash', async () => {

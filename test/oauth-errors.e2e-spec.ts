@@ -6,7 +6,7 @@ import { describeWithPrivateRedis, startPrivateRedis, type PrivateRedis } from '
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
 /** The form endpoints: whatever refuses a request to them, the client gets RFC 6749 §5.2 JSON. */
-const ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect'] as const;
+const ENDPOINTS = ['/oauth/token', '/oauth/revoke', '/oauth/introspect', '/oauth/par'] as const;
 const SQLI = "1' UNION SELECT password FROM users--";
 const OAUTH_ERRORS = [
   'invalid_request',
@@ -129,12 +129,21 @@ describeWithPrivateRedis('OAuth endpoints during a store outage', () => {
       redis.freeze();
       try {
         for (const path of ENDPOINTS) {
-          // A refresh token's shape: each endpoint has to read its family from the Store.
+          // A refresh token's shape: each endpoint has to read (or, PAR, write) the Store.
           const token = `${'g'.repeat(22)}.${'s'.repeat(43)}`;
           const res = await postForm(
             t.server,
             path,
-            { grant_type: 'refresh_token', refresh_token: token, token },
+            {
+              grant_type: 'refresh_token',
+              refresh_token: token,
+              token,
+              // A valid pushed authorization request, so PAR gets as far as the Store too.
+              response_type: 'code',
+              redirect_uri: BACKEND.redirectUri,
+              code_challenge: 'c'.repeat(43),
+              code_challenge_method: 'S256',
+            },
             basic(BACKEND.id, BACKEND.secret),
           );
           expectRfc6749Error(res, 503, 'temporarily_unavailable');

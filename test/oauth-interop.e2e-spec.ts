@@ -120,6 +120,35 @@ function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): v
     // block): a route a ban would refuse (/health is exempt from bans) still answers.
     expect((await fetch(new URL('/.well-known/oauth-authorization-server', issuer))).status).toBe(200);
   });
+  it('runs a pushed authorization request (RFC 9126) with PKCE with openid-client', async () => {
+    const spa = await client.discovery(new URL(issuer), SPA.id, undefined, client.None(), {
+      algorithm: 'oauth2',
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- the test server speaks plain HTTP on loopback
+      execute: [client.allowInsecureRequests],
+    });
+    expect(spa.serverMetadata().pushed_authorization_request_endpoint).toBe(`${issuer}/oauth/par`);
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const authorizationUrl = await client.buildAuthorizationUrlWithPAR(spa, {
+      redirect_uri: SPA.redirectUri,
+      scope: 'notes:read',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+    });
+    // Only the client id and the request_uri travel through the browser.
+    expect([...authorizationUrl.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+    const callback = await signIn(authorizationUrl, issuer);
+    const tokens = await client.authorizationCodeGrant(spa, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    expect(tokens.scope).toBe('notes:read');
+    const notes = await fetch(new URL('/notes', issuer), {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(notes.status).toBe(200);
+  });
 }
 
 describe.each(PLATFORMS)('openid-client interop on %s (memory store)', (platform) => {

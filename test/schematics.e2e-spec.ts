@@ -78,6 +78,7 @@ function run(app: string, script: string, args: string[]): string {
 
 describe('schematics on a fresh Nest application', () => {
   let app: string;
+  let collection: string | undefined;
 
   beforeAll(async () => {
     const missing = USED_PACKAGES.filter((lib) => !existsSync(join(repositoryRoot, 'libs', lib, 'dist/index.d.ts')));
@@ -86,7 +87,8 @@ describe('schematics on a fresh Nest application', () => {
         `The generated app uses the built packages; build them first (npm run build). Missing: ${missing.join(', ')}`,
       );
     }
-    const runner = new SchematicTestRunner('@rampart/schematics', buildSchematicsCollection());
+    collection = buildSchematicsCollection();
+    const runner = new SchematicTestRunner('@rampart/schematics', collection);
     app = mkdtempSync(join(tmpdir(), 'rampart-generated-app-'));
     cpSync(fixture, app, { recursive: true });
     let tree = treeOf(app);
@@ -104,6 +106,7 @@ describe('schematics on a fresh Nest application', () => {
   }, 120_000);
 
   afterAll(() => {
+    if (collection) rmSync(dirname(collection), { recursive: true, force: true });
     // KEEP_GENERATED_APP=1 leaves it on disk, to look at what a failing step saw.
     if (app && !process.env.KEEP_GENERATED_APP) rmSync(app, { recursive: true, force: true });
     else if (app) console.log(`generated app kept in ${app}`);

@@ -104,10 +104,14 @@ export interface OAuthConfig {
   refreshReuseGraceSeconds?: number;
   /** Idle lifetime of refresh tokens; unset: the server's default (3 days). */
   refreshIdleTtlSeconds?: number;
+  /** Every authorization request through the PAR endpoint (RFC 9126), `OAUTH_REQUIRE_PAR=true`. */
+  requirePushedAuthorizationRequests?: boolean;
   /** DPoP proofs must carry a server nonce (`OAUTH_DPOP_REQUIRE_NONCE=true`; RFC 9449 §8). */
   dpopRequireNonce: boolean;
   /** Public JWKS of the `demo-partner` `private_key_jwt` client (`OAUTH_DEMO_PARTNER_JWKS`); default: the published demo key. */
   demoPartnerJwks: JSONWebKeySet;
+  /** `fapi2` (`OAUTH_PROFILE=fapi2`): the FAPI 2.0 Security Profile; only FAPI clients are registered. */
+  profile: 'oauth2.1' | 'fapi2';
 }
 
 export interface RateLimitConfig {
@@ -188,10 +192,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       demoBackendSecret: env.OAUTH_DEMO_BACKEND_SECRET || DEFAULT_DEMO_BACKEND_SECRET,
       tokenPerMinute: Number(env.OAUTH_TOKEN_PER_MINUTE ?? 120),
       codeTtlSeconds: 60,
+      requirePushedAuthorizationRequests: env.OAUTH_REQUIRE_PAR === 'true',
       dpopRequireNonce: env.OAUTH_DPOP_REQUIRE_NONCE === 'true',
       demoPartnerJwks: env.OAUTH_DEMO_PARTNER_JWKS
         ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)
         : DEMO_PARTNER_JWKS,
+      profile: env.OAUTH_PROFILE === 'fapi2' ? 'fapi2' : 'oauth2.1',
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,

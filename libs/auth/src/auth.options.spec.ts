@@ -18,6 +18,29 @@ describe('resolveAuthOptions', () => {
     );
   });
 
+  it('resolves DPoP: asymmetric proof algorithms only, a bounded proof age, an origin reduced to scheme://host', () => {
+    expect(resolveAuthOptions({ jwt }).jwt?.dpop).toEqual({
+      algorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'],
+      proofMaxAgeSeconds: 60,
+      origin: undefined,
+    });
+    const withOrigin = resolveAuthOptions({
+      jwt: { ...jwt, dpop: { origin: 'https://API.example.com/ignored/path' } },
+    });
+    expect(withOrigin.jwt?.dpop.origin).toBe('https://api.example.com');
+    for (const dpop of [
+      { algorithms: ['HS256'] },
+      { algorithms: ['none'] },
+      { algorithms: [] },
+      { origin: 'not a url' },
+      { proofMaxAgeSeconds: 3600 },
+    ]) {
+      expect(() => resolveAuthOptions({ jwt: { ...jwt, dpop } })).toThrow(
+        expect.objectContaining({ code: 'AUTH_INVALID_OPTIONS' }),
+      );
+    }
+  });
+
   it('refuses a JWKS over plain http except on localhost', () => {
     expect(() => resolveAuthOptions({ jwt: { ...jwt, jwksUrl: 'http://issuer.test/jwks' } })).toThrow(/https/);
     expect(() => resolveAuthOptions({ jwt: { ...jwt, jwksUrl: 'http://127.0.0.1:8080/jwks' } })).not.toThrow();

@@ -133,6 +133,20 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
       }
     }
 
+    @Post(routes.par)
+    async par(@Req() req: HttpRequest, @Res() res: PlatformResponse): Promise<void> {
+      try {
+        const response = await this.server.pushAuthorizationRequest(
+          formParams(req),
+          header(req, 'authorization'),
+          contextOf(req),
+        );
+        sendJson(res, 201, response);
+      } catch (error) {
+        sendFailure(res, error);
+      }
+    }
+
     @Post(routes.introspect)
     async introspect(@Req() req: HttpRequest, @Res() res: PlatformResponse): Promise<void> {
       try {

@@ -82,10 +82,10 @@ export class OAuthServerModule extends ConfigurableModuleClass implements OnModu
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
     if (!adapter) return;
-    const { token, revoke, introspect } = this.routes;
+    const { token, revoke, introspect, par } = this.routes;
     useErrorRenderer(
       adapter.getInstance<object>(),
-      [token, revoke, introspect].map((path) => `/${path}`),
+      [token, revoke, introspect, par].map((path) => `/${path}`),
       renderOAuthError,
     );
   }

@@ -5,6 +5,10 @@ import { OAuthAccessTokens } from './access-tokens';
 import type { OAuthClient } from './clients/oauth-client';
 import { AuthorizationEndpoint, type AuthorizeOutcome } from './endpoints/authorization-endpoint';
 import { IntrospectionEndpoint } from './endpoints/introspection-endpoint';
+import {
+  PushedAuthorizationEndpoint,
+  type PushedAuthorizationResponse,
+} from './endpoints/pushed-authorization-endpoint';
 import { RevocationEndpoint } from './endpoints/revocation-endpoint';
 import { TokenEndpoint, type TokenResponse } from './endpoints/token-endpoint';
 import { TokenEndpointDpop } from './dpop/token-endpoint-dpop';
@@ -19,6 +23,7 @@ import type { ResolvedOAuthServerOptions, ResolvedRoutes } from './oauth.options
 
 export type { AuthorizeOutcome } from './endpoints/authorization-endpoint';
 export type { TokenResponse } from './endpoints/token-endpoint';
+export type { PushedAuthorizationResponse } from './endpoints/pushed-authorization-endpoint';
 export type { OAuthRequestContext } from './oauth-events';
 
 /**
@@ -39,6 +44,7 @@ export class OAuthServer {
   private readonly tokenEndpoint: TokenEndpoint;
   private readonly revocationEndpoint: RevocationEndpoint;
   private readonly introspectionEndpoint: IntrospectionEndpoint;
+  private readonly pushedAuthorizationEndpoint: PushedAuthorizationEndpoint;
   private readonly dpop: TokenEndpointDpop;
   private readonly assertions: ClientAssertions;
 
@@ -61,7 +67,7 @@ export class OAuthServer {
     // RFC 7523 §3: the audience is this server: its issuer, or the URL the assertion is sent to.
     this.assertions = new ClientAssertions(
       store,
-      [options.issuer, url(routes.token), url(routes.revoke), url(routes.introspect)],
+      [options.issuer, url(routes.token), url(routes.revoke), url(routes.introspect), url(routes.par)],
       options.clientAssertionAlgorithms,
     );
     const assertions = this.assertions;
@@ -83,6 +89,13 @@ export class OAuthServer {
       emitter,
       assertions,
     );
+    this.pushedAuthorizationEndpoint = new PushedAuthorizationEndpoint(
+      options,
+      state,
+      this.authorizationEndpoint,
+      emitter,
+      assertions,
+    );
   }
 
   /** RFC 8414 authorization server metadata. */
@@ -94,26 +107,32 @@ export class OAuthServer {
       token_endpoint: url(this.routes.token),
       revocation_endpoint: url(this.routes.revoke),
       introspection_endpoint: url(this.routes.introspect),
+      pushed_authorization_request_endpoint: url(this.routes.par),
+      require_pushed_authorization_requests: this.options.requirePushedAuthorizationRequests,
       jwks_uri: url(this.routes.jwks),
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       code_challenge_methods_supported: ['S256'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+      token_endpoint_auth_methods_supported: this.authMethods(['client_secret_basic', 'client_secret_post', 'none']),
       token_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
-      revocation_endpoint_auth_methods_supported: [
+      revocation_endpoint_auth_methods_supported: this.authMethods([
         'client_secret_basic',
         'client_secret_post',
-        'private_key_jwt',
         'none',
-      ],
+      ]),
       revocation_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
-      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      introspection_endpoint_auth_methods_supported: this.authMethods(['client_secret_basic', 'client_secret_post']),
       introspection_endpoint_auth_signing_alg_values_supported: [...this.options.clientAssertionAlgorithms],
       scopes_supported: [...this.options.scopesSupported],
       authorization_response_iss_parameter_supported: true,
       dpop_signing_alg_values_supported: [...this.options.dpop.algorithms],
     };
+  }
+
+  /** `private_key_jwt` and, outside the FAPI 2.0 profile, the other methods. */
+  private authMethods(others: string[]): string[] {
+    return this.options.profile === 'fapi2' ? ['private_key_jwt'] : ['private_key_jwt', ...others];
   }
 
   /** The `DPoP-Nonce` every token endpoint answer carries when nonces are required (RFC 9449 §8). */
@@ -144,6 +163,15 @@ export class OAuthServer {
    */
   isReturnPath(returnTo: string): boolean {
     return this.authorizationEndpoint.isReturnPath(returnTo);
+  }
+
+  /** `POST /oauth/par` (RFC 9126): a `request_uri` for the authorization endpoint. */
+  pushAuthorizationRequest(
+    params: OAuthParams,
+    authorization: string | undefined,
+    context: OAuthRequestContext,
+  ): Promise<PushedAuthorizationResponse> {
+    return this.pushedAuthorizationEndpoint.push(params, authorization, context);
   }
 
   /** `POST /oauth/token`. */

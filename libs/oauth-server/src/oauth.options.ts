@@ -2,7 +2,8 @@ import { DPOP_ALGORITHMS, DPOP_ALLOWED_ALGORITHMS, parseScope } from '@rampart/a
 import { InvalidOptionsError } from '@rampart/core';
 import { MemoryClientRegistry, type OAuthClientRegistry } from './clients/client-registry';
 import { CLIENT_ASSERTION_ALGORITHMS } from './http/client-assertions';
-import type { OAuthClientRegistration } from './clients/oauth-client';
+import { toOAuthClient, type OAuthClientRegistration } from './clients/oauth-client';
+import { FAPI2_ALGORITHMS, FAPI2_MAX_CODE_TTL_SECONDS, Fapi2ClientRegistry, fapi2ClientProblem } from './fapi2-profile';
 import { isLoopbackHost } from './clients/redirect-uri';
 import type { OAuthInteraction } from './oauth-interaction';
 import type { SigningKeyInput } from './keys/signing-keys';
@@ -51,6 +52,13 @@ export interface OAuthServerOptions {
   keyPublishLeadSeconds?: number;
   /** Scopes advertised in the metadata (`scopes_supported`). @default the union of the clients' scopes when static */
   scopesSupported?: string[];
+  /**
+   * Every authorization request must come through the PAR endpoint (RFC 9126 §5); a client's own
+   * `requirePushedAuthorizationRequests` requires it for that client only. @default false
+   */
+  requirePushedAuthorizationRequests?: boolean;
+  /** Lifetime of a pushed request's `request_uri` (RFC 9126 §2.2: short). @default 60 (at most 600) */
+  pushedRequestTtlSeconds?: number;
   /** DPoP (RFC 9449) at the token endpoint: proofs bind the tokens to the client's key. */
   dpop?: OAuthDpopOptions;
   /**
@@ -58,6 +66,13 @@ export interface OAuthServerOptions {
    * @default ['ES256', 'PS256', 'EdDSA', 'RS256']
    */
   clientAssertionAlgorithms?: string[];
+  /**
+   * `fapi2`: the FAPI 2.0 Security Profile (see the README's table): DPoP required for every
+   * client, confidential `private_key_jwt` clients only with https redirect URIs, codes of at most
+   * 60 s, PS256/ES256/EdDSA only. Configuration that breaks it fails at start.
+   * @default 'oauth2.1'
+   */
+  profile?: 'oauth2.1' | 'fapi2';
 }
 
 /** DPoP at the token endpoint. @publicApi */
@@ -89,6 +104,8 @@ export interface ResolvedOAuthServerOptions {
   readonly interactionTtlSeconds: number;
   readonly keyPublishLeadSeconds: number;
   readonly scopesSupported: readonly string[];
+  readonly requirePushedAuthorizationRequests: boolean;
+  readonly pushedRequestTtlSeconds: number;
   readonly dpop: {
     readonly algorithms: readonly string[];
     readonly proofMaxAgeSeconds: number;
@@ -96,6 +113,7 @@ export interface ResolvedOAuthServerOptions {
     readonly required: boolean;
   };
   readonly clientAssertionAlgorithms: readonly string[];
+  readonly profile: 'oauth2.1' | 'fapi2';
 }
 
 /** Endpoint paths (set at import time, as routes are). @publicApi */
@@ -108,6 +126,8 @@ export interface OAuthServerRoutes {
   revoke?: string;
   /** @default 'oauth/introspect' */
   introspect?: string;
+  /** Pushed authorization requests (RFC 9126). @default 'oauth/par' */
+  par?: string;
   /** @default '.well-known/jwks.json' */
   jwks?: string;
   /**
@@ -124,8 +144,8 @@ export interface OAuthServerRoutes {
 }
 
 /** The endpoints of the server. @publicApi */
-export type OAuthEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'jwks' | 'metadata';
-const ENDPOINTS: readonly OAuthEndpoint[] = ['authorize', 'token', 'revoke', 'introspect', 'jwks', 'metadata'];
+export type OAuthEndpoint = 'authorize' | 'token' | 'revoke' | 'introspect' | 'par' | 'jwks' | 'metadata';
+const ENDPOINTS: readonly OAuthEndpoint[] = ['authorize', 'token', 'revoke', 'introspect', 'par', 'jwks', 'metadata'];
 
 export type ResolvedRoutes = Readonly<Required<Omit<OAuthServerRoutes, 'decorators'>>> & {
   readonly decorators: Readonly<Partial<Record<OAuthEndpoint, readonly MethodDecorator[]>>>;
@@ -163,6 +183,7 @@ export function resolveRoutes(raw: OAuthServerRoutes = {}): ResolvedRoutes {
     token: path(raw.token, 'oauth/token', 'token'),
     revoke: path(raw.revoke, 'oauth/revoke', 'revoke'),
     introspect: path(raw.introspect, 'oauth/introspect', 'introspect'),
+    par: path(raw.par, 'oauth/par', 'par'),
     jwks: path(raw.jwks, '.well-known/jwks.json', 'jwks'),
     metadata: path(raw.metadata, '.well-known/oauth-authorization-server', 'metadata'),
     decorators: Object.freeze(
@@ -202,9 +223,40 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
   raw.resources.allowed.forEach(checkResource);
   if (!raw.resources.allowed.includes(raw.resources.default))
     fail('resources.default must be one of resources.allowed.');
-  const clients = Array.isArray(raw.clients) ? new MemoryClientRegistry(raw.clients) : raw.clients;
-  if (typeof (clients as Partial<OAuthClientRegistry> | undefined)?.find !== 'function')
+  const profile = raw.profile ?? 'oauth2.1';
+  // Options may come from JavaScript or a config file: a typo must not silently mean "no profile".
+  if (!(['oauth2.1', 'fapi2'] as unknown[]).includes(profile)) fail(`profile must be 'oauth2.1' or 'fapi2'.`);
+  const fapi2 = profile === 'fapi2';
+  const registry = Array.isArray(raw.clients) ? new MemoryClientRegistry(raw.clients) : raw.clients;
+  if (typeof (registry as Partial<OAuthClientRegistry> | undefined)?.find !== 'function')
     fail('clients must be an OAuthClientRegistry or a list of registrations.');
+  if (fapi2 && Array.isArray(raw.clients)) {
+    for (const registration of raw.clients) {
+      const problem = fapi2ClientProblem(toOAuthClient(registration));
+      if (problem) fail(`profile 'fapi2': client "${registration.id}": ${problem}.`);
+    }
+  }
+  const clients = fapi2 ? new Fapi2ClientRegistry(registry) : registry;
+  const codeTtlSeconds = seconds(raw.authorizationCodeTtlSeconds, 60, 'authorizationCodeTtlSeconds', 600);
+  if (fapi2 && codeTtlSeconds > FAPI2_MAX_CODE_TTL_SECONDS) {
+    fail(`profile 'fapi2': authorizationCodeTtlSeconds must be at most ${FAPI2_MAX_CODE_TTL_SECONDS}.`);
+  }
+  if (fapi2 && raw.dpop?.required === false)
+    fail(`profile 'fapi2' requires sender-constrained tokens (dpop.required).`);
+  const defaultAlgorithms = (list: readonly string[]): string[] =>
+    fapi2 ? list.filter((alg) => FAPI2_ALGORITHMS.includes(alg)) : [...list];
+  const dpop = resolveDpop({
+    ...raw.dpop,
+    algorithms: raw.dpop?.algorithms ?? defaultAlgorithms(DPOP_ALGORITHMS),
+    required: fapi2 || (raw.dpop?.required ?? false),
+  });
+  const clientAssertionAlgorithms = algorithmList(
+    raw.clientAssertionAlgorithms ?? defaultAlgorithms(CLIENT_ASSERTION_ALGORITHMS),
+    'clientAssertionAlgorithms',
+  );
+  if (fapi2 && ![...dpop.algorithms, ...clientAssertionAlgorithms].every((alg) => FAPI2_ALGORITHMS.includes(alg))) {
+    fail(`profile 'fapi2' allows only ${FAPI2_ALGORITHMS.join(', ')} (FAPI 2.0 §5.4.1).`);
+  }
   const scopesSupported =
     raw.scopesSupported ?? (Array.isArray(raw.clients) ? [...new Set(raw.clients.flatMap((c) => c.scopes))] : []);
   if (!parseScope(scopesSupported.join(' '))) fail('scopesSupported must be RFC 6749 scope tokens.');
@@ -215,7 +267,7 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     signingKeys: raw.signingKeys ? Object.freeze([...raw.signingKeys]) : undefined,
     resources: Object.freeze({ allowed: Object.freeze([...raw.resources.allowed]), default: raw.resources.default }),
     accessTokenTtlSeconds: seconds(raw.accessTokenTtlSeconds, 900, 'accessTokenTtlSeconds', 86_400),
-    authorizationCodeTtlSeconds: seconds(raw.authorizationCodeTtlSeconds, 60, 'authorizationCodeTtlSeconds', 600),
+    authorizationCodeTtlSeconds: codeTtlSeconds,
     refreshTokenTtlSeconds: seconds(raw.refreshTokenTtlSeconds, 1_209_600, 'refreshTokenTtlSeconds', 31_536_000),
     refreshTokenIdleTtlSeconds: seconds(
       raw.refreshTokenIdleTtlSeconds,
@@ -230,11 +282,11 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     interactionTtlSeconds: seconds(raw.interactionTtlSeconds, 600, 'interactionTtlSeconds', 3600),
     keyPublishLeadSeconds: seconds(raw.keyPublishLeadSeconds, 900, 'keyPublishLeadSeconds', 86_400 * 30),
     scopesSupported: Object.freeze(scopesSupported),
-    dpop: resolveDpop(raw.dpop ?? {}),
-    clientAssertionAlgorithms: algorithmList(
-      raw.clientAssertionAlgorithms ?? [...CLIENT_ASSERTION_ALGORITHMS],
-      'clientAssertionAlgorithms',
-    ),
+    requirePushedAuthorizationRequests: raw.requirePushedAuthorizationRequests === true,
+    pushedRequestTtlSeconds: seconds(raw.pushedRequestTtlSeconds, 60, 'pushedRequestTtlSeconds', 600),
+    dpop,
+    clientAssertionAlgorithms,
+    profile,
   });
 }
 

@@ -24,6 +24,7 @@ export const OAUTH_PROTOCOL_PARAMETERS = Object.freeze({
     'code_challenge_method',
     'resource',
     'interaction',
+    'request_uri',
     'nonce',
   ]),
   token: Object.freeze([
@@ -39,4 +40,17 @@ export const OAUTH_PROTOCOL_PARAMETERS = Object.freeze({
   ]),
   revoke: Object.freeze(['client_id', 'client_secret', 'token', 'token_type_hint']),
   introspect: Object.freeze(['client_id', 'client_secret', 'token', 'token_type_hint']),
-} satisfies Record<'authorize' | 'token' | 'revoke' | 'introspect', readonly string[]>);
+  par: Object.freeze([
+    'client_id',
+    'client_secret',
+    'response_type',
+    'response_mode',
+    'redirect_uri',
+    'scope',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'resource',
+    'nonce',
+  ]),
+} satisfies Record<'authorize' | 'token' | 'revoke' | 'introspect' | 'par', readonly string[]>);

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { HostTree, type Tree } from '@angular-devkit/schematics';
 import { SchematicTestRunner } from '@angular-devkit/schematics/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchematicsCollection, repositoryRoot } from '../../../test/utils/schematics';
 
 const fixture = join(repositoryRoot, 'test/fixtures/nest-app');
@@ -38,9 +38,14 @@ function snapshot(tree: Tree): Map<string, string> {
 }
 
 let runner: SchematicTestRunner;
+let collection: string;
 beforeAll(() => {
-  runner = new SchematicTestRunner('@rampart/schematics', buildSchematicsCollection());
+  collection = buildSchematicsCollection();
+  runner = new SchematicTestRunner('@rampart/schematics', collection);
 }, 60_000);
+afterAll(() => {
+  rmSync(dirname(collection), { recursive: true, force: true });
+});
 
 describe('install', () => {
   it('wires RampartModule, useRampart, @Public() on the health route, the config, .env.example and the dependencies', async () => {

@@ -18,6 +18,26 @@ export const DEMO_SCOPES = ['notes:read', 'notes:write', 'profile'];
  * - `demo-backend`: a third-party confidential web backend (`client_secret_basic`/`_post`): the
  *   user is asked for consent; it may also use client credentials and introspect tokens.
  */
+/**
+ * The clients of the FAPI 2.0 profile (`OAUTH_PROFILE=fapi2`): one confidential first-party web
+ * backend, `private_key_jwt` with the demo partner key, https redirect URIs; its tokens are DPoP-bound.
+ */
+export function fapi2DemoClients(partnerJwks: JSONWebKeySet): OAuthClientRegistration[] {
+  return [
+    {
+      id: 'demo-fapi',
+      name: 'Demo FAPI 2.0 client',
+      type: 'confidential',
+      firstParty: true,
+      jwks: partnerJwks,
+      redirectUris: ['https://fapi.example.test/callback'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      scopes: DEMO_SCOPES,
+      defaultScopes: ['notes:read'],
+    },
+  ];
+}
+
 export function demoClients(backendSecret: string, partnerJwks: JSONWebKeySet): OAuthClientRegistration[] {
   return [
     {

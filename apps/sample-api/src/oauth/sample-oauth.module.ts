@@ -7,7 +7,7 @@ import { RequestLimits } from '@rampart/validation';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
-import { demoClients } from './demo-clients';
+import { demoClients, fapi2DemoClients } from './demo-clients';
 import { OAuthLoginController } from './oauth-login.controller';
 import { SampleConsents, SampleSessions } from './sessions';
 
@@ -60,13 +60,18 @@ export class SampleOAuthModule {
           inject: [UsersService, SampleSessions, SampleConsents],
           useFactory: (users: UsersService, sessions: SampleSessions, consents: SampleConsents) => ({
             issuer: config.jwtIssuer,
-            clients: demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
+            profile: config.oauth.profile,
+            clients:
+              config.oauth.profile === 'fapi2'
+                ? fapi2DemoClients(config.oauth.demoPartnerJwks)
+                : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
             authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,
             ...(config.oauth.refreshReuseGraceSeconds === undefined
               ? {}
               : { refreshTokenReuseGraceSeconds: config.oauth.refreshReuseGraceSeconds }),
+            ...(config.oauth.requirePushedAuthorizationRequests ? { requirePushedAuthorizationRequests: true } : {}),
             ...(config.oauth.refreshIdleTtlSeconds === undefined
               ? {}
               : { refreshTokenIdleTtlSeconds: config.oauth.refreshIdleTtlSeconds }),
@@ -86,6 +91,17 @@ export class SampleOAuthModule {
                 OAuthErrors(),
               ],
               authorize: [protocolParameters('authorize', 'query'), OAuthErrors()],
+              // Pushed authorization requests (RFC 9126): client-authenticated forms, limited as the token endpoint.
+              par: [
+                RateLimit({
+                  name: 'oauth-par',
+                  key: 'ip',
+                  tiers: [{ name: 'par', limit: config.oauth.tokenPerMinute, window: '1m' }],
+                }),
+                FORM_BODY,
+                protocolParameters('par', 'body'),
+                OAuthErrors(),
+              ],
               revoke: [FORM_BODY, protocolParameters('revoke', 'body'), OAuthErrors()],
               introspect: [FORM_BODY, protocolParameters('introspect', 'body'), OAuthErrors()],
             },

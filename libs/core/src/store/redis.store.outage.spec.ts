@@ -62,6 +62,26 @@ describeWithPrivateRedis('RedisStore when Redis does not answer', () => {
     }
   });
 
+  it('bounds each call by the command timeout from the call, also behind an auto-pipeline in flight', async () => {
+    const bounded = await RedisStore.create({ url: redis.url, keyPrefix: 'outage:', commandTimeoutMs: 1000 });
+    redis.freeze();
+    try {
+      const first = bounded.get('a').catch((error: unknown) => error);
+      // The next tick: a second auto-pipeline, which ioredis sends only once the first has ended.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const started = Date.now();
+      const second = await bounded.get('b').catch((error: unknown) => error);
+      const elapsed = Date.now() - started;
+      expect(second).toBeInstanceOf(StoreUnavailableError);
+      expect(await first).toBeInstanceOf(StoreUnavailableError);
+      // ~1 000 ms, not the ~2 000 ms of waiting for the first pipeline's timeout and then its own.
+      expect(elapsed).toBeLessThan(1_600);
+    } finally {
+      redis.thaw();
+      (bounded.redis as Redis).disconnect();
+    }
+  });
+
   it('rejects with StoreUnavailableError once the server is gone', async () => {
     await redis.stop();
     await expect(store.get('a')).rejects.toBeInstanceOf(StoreUnavailableError);

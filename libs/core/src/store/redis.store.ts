@@ -77,6 +77,7 @@ export class RedisStore implements Store {
     private readonly ownsClient: boolean,
     private readonly prefix = 'rampart:',
     private readonly waitForReplicas?: RedisStoreOptions['waitForReplicas'],
+    private readonly commandTimeoutMs = 1000,
   ) {
     if (waitForReplicas) {
       const { replicas, timeoutMs } = waitForReplicas;
@@ -87,7 +88,15 @@ export class RedisStore implements Store {
 
   /** Creates a store from options, connecting its own client unless one is given. */
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
-    if (options.client) return new RedisStore(options.client, false, options.keyPrefix, options.waitForReplicas);
+    if (options.client) {
+      return new RedisStore(
+        options.client,
+        false,
+        options.keyPrefix,
+        options.waitForReplicas,
+        options.commandTimeoutMs,
+      );
+    }
     const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
       'ioredis',
       'Redis storage (store: { type: "redis" })',
@@ -118,7 +127,7 @@ export class RedisStore implements Store {
             lazyConnect: true,
           })
         : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
-    const store = new RedisStore(client, true, options.keyPrefix, options.waitForReplicas);
+    const store = new RedisStore(client, true, options.keyPrefix, options.waitForReplicas, options.commandTimeoutMs);
     await store.connect(options.connectTimeoutMs ?? 5000);
     return store;
   }
@@ -181,12 +190,32 @@ export class RedisStore implements Store {
     return this.prefix + key;
   }
 
-  /** Runs one Redis command; a failure that means "no answer" becomes a StoreUnavailableError. */
+  /**
+   * Runs one Redis command; a failure that means "no answer" becomes a StoreUnavailableError. The
+   * command timeout is counted from this call, not from when ioredis sends the command: with
+   * auto-pipelining, a command issued while an earlier pipeline to the same node is in flight waits
+   * for that one to finish, so on a frozen Redis ioredis' own timer alone let a call take ~2× the
+   * timeout.
+   */
   private async command<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new StoreUnavailableError(operation, new Error(`Command timed out after ${this.commandTimeoutMs} ms`)),
+          ),
+        this.commandTimeoutMs,
+      );
+    });
     try {
-      return await call();
+      return await Promise.race([call(), deadline]);
     } catch (error) {
-      throw isOutage(error) ? new StoreUnavailableError(operation, error) : error;
+      throw error instanceof StoreUnavailableError || !isOutage(error)
+        ? error
+        : new StoreUnavailableError(operation, error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -37,6 +37,8 @@ export interface OAuthClient {
    * port (§7.3). `web`: exact matching only, port included (RFC 9700 §2.1). @default 'web'
    */
   readonly applicationType: 'web' | 'native';
+  /** Authorization requests of this client must come through the PAR endpoint (RFC 9126 §5). @default false */
+  readonly requirePushedAuthorizationRequests: boolean;
   /** Absolute refresh-token lifetime of this client, at most the server's. @default the server's */
   readonly refreshTokenTtlSeconds?: number;
   /** Idle refresh-token lifetime of this client, at most the server's. @default the server's */
@@ -74,6 +76,8 @@ export interface OAuthClientRegistration {
   applicationType?: 'web' | 'native';
   refreshTokenTtlSeconds?: number;
   refreshTokenIdleTtlSeconds?: number;
+  /** Authorization requests only through the PAR endpoint (RFC 9126 §5). @default false */
+  requirePushedAuthorizationRequests?: boolean;
   /** Require a DPoP proof on every token request of this client. @default false */
   dpopBoundAccessTokens?: boolean;
   name?: string;
@@ -218,6 +222,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     firstParty: r.firstParty ?? false,
     canIntrospect: r.canIntrospect ?? false,
     applicationType,
+    requirePushedAuthorizationRequests: r.requirePushedAuthorizationRequests === true,
     ...(r.refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds: r.refreshTokenTtlSeconds }),
     ...(r.refreshTokenIdleTtlSeconds === undefined ? {} : { refreshTokenIdleTtlSeconds: r.refreshTokenIdleTtlSeconds }),
     dpopBoundAccessTokens: r.dpopBoundAccessTokens ?? false,

@@ -16,6 +16,9 @@ export type AuthorizeOutcome =
   | { readonly error: OAuthError };
 
 const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
+/** RFC 9126 §2.2: a URN the server makes up; the random part is 256 bits, base64url. */
+export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
+const PUSHED_ID = /^[A-Za-z0-9_-]{43}$/;
 const VSCHARS = /^[\x20-\x7e]+$/;
 
 /**
@@ -36,6 +39,7 @@ export class AuthorizationEndpoint {
       params = OAuthParams.fromQuery(query);
       const interactionId = params.get('interaction');
       if (interactionId !== undefined) return await this.resume(interactionId, req, context);
+      if (params.has('request_uri')) return await this.fromPushedRequest(params, req, context);
     } catch (error) {
       if (error instanceof OAuthError) return { error };
       throw error;
@@ -89,6 +93,14 @@ export class AuthorizationEndpoint {
       return this.errorRedirect(redirectUri, undefined, error, client.id, context);
     }
     try {
+      if (this.options.requirePushedAuthorizationRequests || client.requirePushedAuthorizationRequests) {
+        // RFC 9126 §5: the request must come through the PAR endpoint, authenticated and unseen.
+        throw new OAuthError(
+          'invalid_request',
+          'Push this authorization request to the PAR endpoint first (RFC 9126).',
+          'par_required',
+        );
+      }
       const record = this.validateAuthorizationRequest(params, client, redirectUri, redirectUriGiven, state);
       return await this.proceed(record, client, req, undefined);
     } catch (error) {
@@ -132,6 +144,72 @@ export class AuthorizationEndpoint {
       this.options.resources.default,
     ]);
     return { clientId: client.id, redirectUri, redirectUriGiven, state, codeChallenge: challenge, scopes, resources };
+  }
+
+  /**
+   * Validates a pushed authorization request (RFC 9126 §2.1) of an authenticated client, as the
+   * authorization endpoint would, but every error is answered to the client (JSON), never redirected.
+   */
+  validatePushed(params: OAuthParams, client: OAuthClient): InteractionRecord {
+    if (params.has('request_uri')) {
+      throw new OAuthError('invalid_request', 'request_uri cannot be pushed (RFC 9126 §2.1).', 'par_request_uri');
+    }
+    const requested = params.get('redirect_uri');
+    let redirectUri: string | undefined;
+    if (requested === undefined) {
+      if (client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
+    } else {
+      redirectUri = matchRedirectUri(requested, client.redirectUris, client.applicationType);
+    }
+    if (redirectUri === undefined) {
+      throw new OAuthError(
+        'invalid_request',
+        'redirect_uri is not registered for this client.',
+        'redirect_uri_mismatch',
+      );
+    }
+    const state = params.get('state');
+    if (state !== undefined && !VSCHARS.test(state)) {
+      throw new OAuthError('invalid_request', 'state must be printable ASCII (RFC 6749 Appendix A.5).', 'bad_state');
+    }
+    return this.validateAuthorizationRequest(params, client, redirectUri, requested !== undefined, state);
+  }
+
+  /**
+   * `request_uri` from the PAR endpoint (RFC 9126 §4): single use, short-lived, bound to the
+   * client that pushed it. Only the pushed parameters count; any other in the query is ignored.
+   * An unknown, expired or used request_uri has no validated redirect URI: answered directly.
+   */
+  private async fromPushedRequest(
+    params: OAuthParams,
+    req: unknown,
+    context: OAuthRequestContext,
+  ): Promise<AuthorizeOutcome> {
+    const invalid = (reason: string): AuthorizeOutcome => {
+      const error = new OAuthError('invalid_request', 'The request_uri is invalid, expired or already used.', reason);
+      this.events.emitFailure('authorize', error, undefined, context);
+      return { error };
+    };
+    const requestUri = params.require('request_uri');
+    const clientId = params.require('client_id');
+    if (!requestUri.startsWith(REQUEST_URI_PREFIX) || !PUSHED_ID.test(requestUri.slice(REQUEST_URI_PREFIX.length))) {
+      return invalid('request_uri_malformed');
+    }
+    const record = await this.state.takePushedRequest(requestUri.slice(REQUEST_URI_PREFIX.length));
+    if (!record) return invalid('request_uri_unknown');
+    // Bound to the client that pushed it: another client's id is not a way to spend it.
+    if (record.clientId !== clientId) return invalid('request_uri_of_other_client');
+    const client = await this.options.clients.find(record.clientId);
+    if (!client || matchRedirectUri(record.redirectUri, client.redirectUris, client.applicationType) === undefined) {
+      return invalid('request_uri_client_changed');
+    }
+    try {
+      return await this.proceed(record, client, req, undefined);
+    } catch (error) {
+      if (error instanceof OAuthError)
+        return this.errorRedirect(record.redirectUri, record.state, error, client.id, context);
+      throw error;
+    }
   }
 
   /**

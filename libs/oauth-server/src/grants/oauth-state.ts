@@ -64,6 +64,7 @@ const refreshKey = (grantId: string): string => `oauth:rt:{${grantId}}`;
 const familyKey = (grantId: string): string => `oauth:family:{${grantId}}`;
 const usedRefreshKey = (grantId: string, hash: string): string => `oauth:rt-used:{${grantId}}:${hash}`;
 const interactionKey = (id: string): string => `oauth:interaction:${id}`;
+const pushedKey = (hash: string): string => `oauth:par:${hash}`;
 
 /**
  * Marks a code consumed, once: of concurrent exchanges exactly one gets `ok`. The record is kept
@@ -270,6 +271,17 @@ export class OAuthState {
   /** Removes the interaction; only the caller that gets it back may finish it. */
   async takeInteraction(id: string): Promise<InteractionRecord | undefined> {
     const json = await this.call(() => this.store.take(interactionKey(id)));
+    return json === undefined ? undefined : (JSON.parse(json) as InteractionRecord);
+  }
+
+  /** A pushed authorization request (RFC 9126), by the hash of its request_uri's random part. */
+  savePushedRequest(id: string, record: InteractionRecord, ttlMs: number): Promise<boolean> {
+    return this.call(() => this.store.set(pushedKey(tokenHash(id)), JSON.stringify(record), { ttlMs }));
+  }
+
+  /** Removes a pushed request: a request_uri is used once (RFC 9126 §4). */
+  async takePushedRequest(id: string): Promise<InteractionRecord | undefined> {
+    const json = await this.call(() => this.store.take(pushedKey(tokenHash(id))));
     return json === undefined ? undefined : (JSON.parse(json) as InteractionRecord);
   }
 

@@ -16,9 +16,10 @@ export interface ContractMatchers {
   readonly resolves: { toBeUndefined(): Promise<void> };
 }
 
-type Hook = (fn: () => unknown, timeout?: number) => void;
+// Jest types a test body as a done-callback or a function returning a promise: the suites' bodies are async.
+type Hook = (fn: () => Promise<void>, timeout?: number) => void;
 type Block = (name: string, fn: () => void) => void;
-type Test = (name: string, fn: () => unknown, timeout?: number) => void;
+type Test = (name: string, fn: () => Promise<void>, timeout?: number) => void;
 
 /**
  * The test runner the contract suites register with: pass Vitest's or Jest's functions, e.g.
