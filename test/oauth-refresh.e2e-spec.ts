@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
-import { SPA, authorize, exchange, postForm } from './utils/oauth';
+import { SPA, authorize, authorizeQuery, exchange, login, pkce as pkceOf, postForm } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -43,6 +43,36 @@ function suite(overrides: TestConfig): void {
     const winner = winners[0]?.body as { access_token: string; refresh_token: string };
     expect((await notes(winner.access_token)).status).toBe(200);
     expect((await refresh(winner.refresh_token)).status).toBe(200);
+  });
+
+  it('logs out: the refresh token revoked (family and access tokens), the sign-in session ended', async () => {
+    const { code, pkce, location } = await authorize(t.server);
+    expect(location.searchParams.get('code')).toBe(code);
+    const res = await exchange(t.server, code ?? '', pkce.verifier);
+    const first = res.body as { access_token: string; refresh_token: string };
+    expect((await postForm(t.server, '/oauth/revoke', { token: first.refresh_token, client_id: SPA.id })).status).toBe(
+      200,
+    );
+    expect((await notes(first.access_token)).status).toBe(401);
+    expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant');
+
+    const { cookie } = await login(t.server, '');
+    const out = await request(t.server).post('/oauth/logout').type('form').set('Cookie', cookie).send('');
+    expect(out.status).toBe(204);
+    expect(String(out.headers['set-cookie'])).toMatch(/rampart_session=;.*Max-Age=0/);
+    // The old cookie signs nobody in any more: the authorization endpoint asks for a login again.
+    const again = await request(t.server)
+      .get(`/oauth/authorize?${authorizeQuery(pkceOf().challenge)}`)
+      .set('Cookie', cookie);
+    expect(again.status).toBe(302);
+    expect(again.headers.location).toMatch(/^\/oauth\/login/);
+    const crossSite = await request(t.server)
+      .post('/oauth/logout')
+      .type('form')
+      .set('Origin', 'https://evil.example')
+      .set('Cookie', cookie)
+      .send('');
+    expect(crossSite.status).toBe(403);
   });
 
   it('expires a refresh token left idle, even though the family has days to live', async () => {

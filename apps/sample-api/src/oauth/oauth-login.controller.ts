@@ -121,6 +121,21 @@ export class OAuthLoginController {
     redirect(res, this.server.isReturnPath(returnTo) ? returnTo : '/health', cookie);
   }
 
+  /**
+   * Ends the browser's sign-in session (the end-session half of a logout; the app revokes its
+   * refresh token at `POST /oauth/revoke`, RFC 7009, which ends the grant and its access tokens).
+   * Same-origin posts only, so another site cannot sign the user out.
+   */
+  @Post('logout')
+  @RequestLimits({ mediaTypes: [FORM], maxBodyBytes: 1024 })
+  async logout(@Req() req: FormRequest, @Res() res: RedirectResponse): Promise<void> {
+    assertSameOrigin(req);
+    await this.sessions.end(req);
+    res.status(204);
+    res.header('Set-Cookie', this.sessions.clearCookie(getRequestContext(req).protocol === 'https'));
+    res.send();
+  }
+
   @Get('consent')
   @Header('Content-Type', HTML)
   async consentForm(@Query('return_to') returnTo: unknown): Promise<string> {

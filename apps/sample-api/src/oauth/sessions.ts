@@ -42,6 +42,11 @@ export class SampleSessions {
     return this.store.get(keyOf(id));
   }
 
+  /** The `Set-Cookie` value that removes the session cookie from the browser. */
+  clearCookie(secure: boolean): string {
+    return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`;
+  }
+
   async end(req: CookieRequest): Promise<void> {
     const id = cookie(req, SESSION_COOKIE);
     if (id !== undefined && SESSION_ID.test(id)) await this.store.delete(keyOf(id));
