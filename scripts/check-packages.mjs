@@ -113,7 +113,7 @@ async function runCompleteExample(dir) {
   const issuer = 'https://issuer.example.test';
   const audience = 'https://api.example.test';
   const token = (scope) =>
-    new jose.SignJWT({ scope })
+    new jose.SignJWT({ scope, client_id: 'example-client' })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'example' })
       .setIssuer(issuer)
       .setAudience(audience)
