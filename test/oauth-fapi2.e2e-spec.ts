@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { DEMO_PARTNER_PRIVATE_JWK } from '../apps/sample-api/src/oauth/demo-client-keys';
 import { dpopKey, dpopProof } from './utils/dpop';
-import { authorize, authorizeQuery, basic, pkce } from './utils/oauth';
+import { authorize, authorizeQuery, basic, pkce, type Pkce } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -44,8 +44,30 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     return req.send(form);
   }
 
+  /** Pushes an authorization request of the FAPI client (RFC 9126), authenticated with private_key_jwt. */
+  async function push(codes: Pkce, overrides: Record<string, string | undefined> = {}) {
+    const form = new URLSearchParams(authorizeQuery(codes.challenge, overrides, FAPI));
+    form.set('client_assertion_type', JWT_BEARER);
+    form.set('client_assertion', await clientAssertion());
+    return request(t.server).post('/oauth/par').type('form').send(form.toString());
+  }
+
   async function codeForm(): Promise<Record<string, string>> {
-    const { code, pkce: codes, location } = await authorize(t.server, {}, { client: FAPI });
+    const codes = pkce();
+    const pushed = await push(codes);
+    expect(pushed.status).toBe(201);
+    // The front channel carries only the client id and the request_uri (RFC 9126 §4).
+    const onlyRequestUri = Object.fromEntries(
+      ['response_type', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'scope', 'state'].map((name) => [
+        name,
+        undefined,
+      ]),
+    );
+    const { code, location } = await authorize(
+      t.server,
+      { ...onlyRequestUri, request_uri: pushed.body.request_uri as string },
+      { client: FAPI, pkce: codes },
+    );
     expect(location.searchParams.get('iss')).toBe(ISSUER);
     return {
       grant_type: 'authorization_code',
@@ -103,13 +125,24 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     expect(spa.headers.location).toBeUndefined();
   });
 
-  it('[PKCE S256] refuses an authorization request without PKCE or with plain', async () => {
+  it('[PAR required] refuses a front-channel authorization request that was not pushed, and says so in the metadata', async () => {
+    const metadata = (await request(t.server).get('/.well-known/oauth-authorization-server')).body;
+    expect(metadata.require_pushed_authorization_requests).toBe(true);
+    const res = await request(t.server).get(`/oauth/authorize?${authorizeQuery(pkce().challenge, {}, FAPI)}`);
+    expect(res.status).toBe(302);
+    const location = new URL(res.headers.location as string);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.get('code')).toBeNull();
+    // The same request pushed by the authenticated client is accepted.
+    expect((await push(pkce())).status).toBe(201);
+  });
+
+  it('[PKCE S256] refuses a pushed request without PKCE or with plain', async () => {
     for (const overrides of [{ code_challenge: undefined }, { code_challenge_method: 'plain' }]) {
-      const res = await request(t.server).get(`/oauth/authorize?${authorizeQuery(pkce().challenge, overrides, FAPI)}`);
-      expect(res.status).toBe(302);
-      const location = new URL(res.headers.location as string);
-      expect(location.searchParams.get('error')).toBe('invalid_request');
-      expect(location.searchParams.get('code')).toBeNull();
+      const res = await push(pkce(), overrides);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_request');
+      expect(res.body.request_uri).toBeUndefined();
     }
   });
 
@@ -125,17 +158,17 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
       );
       expect(res.status).toBe(400);
       expect(res.headers.location).toBeUndefined();
+      const pushed = await push(pkce(), { redirect_uri: redirectUri });
+      expect(pushed.status).toBe(400);
+      expect(pushed.body.error).toBe('invalid_request');
     }
   });
 
   it('[no implicit / none] refuses response_type token and id_token', async () => {
     for (const responseType of ['token', 'id_token', 'code token']) {
-      const res = await request(t.server).get(
-        `/oauth/authorize?${authorizeQuery(pkce().challenge, { response_type: responseType }, FAPI)}`,
-      );
-      const location = new URL(res.headers.location as string);
-      expect(location.searchParams.get('error')).toBe('unsupported_response_type');
-      expect(location.hash).toBe('');
+      const res = await push(pkce(), { response_type: responseType });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('unsupported_response_type');
     }
   });
 }

@@ -67,7 +67,7 @@ export interface OAuthServerOptions {
    */
   clientAssertionAlgorithms?: string[];
   /**
-   * `fapi2`: the FAPI 2.0 Security Profile (see the README's table): DPoP required for every
+   * `fapi2`: the FAPI 2.0 Security Profile (see the README's table): PAR and DPoP required for every
    * client, confidential `private_key_jwt` clients only with https redirect URIs, codes of at most
    * 60 s, PS256/ES256/EdDSA only. Configuration that breaks it fails at start.
    * @default 'oauth2.1'
@@ -282,7 +282,8 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     interactionTtlSeconds: seconds(raw.interactionTtlSeconds, 600, 'interactionTtlSeconds', 3600),
     keyPublishLeadSeconds: seconds(raw.keyPublishLeadSeconds, 900, 'keyPublishLeadSeconds', 86_400 * 30),
     scopesSupported: Object.freeze(scopesSupported),
-    requirePushedAuthorizationRequests: raw.requirePushedAuthorizationRequests === true,
+    // FAPI 2.0 §5.3.2.1: authorization requests only through PAR, authenticated and never seen by the browser.
+    requirePushedAuthorizationRequests: fapi2 || raw.requirePushedAuthorizationRequests === true,
     pushedRequestTtlSeconds: seconds(raw.pushedRequestTtlSeconds, 60, 'pushedRequestTtlSeconds', 600),
     dpop,
     clientAssertionAlgorithms,
