@@ -15,6 +15,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['libs/*/src/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.spec.ts'],
+    // Fixture apps carry their own specs: they run inside the generated app (test/schematics.e2e-spec.ts).
+    exclude: ['**/node_modules/**', 'test/fixtures/**'],
     globalSetup: ['test/utils/global-setup.ts'],
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
     testTimeout: 20_000,

@@ -113,12 +113,16 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
     expect(admitted(all)).toBeLessThanOrEqual(LIMIT + admitted(during));
   }, 120_000);
 
-  it('planned switch with waitForReplicas (WAIT 1): decisions stay exact, nothing admitted is lost with the old primary', async () => {
+  it('planned switch with waitForReplicas (WAIT 1): never over the limit, nothing admitted is lost with the old primary', async () => {
     const { after, all } = await plannedSwitch({ replicas: 1, timeoutMs: 100 });
     for (const answer of all) expect([200, 429, 503]).toContain(answer.status);
     expect(Math.max(...all.map((a) => a.ms))).toBeLessThan(SLOWEST_MS);
-    // The old primary's writes after the promotion reach no replica: refused (503), never admitted twice.
-    expect(admitted(all)).toBe(LIMIT);
+    // The old primary's writes after the promotion reach no replica: refused (503), never admitted
+    // twice. A write no replica confirmed within 100 ms (a loaded machine) is refused too, though it
+    // was counted: WAIT trades such under-admission for never admitting over the limit.
+    const refused = all.filter((a) => a.status === 503).length;
+    expect(admitted(all)).toBeLessThanOrEqual(LIMIT);
+    expect(admitted(all)).toBeGreaterThanOrEqual(LIMIT - refused);
     expect(after.every((a) => a.status === 429)).toBe(true);
   }, 120_000);
 
