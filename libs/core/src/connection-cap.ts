@@ -19,11 +19,18 @@ export function capConnectionsPerClient(app: INestApplication, options: Resolved
   const server = app.getHttpServer() as Server;
   server.on('connection', (socket) => {
     const ip = normalizeIp(socket.remoteAddress);
-    if (ip === undefined) return socket.destroy(); // already gone: nothing to serve
+    // No address: the peer is already gone, nothing to serve.
+    if (ip === undefined) {
+      socket.destroy();
+      return;
+    }
     if (options.trustedProxies.has(ip)) return;
     const key = clientKey(ip, options.clientPrefixes) ?? ip;
     const count = open.get(key) ?? 0;
-    if (count >= cap) return socket.destroy();
+    if (count >= cap) {
+      socket.destroy();
+      return;
+    }
     open.set(key, count + 1);
     socket.once('close', () => {
       const left = (open.get(key) ?? 1) - 1;
