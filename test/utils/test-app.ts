@@ -74,7 +74,9 @@ export async function startApp(
   // Redis, one server, so a shared prefix lets one run's requests spend another's limits.
   const rateLimit = { ...defaults.rateLimit, keyPrefix: `rl:${randomUUID()}:`, ...overrides.rateLimit };
   const threat = { ...defaults.threat, keyPrefix: `threat:${randomUUID()}:`, ...overrides.threat };
-  const config: AppConfig = { ...defaults, ...overrides, rateLimit, threat };
+  // A test naming its proxies configured them, as TRUSTED_PROXIES would.
+  const trustedProxiesByDefault = overrides.trustedProxies === undefined && defaults.trustedProxiesByDefault;
+  const config: AppConfig = { ...defaults, trustedProxiesByDefault, ...overrides, rateLimit, threat };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)], controllers }).compile();
   const logs = new CapturingLogger();
   const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), {

@@ -14,8 +14,12 @@ export interface AppConfig {
   production: boolean;
   /** Seed the demo users (`DEMO_USERS`, default on; refused in production: their passwords are public). */
   demoUsers: boolean;
-  /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal). */
+  /** Peers whose X-Forwarded-* headers are believed (CIDRs or loopback/private/linklocal); `TRUSTED_PROXIES`, empty: none. */
   trustedProxies: string[];
+  /** `TRUSTED_PROXIES` is unset: only loopback is trusted, and the sample warns about it (proxy-trust-warnings.ts). */
+  trustedProxiesByDefault: boolean;
+  /** Open sockets one client may hold (`CONNECTIONS_PER_CLIENT`); unset: no cap (behind a proxy, cap there). */
+  connectionsPerClient: number | undefined;
   /** Shared state in Redis when set; in memory otherwise. */
   redisUrl: string | undefined;
   /** Browser origins allowed by CORS. */
@@ -143,6 +147,9 @@ function list(value: string | undefined, fallback: string[]): string[] {
         .filter(Boolean);
 }
 
+/** What `TRUSTED_PROXIES` is when unset: a proxy on this host (a local nginx), nothing else. */
+export const DEFAULT_TRUSTED_PROXIES: readonly string[] = ['loopback'];
+
 /** The `demo-backend` client's secret when none is configured: public, so refused in production. */
 export const DEFAULT_DEMO_BACKEND_SECRET = 'demo-backend-secret-change-me-0123456789';
 
@@ -155,7 +162,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     production: env.NODE_ENV === 'production',
     demoUsers: env.DEMO_USERS !== 'false',
-    trustedProxies: list(env.TRUSTED_PROXIES, ['loopback']),
+    trustedProxies: list(env.TRUSTED_PROXIES, [...DEFAULT_TRUSTED_PROXIES]),
+    trustedProxiesByDefault: env.TRUSTED_PROXIES === undefined,
+    connectionsPerClient: env.CONNECTIONS_PER_CLIENT ? Number(env.CONNECTIONS_PER_CLIENT) : undefined,
     redisUrl: env.REDIS_URL || undefined,
     corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
     httpsRedirect: env.HTTPS_REDIRECT === 'true',

@@ -6,6 +6,7 @@ import { useRampart } from '@rampart/nest';
 import { createRampartDocument, setupRampartDocs } from '@rampart/openapi';
 import type { AppConfig } from './app.config';
 import { AppModule } from './app.module';
+import { warnAboutDefaultProxyTrust } from './proxy-trust-warnings';
 
 export type Platform = 'express' | 'fastify';
 
@@ -26,6 +27,7 @@ export async function createApp(config: AppConfig, platform: Platform = 'express
  */
 export function configureApp(app: INestApplication): void {
   useRampart(app);
+  warnAboutDefaultProxyTrust(app);
   serveApiDocs(app);
   app.enableShutdownHooks();
 }

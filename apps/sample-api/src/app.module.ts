@@ -38,6 +38,7 @@ export class AppModule {
         RampartModule.forRoot({
           core: {
             trustedProxies: config.trustedProxies,
+            ...(config.connectionsPerClient ? { connections: { perClient: config.connectionsPerClient } } : {}),
             store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
           },
           errors: {},
