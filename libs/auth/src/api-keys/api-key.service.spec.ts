@@ -71,8 +71,10 @@ describe('ApiKeyService', () => {
     const scopeError = (promise: Promise<unknown>) =>
       promise.then(
         () => 'accepted',
-        (error: { code?: string; errors?: { field: string; message: string }[] }) =>
-          `${error.code}: ${error.errors?.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        (error: unknown) => {
+          const { code, errors } = error as { code?: string; errors?: { field: string; message: string }[] };
+          return `${code}: ${errors?.map((e) => `${e.field} ${e.message}`).join('; ')}`;
+        },
       );
 
     it.each([['*'], ['admin'], ['a:*'], ['b', 'notes:write']])(
