@@ -4,6 +4,7 @@ import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './core.module-def
 import { resolveCoreOptions, type RampartCoreOptions, type ResolvedCoreOptions } from './core.options';
 import { InvalidOptionsError } from './invalid-options.error';
 import { MalformedRequestError } from './malformed-request.error';
+import { capConnectionsPerClient } from './connection-cap';
 import { CORE_PART, RampartPipelineModule } from './pipeline/rampart-pipeline.module';
 import { pipelineOf, RampartPipeline } from './pipeline/rampart-pipeline';
 import { useRawMiddleware } from './raw-middleware';
@@ -69,7 +70,8 @@ export class RampartCoreModule extends ConfigurableModuleClass implements OnAppl
 
 /**
  * Gives every request its context (request id, client IP, protocol) and echoes `X-Request-Id`,
- * ahead of body parsing and routing so that even a 404 or a parse error carries the id.
+ * ahead of body parsing and routing so that even a 404 or a parse error carries the id; with
+ * `connections.perClient`, caps each client's open sockets on the server's `connection` event.
  * It runs first whenever it is called (its slot is `context`); call it before `listen()`, or call
  * `useRampart(app)`, which installs it.
  *
@@ -100,4 +102,5 @@ export function useRequestContext(app: INestApplication): void {
     },
     'context',
   );
+  capConnectionsPerClient(app, options);
 }

@@ -32,6 +32,15 @@ export interface RampartCoreOptions {
    * @default true
    */
   logEvents?: EventLogging;
+  /**
+   * Open sockets one client (its `clientKey`: an address, an IPv6 host by its /64) may hold; the
+   * socket beyond it is destroyed on accept. Peers in `trustedProxies` are exempt. Off by default:
+   * the count keys on the socket peer, and a reverse proxy (`limit_conn`, `maxconn`) or a NAT makes
+   * one peer of many users; set it when the server faces clients directly (64 leaves a browser's
+   * 6 per origin room for a few users behind one address).
+   * @default {} (no cap)
+   */
+  connections?: { perClient?: number };
 }
 
 export interface ResolvedCoreOptions {
@@ -40,6 +49,7 @@ export interface ResolvedCoreOptions {
   readonly clientPrefixes: Readonly<ClientPrefixes>;
   readonly store: NonNullable<RampartCoreOptions['store']>;
   readonly logEvents: EventLogging;
+  readonly connections: { readonly perClient?: number };
 }
 
 const PROXY_HEADERS: readonly string[] = ['x-forwarded-for', 'forwarded'];
@@ -86,8 +96,13 @@ export function resolveCoreOptions(raw: RampartCoreOptions = {}): ResolvedCoreOp
       );
     }
   }
+  const perClient = raw.connections?.perClient;
+  if (perClient !== undefined && (!Number.isInteger(perClient) || perClient < 1)) {
+    throw new InvalidOptionsError('CORE_INVALID_OPTIONS', 'connections.perClient must be a whole number from 1.');
+  }
   return Object.freeze({
     trustedProxies,
+    connections: Object.freeze(perClient === undefined ? {} : { perClient }),
     proxyHeader,
     clientPrefixes,
     store,
