@@ -35,7 +35,8 @@ export interface CaseResult {
 
 const SERVE = join(__dirname, 'serve.ts');
 
-function startCase(file: string, name: string): Promise<{ child: ChildProcess; url: string }> {
+/** Boots one case of a bench file in a child process; resolves once it listens. */
+export function startCase(file: string, name: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     // The server runs in its own process so the load generator does not share its event loop.
     // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile there when it exits (node --cpu-prof).

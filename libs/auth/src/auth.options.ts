@@ -4,6 +4,7 @@ import type { JWK } from 'jose';
 import type { ApiKeyStorage } from './api-keys/storage/api-key.storage';
 import type { Principal } from './principal';
 import { expandRoleHierarchy } from './roles';
+import { isScopeToken } from './tokens/access-token';
 import { DPOP_ALGORITHMS, DPOP_ALLOWED_ALGORITHMS } from './tokens/dpop-proof';
 import type { UserStatusProvider } from './user-status';
 
@@ -79,6 +80,13 @@ export interface ApiKeyOptions {
   storage?: ApiKeyStorage;
   /** `lastUsedAt` is written at most this often per key, so use does not mean a write per request. @default 60_000 */
   lastUsedWriteIntervalMs?: number;
+  /**
+   * The only scopes a key may carry: issuing a key with any other (`*`, `admin`, a typo) is a
+   * 400, and a stored key's other scopes grant nothing when it is verified. Without it, the
+   * scopes the routes declare with `@Scopes()` (the route inventory) are the allowlist.
+   * @default the scopes declared by `@Scopes()` on this application's routes
+   */
+  scopes?: string[];
 }
 
 /** Route table at start (OWASP API9). @publicApi */
@@ -148,6 +156,8 @@ export interface ResolvedAuthOptions {
     readonly header: string;
     readonly storage: ApiKeyStorage | undefined;
     readonly lastUsedWriteIntervalMs: number;
+    /** The configured allowlist; `undefined`: the scopes the routes declare. */
+    readonly scopes: ReadonlySet<string> | undefined;
   };
   readonly defaultMode: AuthMode;
   /** Each role mapped to itself and every role it includes. */
@@ -264,6 +274,18 @@ function resolveDpop(raw: DpopOptions): ResolvedJwtOptions['dpop'] {
   });
 }
 
+function resolveApiKeyScopes(scopes: string[] | undefined): ReadonlySet<string> | undefined {
+  if (scopes === undefined) return undefined;
+  if (!Array.isArray(scopes) || scopes.length === 0) fail('apiKeys.scopes must list at least one scope.');
+  for (const scope of scopes) {
+    if (!isScopeToken(scope)) fail(`apiKeys.scopes: "${String(scope)}" is not a scope name.`);
+    // Rampart matches scopes exactly: a `*` would not mean "everything" today, but it would
+    // the day a route or a reader took it to; a wildcard is never something a key may carry.
+    if (scope.includes('*')) fail(`apiKeys.scopes: "${scope}" is a wildcard; list the scopes a key may carry.`);
+  }
+  return new Set(scopes);
+}
+
 export function resolveAuthOptions(raw: AuthModuleOptions = {}): ResolvedAuthOptions {
   const defaultMode = raw.defaultMode ?? 'jwt';
   if (!AUTH_MODES.includes(defaultMode)) fail(`defaultMode must be one of ${AUTH_MODES.join(', ')}.`);
@@ -295,6 +317,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions = {}): ResolvedAuthOpt
         60_000,
         'apiKeys.lastUsedWriteIntervalMs',
       ),
+      scopes: resolveApiKeyScopes(raw.apiKeys?.scopes),
     }),
     defaultMode,
     roleHierarchy,

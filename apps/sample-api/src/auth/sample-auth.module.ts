@@ -25,6 +25,14 @@ class DevIssuerModule {
   }
 }
 
+/**
+ * The scopes this API's routes declare with `@Scopes()`: the only ones an API key may carry. A
+ * key with `*` or `admin` would otherwise be stored as a string and mean whatever a future route,
+ * or a partner's misreading, makes of it. (Left out, the library derives the same list from the
+ * routes; written down, adding a scope to a route does not silently widen what keys may hold.)
+ */
+export const API_KEY_SCOPES = ['partner:read', 'notes:read', 'notes:write', 'profile'];
+
 function authOptions(
   config: AppConfig,
   dev: DevTokenIssuer | null,
@@ -38,6 +46,7 @@ function authOptions(
       // The sample's own OAuth server (OAuthServerModule, global) signs with `oauthKeys`.
       ...(dev ? { keys: [dev.publicJwk, ...oauthKeys.publicKeys()] } : { jwksUrl: config.jwksUrl }),
     },
+    apiKeys: { scopes: API_KEY_SCOPES },
     roleHierarchy: { admin: ['user'] },
     userStatus: users.status,
     abilities: defineAbilities,

@@ -10,7 +10,7 @@ describe('ApiKeyService', () => {
   beforeEach(() => {
     storage = new MemoryApiKeyStorage();
     service = new ApiKeyService(
-      resolveAuthOptions({ defaultMode: 'apiKey', apiKeys: { prefix: 'acme_live' } }),
+      resolveAuthOptions({ defaultMode: 'apiKey', apiKeys: { prefix: 'acme_live', scopes: ['a', 'b'] } }),
       storage,
     );
   });
@@ -64,6 +64,55 @@ describe('ApiKeyService', () => {
     });
     await expect(service.rotate('0000000000000000', { overlapMs: -1 })).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',
+    });
+  });
+
+  describe('scope allowlist (apiKeys.scopes)', () => {
+    const scopeError = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'accepted',
+        (error: unknown) => {
+          const { code, errors } = error as { code?: string; errors?: { field: string; message: string }[] };
+          return `${code}: ${errors?.map((e) => `${e.field} ${e.message}`).join('; ')}`;
+        },
+      );
+
+    it.each([['*'], ['admin'], ['a:*'], ['b', 'notes:write']])(
+      'refuses to issue a key with %s, and stores nothing',
+      async (...scopes) => {
+        const outcome = await scopeError(service.create({ name: 'Partner', scopes }));
+        expect(outcome).toMatch(/^VALIDATION_ERROR: scopes .* not allowed; a key may carry only: a, b$/);
+        expect(outcome).toContain(JSON.stringify(scopes.at(-1)));
+        expect(await storage.list()).toEqual([]);
+      },
+    );
+
+    it('issues a key whose scopes are all allowed', async () => {
+      const { apiKey } = await service.create({ name: 'Partner', scopes: ['b', 'a', 'b'] });
+      expect(apiKey.scopes).toEqual(['b', 'a']);
+    });
+
+    it('grants no scope outside the allowlist to a stored key (written before it, or by hand)', async () => {
+      const { key, apiKey } = await service.create({ name: 'Partner', scopes: ['a'] });
+      const record = (await storage.get(apiKey.id))!;
+      const forged = new MemoryApiKeyStorage();
+      await forged.insert({ ...record, scopes: ['a', '*', 'admin'] });
+      const reader = new ApiKeyService(
+        resolveAuthOptions({ defaultMode: 'apiKey', apiKeys: { prefix: 'acme_live', scopes: ['a', 'b'] } }),
+        forged,
+      );
+      expect((await reader.verify(key)).scopes).toEqual(['a']);
+    });
+
+    it('without an allowlist or a route inventory, refuses every scope (nothing declares one)', async () => {
+      const bare = new ApiKeyService(resolveAuthOptions({ defaultMode: 'apiKey' }), storage);
+      expect(await scopeError(bare.create({ name: 'Partner', scopes: ['a'] }))).toContain('(no scope is declared)');
+      const { apiKey } = await bare.create({ name: 'No scopes', scopes: [] });
+      expect(apiKey.scopes).toEqual([]);
+    });
+
+    it.each([[['*']], [['notes:*']], [[]], [['has space']]])('refuses apiKeys.scopes %j at start', (scopes) => {
+      expect(() => resolveAuthOptions({ defaultMode: 'apiKey', apiKeys: { scopes } })).toThrow(/apiKeys\.scopes/);
     });
   });
 });

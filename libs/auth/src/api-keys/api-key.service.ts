@@ -3,6 +3,7 @@ import { SecurityEvents } from '@rampart/core';
 import { NotFoundError, ValidationError } from '@rampart/errors';
 import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from '../auth.constants';
 import type { ResolvedAuthOptions } from '../auth.options';
+import { RouteInventory } from '../inventory/route-inventory';
 import type { AuthenticatedApiKey } from '../principal';
 import { isScopeToken } from '../tokens/access-token';
 import { apiKeyParser, hashApiKey, newApiKey, newApiKeyId, sameHash, type ParsedApiKey } from './api-key.format';
@@ -76,6 +77,7 @@ export class ApiKeyService {
     @Inject(RAMPART_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
     @Inject(API_KEY_STORAGE) private readonly storage: ApiKeyStorage,
     @Optional() private readonly events?: SecurityEvents,
+    @Optional() private readonly inventory?: RouteInventory,
   ) {
     this.parse = apiKeyParser(options.apiKeys.prefix);
   }
@@ -90,6 +92,17 @@ export class ApiKeyService {
     if (name.length === 0 || name.length > 100)
       errors.push({ field: 'name', message: 'name must be 1 to 100 characters' });
     if (!scopes) errors.push({ field: 'scopes', message: 'scopes must be a list of scope names' });
+    const allowed = this.allowedScopes();
+    // A wildcard is refused even if a route declares one: a key never means "every scope".
+    const refused = scopes?.filter((s) => !allowed.has(s) || s.includes('*')) ?? [];
+    if (refused.length > 0) {
+      errors.push({
+        field: 'scopes',
+        message: `scopes ${refused.map((s) => JSON.stringify(s)).join(', ')} are not allowed; a key may carry only: ${
+          allowed.size > 0 ? [...allowed].join(', ') : '(no scope is declared)'
+        }`,
+      });
+    }
     const expiresAt = input.expiresAt instanceof Date ? input.expiresAt.getTime() : input.expiresAt;
     if (expiresAt !== undefined && (!Number.isFinite(expiresAt) || expiresAt <= Date.now())) {
       errors.push({ field: 'expiresAt', message: 'expiresAt must be in the future' });
@@ -182,13 +195,24 @@ export class ApiKeyService {
         this.logger.warn(`Could not record the last use of API key ${record.id}: ${(error as Error).message}`);
       });
     }
+    // A key stored before the allowlist (or written to the store by hand) with `*` or `admin`
+    // is still a key, but those scopes grant nothing.
+    const allowed = this.allowedScopes();
     return Object.freeze({
       id: record.id,
       name: record.name,
-      scopes: Object.freeze([...record.scopes]),
+      scopes: Object.freeze(record.scopes.filter((s) => allowed.has(s))),
       ownerId: record.ownerId,
       tenantId: record.tenantId,
     });
+  }
+
+  /**
+   * `apiKeys.scopes`, or else the scopes the routes declare: a key's scope can then mean only
+   * what some route checks, never a wildcard or a name a future route might pick up by chance.
+   */
+  private allowedScopes(): ReadonlySet<string> {
+    return this.options.apiKeys.scopes ?? this.inventory?.declaredScopes ?? new Set();
   }
 
   private status(record: ApiKeyRecord): ApiKeyView['status'] {

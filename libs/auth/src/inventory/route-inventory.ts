@@ -52,6 +52,7 @@ function describeScopes(requirements: (ScopeRequirement | undefined)[]): string 
 export class RouteInventory implements OnApplicationBootstrap {
   private readonly logger = new Logger('RouteInventory');
   private table: readonly RouteProtection[] = [];
+  private scopes: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -64,8 +65,15 @@ export class RouteInventory implements OnApplicationBootstrap {
     return this.table;
   }
 
+  /** Every scope some route requires with `@Scopes()`: what a credential's scope can mean here. */
+  get declaredScopes(): ReadonlySet<string> {
+    return this.scopes;
+  }
+
   onApplicationBootstrap(): void {
-    this.table = Object.freeze(this.collect());
+    const declared = new Set<string>();
+    this.table = Object.freeze(this.collect(declared));
+    this.scopes = declared;
     const undecided = this.table.filter((r) => !r.explicit);
     if (this.options.inventory.print) this.logger.log(`Routes and their protection:\n${this.format()}`);
     if (this.options.inventory.requireExplicitDecision && undecided.length > 0) {
@@ -78,7 +86,7 @@ export class RouteInventory implements OnApplicationBootstrap {
     }
   }
 
-  private collect(): RouteProtection[] {
+  private collect(declared: Set<string>): RouteProtection[] {
     const rows: RouteProtection[] = [];
     for (const wrapper of this.discovery.getControllers()) {
       const controller = wrapper.metatype as Type | undefined;
@@ -88,18 +96,27 @@ export class RouteInventory implements OnApplicationBootstrap {
         const handler = prototype[name] as Handler;
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (method === undefined) continue;
-        rows.push(this.describe(controller, handler, name, method));
+        rows.push(this.describe(controller, handler, name, method, declared));
       }
     }
     return rows.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
   }
 
-  private describe(controller: Type, handler: Handler, name: string, method: RequestMethod): RouteProtection {
+  private describe(
+    controller: Type,
+    handler: Handler,
+    name: string,
+    method: RequestMethod,
+    declared: Set<string>,
+  ): RouteProtection {
     const targets = [handler, controller];
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true;
     const mode = this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE_KEY, targets);
     const scopes = this.reflector.getAll<(ScopeRequirement | undefined)[]>(SCOPES_KEY, targets);
     const roles = this.reflector.getAll<(string[] | undefined)[]>(ROLES_KEY, targets);
+    if (!isPublic) {
+      for (const r of scopes) for (const scope of [...(r?.allOf ?? []), ...(r?.anyOf ?? [])]) declared.add(scope);
+    }
     const explicit =
       isPublic || mode !== undefined || scopes.some((s) => s !== undefined) || roles.some((r) => r !== undefined);
     return {
