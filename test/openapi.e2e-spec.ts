@@ -57,7 +57,7 @@ describe.each(PLATFORMS)('OpenAPI document and Swagger UI (%s)', (platform) => {
         const schema = Object.values(response?.content ?? {})[0]?.schema;
         expect(schema, `${where} ${status}`).toEqual({
           $ref:
-            /^\/oauth\/(token|authorize|revoke|introspect)$/.test(path) && status !== '403'
+            /^\/oauth\/(token|authorize|par|revoke|introspect)$/.test(path) && status !== '403'
               ? '#/components/schemas/OAuthError'
               : '#/components/schemas/Problem',
         });
