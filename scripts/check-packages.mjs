@@ -191,6 +191,8 @@ async function runCompleteExample(dir) {
       } finally {
         app.kill();
       }
+      // Both platforms count 127.0.0.1 in the same Redis: let the flood's 1 s tier pass before the next.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
     }
   } finally {
     keys.close();
