@@ -176,7 +176,7 @@ local used = redis.call('GET', KEYS[2])
 local now = tonumber(ARGV[5])
 if used then
   if cur == '${REVOKED}' then return 'revoked' end
-  if now - tonumber(used) <= tonumber(ARGV[6]) then return 'grace' end
+  if now - tonumber(used) < tonumber(ARGV[6]) then return 'grace' end
   if cur then redis.call('SET', KEYS[1], '${REVOKED}', 'KEEPTTL') end
   return 'reuse'
 end
@@ -195,7 +195,7 @@ return 'ok'`,
     const now = Number(nowMs);
     if (used !== undefined) {
       if (rt?.current === REVOKED) return 'revoked';
-      if (now - Number(used) <= Number(graceMs)) return 'grace';
+      if (now - Number(used) < Number(graceMs)) return 'grace';
       if (rt) ctx.set(key as string, { current: REVOKED, expiresAt: rt.expiresAt }, Math.max(1, rt.expiresAt - now));
       return 'reuse';
     }
