@@ -98,7 +98,7 @@ export const FAMILIES = {
         "1;SELECT LOAD_FILE('/etc/hosts')",
       ],
     },
-    // CRS 942xxx evasions: comments, case, encodings, whitespace substitutes.
+    // CRS SQL-injection rules (the 942 family) evasions: comments, case, encodings, whitespace substitutes.
     evasion: {
       source: 'CRS REQUEST-942',
       payloads: [

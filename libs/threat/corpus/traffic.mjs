@@ -395,7 +395,7 @@ const PUBLIC_REDIRECTS = [
   'https://oauth.pstmn.io/v1/callback',
 ];
 const PUBLIC_URLS = [
-  'https://hooks.slack.com/services/T000/B000/XXXX',
+  'https://hooks.slack.com/services/T04ACME42/B06HOOK7Q/q8Zr2LmNx7Vw3kPd',
   'https://api.example.com/v1/events',
   'https://example.org/feed.xml',
   'https://cdn.example.net/img/p/1234.jpg?w=640&h=480',
