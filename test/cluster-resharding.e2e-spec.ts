@@ -2,7 +2,7 @@ import { RedisStore } from '@rampart/core';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { startAppProcess, type AppProcess } from './utils/app-process';
+import { drive, startAppProcess, type Answer, type AppProcess } from './utils/app-process';
 import { startPrivateCluster, type PrivateCluster } from './utils/private-cluster';
 import { describeWithPrivateRedis } from './utils/private-redis';
 import { PLATFORMS } from './utils/test-app';
@@ -10,11 +10,6 @@ import { PLATFORMS } from './utils/test-app';
 /** The sliding-log route: 100 per minute per client. */
 const ROUTE = '/test/rl/sliding-log';
 const LIMIT = 100;
-
-interface Answer {
-  status: number;
-  ms: number;
-}
 
 /**
  * Resharding under load: the slot holding one client's rate-limit keys (and a core Store counter
@@ -32,23 +27,6 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
     await store?.close();
     await cluster?.stop();
   });
-
-  async function drive(urls: string[], count: number, concurrency = 4): Promise<Answer[]> {
-    const answers: Answer[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) {
-          const url = urls[next++ % urls.length]!;
-          const started = Date.now();
-          const response = await fetch(`${url}${ROUTE}`);
-          await response.arrayBuffer();
-          answers.push({ status: response.status, ms: Date.now() - started });
-        }
-      }),
-    );
-    return answers;
-  }
 
   /** The primaries, by port, with their node ids. */
   async function primaries(c: PrivateCluster): Promise<Map<number, string>> {
@@ -81,7 +59,7 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
         }),
       );
     const urls = instances.map((instance) => instance.url);
-    const before = await drive(urls, 20);
+    const before = await drive(urls, ROUTE, 20);
     expect(before.every((a) => a.status === 200)).toBe(true);
 
     // The client's decision keys, and the primary that holds them.
@@ -124,7 +102,7 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
     })();
     const during: Answer[] = [];
     const driving = (async () => {
-      while (state.migrating) during.push(...(await drive(urls, 8)));
+      while (state.migrating) during.push(...(await drive(urls, ROUTE, 8)));
     })();
 
     const target = c.node(to);
@@ -150,7 +128,7 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
       state.migrating = false;
       await Promise.all([counting, driving]);
     }
-    const after = await drive(urls, 150);
+    const after = await drive(urls, ROUTE, 150);
     const all = [...before, ...during, ...after];
     const statuses: Record<number, number> = {};
     for (const a of all) statuses[a.status] = (statuses[a.status] ?? 0) + 1;

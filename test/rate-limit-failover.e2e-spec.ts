@@ -2,7 +2,7 @@ import type { RateLimitModuleOptions } from '@rampart/rate-limit';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { startAppProcess, type AppProcess } from './utils/app-process';
+import { drive, startAppProcess, type Answer, type AppProcess } from './utils/app-process';
 import { describeWithPrivateRedis } from './utils/private-redis';
 import { startPrivateCluster, type PrivateCluster } from './utils/private-cluster';
 import { PLATFORMS } from './utils/test-app';
@@ -12,12 +12,6 @@ const ROUTE = '/test/rl/sliding-log';
 const LIMIT = 100;
 /** A silent primary is failed over after this; small for the test, not so small that load alone triggers it. */
 const NODE_TIMEOUT_MS = 3_000;
-
-interface Answer {
-  status: number;
-  ms: number;
-  at: number;
-}
 
 /**
  * A Redis Cluster primary dies or hangs while two instances (Express and Fastify, each its own
@@ -42,30 +36,12 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
     return { cluster, urls: instances.map((instance) => instance.url), keyPrefix };
   }
 
-  /** `count` requests, `concurrency` at a time, alternating between the instances. */
-  async function drive(urls: string[], count: number, concurrency = 4): Promise<Answer[]> {
-    const answers: Answer[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) {
-          const url = urls[next++ % urls.length]!;
-          const started = Date.now();
-          const response = await fetch(`${url}${ROUTE}`);
-          await response.arrayBuffer();
-          answers.push({ status: response.status, ms: Date.now() - started, at: started });
-        }
-      }),
-    );
-    return answers;
-  }
-
   /** Keeps deciding until `until` settles, then `afterMs` more. */
   async function driveThrough(urls: string[], until: Promise<unknown>, afterMs: number): Promise<Answer[]> {
     const answers: Answer[] = [];
     const state = { done: false };
     void until.finally(() => sleep(afterMs).then(() => (state.done = true)));
-    while (!state.done) answers.push(...(await drive(urls, 8)));
+    while (!state.done) answers.push(...(await drive(urls, ROUTE, 8)));
     return answers;
   }
 
@@ -94,7 +70,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
 
   it('crash (SIGKILL) with failOpen: never a 500, answered within the deadline, the insurance limiter bounds the window', async () => {
     const { cluster: c, urls, keyPrefix } = await setUp({ onStoreFailure: 'failOpen', deadlineMs: 200 });
-    const before = await drive(urls, 40);
+    const before = await drive(urls, ROUTE, 40);
     expect(admitted(before)).toBe(40);
     const { primary, replica } = await primaryOfTheClient(c, keyPrefix);
     const killedAt = Date.now();
@@ -108,7 +84,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
       .then(() => Date.now());
     const during = await driveThrough(urls, promoted, 6_000);
     const promotedAfterMs = (await promoted) - killedAt;
-    const after = await drive(urls, 200);
+    const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];
     console.log('failover figures (SIGKILL, failOpen)', {
       promotedAfterMs,
@@ -125,7 +101,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
 
   it('hang (SIGSTOP) with failClosed: 503 within the deadline during the window, store decisions after promotion, never over the limit', async () => {
     const { cluster: c, urls, keyPrefix } = await setUp({ onStoreFailure: 'failClosed', deadlineMs: 200 });
-    const before = await drive(urls, 40);
+    const before = await drive(urls, ROUTE, 40);
     expect(admitted(before)).toBe(40);
     const { primary, replica } = await primaryOfTheClient(c, keyPrefix);
     const pid = await c.pid(primary);
@@ -141,7 +117,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
         .then(() => Date.now());
       const during = await driveThrough(urls, promoted, 6_000);
       const promotedAfterMs = (await promoted) - frozenAt;
-      const after = await drive(urls, 200);
+      const after = await drive(urls, ROUTE, 200);
       const all = [...before, ...during, ...after];
       const lastRefusal = Math.max(...during.filter((a) => a.status === 503).map((a) => a.at));
       console.log('failover figures (SIGSTOP, failClosed)', {
@@ -176,7 +152,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
       urls,
       keyPrefix,
     } = await setUp({ onStoreFailure: 'failClosed', deadlineMs: 200 }, waitForReplicas);
-    const before = await drive(urls, 40);
+    const before = await drive(urls, ROUTE, 40);
     const { primary, replica } = await primaryOfTheClient(c, keyPrefix);
     const replicaPid = await c.pid(replica);
     process.kill(replicaPid, 'SIGSTOP');
@@ -185,7 +161,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
       const admin = c.node(primary);
       await admin.call('CLIENT', 'KILL', 'TYPE', 'replica');
       admin.disconnect();
-      lagged = await drive(urls, LAGGED, 2);
+      lagged = await drive(urls, ROUTE, LAGGED, 2);
       process.kill(await c.pid(primary), 'SIGKILL');
     } finally {
       process.kill(replicaPid, 'SIGCONT');
@@ -198,7 +174,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
       )
       .then(() => c.restart(primary));
     const during = await driveThrough(urls, promoted, 6_000);
-    const after = await drive(urls, 200);
+    const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...lagged, ...during, ...after];
     console.log(`failover figures (lagging replica, ${waitForReplicas ? 'WAIT 1 100' : 'no WAIT'})`, {
       lagged: summary(lagged),

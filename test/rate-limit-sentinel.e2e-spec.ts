@@ -2,7 +2,7 @@ import type { RateLimitModuleOptions } from '@rampart/rate-limit';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { startAppProcess, type AppProcess } from './utils/app-process';
+import { drive, startAppProcess, type Answer, type AppProcess } from './utils/app-process';
 import { describeWithPrivateRedis } from './utils/private-redis';
 import { SENTINEL_MASTER, startPrivateSentinel, type PrivateSentinel } from './utils/private-sentinel';
 import { PLATFORMS } from './utils/test-app';
@@ -14,11 +14,6 @@ const LIMIT = 100;
 const DOWN_AFTER_MS = 2_000;
 /** No answer may take longer, failover or not (the rate limiter's own deadline is 200 ms). */
 const SLOWEST_MS = 2_000;
-
-interface Answer {
-  status: number;
-  ms: number;
-}
 
 /**
  * The primary behind Redis Sentinel fails over (planned, then a crash) while two instances
@@ -42,28 +37,11 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
     return { sentinel, urls: instances.map((instance) => instance.url) };
   }
 
-  async function drive(urls: string[], count: number, concurrency = 4): Promise<Answer[]> {
-    const answers: Answer[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count) {
-          const url = urls[next++ % urls.length]!;
-          const started = Date.now();
-          const response = await fetch(`${url}${ROUTE}`);
-          await response.arrayBuffer();
-          answers.push({ status: response.status, ms: Date.now() - started });
-        }
-      }),
-    );
-    return answers;
-  }
-
   async function driveThrough(urls: string[], until: Promise<unknown>, afterMs: number): Promise<Answer[]> {
     const answers: Answer[] = [];
     const state = { done: false };
     void until.finally(() => sleep(afterMs).then(() => (state.done = true)));
-    while (!state.done) answers.push(...(await drive(urls, 8)));
+    while (!state.done) answers.push(...(await drive(urls, ROUTE, 8)));
     return answers;
   }
 
@@ -76,7 +54,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
 
   async function plannedSwitch(waitForReplicas?: { replicas: number; timeoutMs: number }) {
     const { sentinel: s, urls } = await setUp({ onStoreFailure: 'failClosed', deadlineMs: 200 }, waitForReplicas);
-    const before = await drive(urls, 40);
+    const before = await drive(urls, ROUTE, 40);
     expect(admitted(before)).toBe(40);
     const [primary, replica] = s.ports;
     expect(await s.primary()).toBe(primary);
@@ -89,7 +67,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
       .then(() => Date.now());
     const during = await driveThrough(urls, switched, 3_000);
     const switchedAfterMs = (await switched) - startedAt;
-    const after = await drive(urls, 200);
+    const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];
     console.log(`sentinel figures (SENTINEL FAILOVER, failClosed, ${waitForReplicas ? 'WAIT 1 100' : 'no WAIT'})`, {
       switchedAfterMs,
@@ -128,7 +106,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
 
   it('crash (SIGKILL of the primary), failOpen: never a 500, every answer in time, store decisions after promotion', async () => {
     const { sentinel: s, urls } = await setUp({ onStoreFailure: 'failOpen', deadlineMs: 200 });
-    const before = await drive(urls, 40);
+    const before = await drive(urls, ROUTE, 40);
     expect(admitted(before)).toBe(40);
     const [primary, replica] = s.ports;
     // Everything admitted so far is on the replica before the primary dies.
@@ -140,7 +118,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
     const promoted = s.waitForPrimary(replica, 60_000).then(() => Date.now());
     const during = await driveThrough(urls, promoted, 3_000);
     const promotedAfterMs = (await promoted) - killedAt;
-    const after = await drive(urls, 200);
+    const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];
     console.log('sentinel figures (SIGKILL, failOpen)', {
       promotedAfterMs,

@@ -21,6 +21,31 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
+/** One answer of {@link drive}: its status, how long it took, and when it was sent. */
+export interface Answer {
+  status: number;
+  ms: number;
+  at: number;
+}
+
+/** Sends `count` GETs of `route`, `concurrency` at a time, alternating between the instances' `urls`. */
+export async function drive(urls: string[], route: string, count: number, concurrency = 4): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const url = urls[next++ % urls.length]!;
+        const started = Date.now();
+        const response = await fetch(`${url}${route}`);
+        await response.arrayBuffer();
+        answers.push({ status: response.status, ms: Date.now() - started, at: started });
+      }
+    }),
+  );
+  return answers;
+}
+
 /** Starts one instance in a child process; resolves once it listens. */
 export function startAppProcess(
   platform: Platform,
