@@ -297,7 +297,10 @@ describeWithRedis.each(PLATFORMS)('audit on %s with Redis', (platform) => {
         .set(admin);
       const ids = [...first.body.events, ...second.body.events].map((e: { id: string }) => e.id);
       expect(new Set(ids).size).toBe(10);
-      expect(ids).toEqual([...ids].sort().reverse());
+      // Stream ids are `<ms>-<seq>`: newest first means descending by both numbers (a string sort puts -17 before -9).
+      const byAge = (id: string) => id.split('-').map(Number);
+      const newestFirst = [...ids].sort((x, y) => byAge(y)[0] - byAge(x)[0] || byAge(y)[1] - byAge(x)[1]);
+      expect(ids).toEqual(newestFirst);
     });
 
     it('refuses the history to non-admins and answers bad queries with 400', async () => {
