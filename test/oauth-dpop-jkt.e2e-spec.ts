@@ -167,7 +167,8 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     const twice = await request(t.server)
       .post('/oauth/par')
       .type('form')
-      .set('DPoP', [await dpopProof(key, 'POST', PAR_URL), await dpopProof(key, 'POST', PAR_URL)])
+      // superagent sends an array as repeated header lines.
+      .set('DPoP', [await dpopProof(key, 'POST', PAR_URL), await dpopProof(key, 'POST', PAR_URL)] as unknown as string)
       .send(pushedForm(pkce()));
     expectOAuthError(twice, 400, 'invalid_dpop_proof');
   });
