@@ -1,7 +1,7 @@
 import type { SecurityEvent, SecurityEventType } from '@rampart/core';
 import type { Cluster, Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeEachBackend } from '../../../../test/utils/redis';
 import type { AuditEvent } from '../audit-event';
 import { MemoryAuditSink } from '../sinks/memory.sink';
