@@ -70,7 +70,7 @@ describe.each(['express', 'fastify'] as const)(
       if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
     });
     afterAll(async () => {
-      await app?.close();
+      await app.close();
       rmSync(uiFolder, { recursive: true, force: true });
     });
 
