@@ -63,7 +63,7 @@ export class OAuthServer {
     this.grants = new OAuthGrants(options, state, accessTokens, revocations);
     this.authorizationEndpoint = new AuthorizationEndpoint(options, routes, state, emitter);
     const url = (path: string): string => `${this.issuerBase}/${path}`;
-    this.dpop = new TokenEndpointDpop(options, store, url(routes.token));
+    this.dpop = new TokenEndpointDpop(options, store, { token: url(routes.token), par: url(routes.par) });
     // RFC 7523 §3: the audience is this server: its issuer, or the URL the assertion is sent to.
     this.assertions = new ClientAssertions(
       store,
@@ -95,6 +95,7 @@ export class OAuthServer {
       this.authorizationEndpoint,
       emitter,
       assertions,
+      this.dpop,
     );
   }
 
@@ -146,7 +147,7 @@ export class OAuthServer {
     return this.options.profile === 'fapi2' ? ['private_key_jwt'] : ['private_key_jwt', ...others];
   }
 
-  /** The `DPoP-Nonce` every token endpoint answer carries when nonces are required (RFC 9449 §8). */
+  /** The `DPoP-Nonce` every token and PAR endpoint answer carries when nonces are required (RFC 9449 §8). */
   dpopNonce(): Promise<string | undefined> {
     return this.dpop.nonce();
   }
