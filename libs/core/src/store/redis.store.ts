@@ -223,6 +223,8 @@ export class RedisStore implements Store {
       }, this.commandTimeoutMs);
       const fail = (error: unknown): void => {
         clearTimeout(timer);
+        // ioredis rejects with Errors; anything else passes through unchanged.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
         reject(
           error instanceof StoreUnavailableError || !isOutage(error)
             ? error

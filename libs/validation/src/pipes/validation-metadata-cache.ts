@@ -38,7 +38,7 @@ export function cacheValidationMetadata(): void {
     if (typeof target !== 'function' || schema) return lookup(target, schema, always, strictGroups, groupNames);
     const options = `${always}|${strictGroups}|${groupNames?.join('\u0000') ?? ''}`;
     let forTarget = byTarget.get(target);
-    if (!forTarget) byTarget.set(target, (forTarget = new Map()));
+    if (!forTarget) byTarget.set(target, (forTarget = new Map<string, Metadatas>()));
     let metadatas = forTarget.get(options);
     if (!metadatas) forTarget.set(options, (metadatas = lookup(target, schema, always, strictGroups, groupNames)));
     return metadatas;
