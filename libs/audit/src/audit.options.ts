@@ -33,11 +33,13 @@ export interface AuditModuleOptions {
   /** The last `capacity` events of this instance, in memory: queryable when Redis is not configured. @default { capacity: 1000 } */
   memory?: false | { capacity?: number };
   /**
-   * A Redis stream every instance appends to (`XADD … MAXLEN ~ maxLength`): one history, bounded.
-   * Give a URL (a connection is opened and closed by the module) or your own ioredis client.
+   * A Redis stream every instance appends to (`XADD`, then `XTRIM … MAXLEN ~ maxLength`): one
+   * history, bounded. Give a URL (a connection is opened and closed by the module) or your own
+   * ioredis client. Events are written in batches, one script call each: an event waits at most
+   * `batchDelayMs` (default 10) for others before its batch is sent, 200 events go at once.
    * @default false
    */
-  redis?: false | { url?: string; client?: Redis; stream?: string; maxLength?: number };
+  redis?: false | { url?: string; client?: Redis; stream?: string; maxLength?: number; batchDelayMs?: number };
   /** Events waiting for a slow sink; past it they are dropped and counted, never awaited. @default 10000 */
   queueCapacity?: number;
   /** Span events on the active OpenTelemetry span, when `@opentelemetry/api` is installed. @default true */
@@ -65,7 +67,14 @@ export interface ResolvedAuditOptions {
   readonly log: false | { readonly logger: PinoLike | undefined; readonly types: ReadonlySet<SecurityEventType> };
   readonly memory: false | { readonly capacity: number };
   readonly redis:
-    false | { readonly url?: string; readonly client?: Redis; readonly stream: string; readonly maxLength: number };
+    | false
+    | {
+        readonly url?: string;
+        readonly client?: Redis;
+        readonly stream: string;
+        readonly maxLength: number;
+        readonly batchDelayMs: number;
+      };
   readonly queueCapacity: number;
   readonly openTelemetry: boolean;
   readonly metrics:
@@ -94,6 +103,12 @@ const fail = (message: string): never => {
 function positiveInteger(name: string, value: number | undefined, fallback: number, max = 10_000_000): number {
   const n = value ?? fallback;
   if (!Number.isSafeInteger(n) || n <= 0 || n > max) fail(`${name} must be a whole number from 1 to ${max}, got ${n}.`);
+  return n;
+}
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) fail(`${name} must be a whole number from 0 to ${max}, got ${n}.`);
   return n;
 }
 
@@ -153,6 +168,7 @@ export function resolveAuditOptions(raw: AuditModuleOptions = {}): ResolvedAudit
       ...(raw.redis.client === undefined ? {} : { client: raw.redis.client }),
       stream: raw.redis.stream ?? 'rampart:audit:events',
       maxLength: positiveInteger('redis.maxLength', raw.redis.maxLength, 100_000),
+      batchDelayMs: nonNegativeInteger('redis.batchDelayMs', raw.redis.batchDelayMs, 10, 1_000),
     });
   }
   let metrics: ResolvedAuditOptions['metrics'] = false;
