@@ -298,11 +298,15 @@ describeWithRedis.each(PLATFORMS)('audit on %s with Redis', (platform) => {
       const ids = [...first.body.events, ...second.body.events].map((e: { id: string }) => e.id);
       expect(new Set(ids).size).toBe(10);
       // Stream ids are `<ms>-<seq>`: newest first means descending by both numbers (a string sort puts -17 before -9).
-      const byAge = (id: string): [number, number] => {
-        const [ms = 0, seq = 0] = id.split('-').map(Number);
-        return [ms, seq];
+      const age = (id: string): [number, number] => {
+        const [ms = '0', seq = '0'] = id.split('-');
+        return [Number(ms), Number(seq)];
       };
-      const newestFirst = [...ids].sort((x, y) => byAge(y)[0] - byAge(x)[0] || byAge(y)[1] - byAge(x)[1]);
+      const newestFirst = [...ids].sort((x, y) => {
+        const [xMs, xSeq] = age(x);
+        const [yMs, ySeq] = age(y);
+        return yMs - xMs || ySeq - xSeq;
+      });
       expect(ids).toEqual(newestFirst);
     });
 

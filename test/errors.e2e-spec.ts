@@ -37,6 +37,33 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
     expect(logged[0]).toContain(res.body.requestId);
   });
 
+  it('logs the path of a failed request with its query string redacted', async () => {
+    const res = await request(t.server).get('/test/crash?api_key=k-4f1a9c&code=c-77b2e1&page=2');
+    expect(res.status).toBe(500);
+    const lines = t.logs.lines.filter((line) => line.includes(res.body.requestId as string));
+    const logged = lines.filter((line) => line.includes('Unhandled error'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain('"path":"/test/crash"');
+    expect(logged[0]).toContain('"page":"2"');
+    // Nothing the server logged about this request (the error, its security event) holds them.
+    for (const secret of ['k-4f1a9c', 'c-77b2e1']) expect(lines.join('\n')).not.toContain(secret);
+  });
+
+  it('logs a deliberate 503 as one warning without a stack, not as an unhandled error', async () => {
+    const res = await request(t.server).get('/test/unavailable');
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('SERVICE_UNAVAILABLE');
+    expect(res.headers['retry-after']).toBeDefined();
+    const lines = t.logs.lines.filter((line) => line.includes(res.body.requestId as string));
+    expect(lines.filter((line) => line.includes('Unhandled error'))).toEqual([]);
+    const logged = lines.filter((line) => line.includes('Refused by the server'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/^warn /);
+    expect(logged[0]).toContain('"reason":"maintenance"');
+    expect(logged[0]).not.toContain('Unhandled error');
+    expect(logged[0]).not.toContain(' at ');
+  });
+
   it('answers malformed JSON with 400 and none of the parser message', async () => {
     const res = await request(t.server)
       .post('/notes')

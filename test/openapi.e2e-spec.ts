@@ -1,5 +1,6 @@
 import type { OpenAPIObject, OperationObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
@@ -116,6 +117,26 @@ describe.each(PLATFORMS)('OpenAPI document and Swagger UI (%s)', (platform) => {
       expect(`${path}: ${String(res.headers['content-security-policy'])}`).toBe(
         `${path}: default-src 'none';frame-ancestors 'none'`,
       );
+    }
+  });
+
+  it("lets the OAuth2 redirect page's scripts run, and only those", async () => {
+    const page = await request(t.server).get('/docs/oauth2-redirect.html').expect(200);
+    const csp = String(page.headers['content-security-policy']);
+    const scriptSrc = csp.split('; ').find((d) => d.startsWith('script-src ')) ?? '';
+    expect(scriptSrc).not.toContain('unsafe-inline');
+    const scripts = [...page.text.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes = '', body = ''] of scripts) {
+      const src = /\bsrc=["']?([^"' >]+)/.exec(attributes)?.[1];
+      if (src) {
+        // An external script runs under 'self' only if it is served from this origin.
+        expect(src).not.toMatch(/^[a-z]+:|^\/\//i);
+        const script = await request(t.server).get(new URL(src, 'http://x/docs/oauth2-redirect.html').pathname);
+        expect(`${src} ${script.status} ${String(script.headers['content-type'])}`).toMatch(/ 200 .*javascript/);
+      } else {
+        expect(scriptSrc).toContain(`'sha256-${createHash('sha256').update(body).digest('base64')}'`);
+      }
     }
   });
 });

@@ -4,6 +4,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Public } from '@rampart/auth';
 import { getRequestContext, type RequestContext } from '@rampart/core';
+import { ServiceUnavailableError } from '@rampart/errors';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { loadConfig, type AppConfig } from '../../apps/sample-api/src/app.config';
@@ -33,13 +34,18 @@ export class CapturingLogger implements LoggerService {
   }
 }
 
-/** Routes only the tests mount: a handler that fails with secrets in its error, and a context probe. */
+/** Routes only the tests mount: a handler that fails with secrets in its error, a deliberate 503, and a context probe. */
 @Controller('test')
 @Public()
 export class ProbeController {
   @Get('crash')
   crash(): never {
     throw new Error('connect ECONNREFUSED 10.0.0.5:5432 password=hunter2 /srv/app/db.ts');
+  }
+
+  @Get('unavailable')
+  unavailable(): never {
+    throw new ServiceUnavailableError('The ledger is down for maintenance.', { reason: 'maintenance' });
   }
 
   @Get('context')

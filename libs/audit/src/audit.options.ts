@@ -8,8 +8,8 @@ import {
 } from '@rampart/core';
 import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
-import type { Redis } from 'ioredis';
 import type { AlertHandler, AlertRule } from './alerts/alert-rule';
+import type { RedisStreamConnection } from './sinks/redis-stream.sink';
 
 /** Anything with pino's `info(obj, msg)` / `warn(obj, msg)` (pino, a nestjs-pino `PinoLogger`, …). */
 export interface PinoLike {
@@ -34,12 +34,14 @@ export interface AuditModuleOptions {
   memory?: false | { capacity?: number };
   /**
    * A Redis stream every instance appends to (`XADD`, then `XTRIM … MAXLEN ~ maxLength`): one
-   * history, bounded. Give a URL (a connection is opened and closed by the module) or your own
-   * ioredis client. Events are written in batches, one script call each: an event waits at most
-   * `batchDelayMs` (default 10) for others before its batch is sent, 200 events go at once.
+   * history, bounded. Give a `url`, Cluster start-up nodes (`cluster`) or a Sentinel-managed primary
+   * (`sentinel`), as core's Redis store takes them (a connection is opened and closed by the
+   * module), or your own ioredis client or Cluster (`client`, never closed by the module). Events
+   * are written in batches, one script call each: an event waits at most `batchDelayMs` (default
+   * 10) for others before its batch is sent, 200 events go at once.
    * @default false
    */
-  redis?: false | { url?: string; client?: Redis; stream?: string; maxLength?: number; batchDelayMs?: number };
+  redis?: false | (RedisStreamConnection & { stream?: string; maxLength?: number; batchDelayMs?: number });
   /** Events waiting for a slow sink; past it they are dropped and counted, never awaited. @default 10000 */
   queueCapacity?: number;
   /** Span events on the active OpenTelemetry span, when `@opentelemetry/api` is installed. @default true */
@@ -66,15 +68,7 @@ export interface ResolvedAuditOptions {
   readonly redactor: Redactor;
   readonly log: false | { readonly logger: PinoLike | undefined; readonly types: ReadonlySet<SecurityEventType> };
   readonly memory: false | { readonly capacity: number };
-  readonly redis:
-    | false
-    | {
-        readonly url?: string;
-        readonly client?: Redis;
-        readonly stream: string;
-        readonly maxLength: number;
-        readonly batchDelayMs: number;
-      };
+  readonly redis: false | Readonly<RedisStreamConnection & { stream: string; maxLength: number; batchDelayMs: number }>;
   readonly queueCapacity: number;
   readonly openTelemetry: boolean;
   readonly metrics:
@@ -162,10 +156,13 @@ export function resolveAuditOptions(raw: AuditModuleOptions = {}): ResolvedAudit
       : Object.freeze({ capacity: positiveInteger('memory.capacity', raw.memory?.capacity, 1000, 1_000_000) });
   let redis: ResolvedAuditOptions['redis'] = false;
   if (raw.redis) {
-    if (!raw.redis.url && !raw.redis.client) fail('redis needs a url or a client.');
+    const { url, cluster, sentinel, client } = raw.redis;
+    if (!url && !cluster && !sentinel && !client) fail('redis needs a url, cluster, sentinel or client.');
     redis = Object.freeze({
-      ...(raw.redis.url === undefined ? {} : { url: raw.redis.url }),
-      ...(raw.redis.client === undefined ? {} : { client: raw.redis.client }),
+      ...(url === undefined ? {} : { url }),
+      ...(cluster === undefined ? {} : { cluster }),
+      ...(sentinel === undefined ? {} : { sentinel }),
+      ...(client === undefined ? {} : { client }),
       stream: raw.redis.stream ?? 'rampart:audit:events',
       maxLength: positiveInteger('redis.maxLength', raw.redis.maxLength, 100_000),
       batchDelayMs: nonNegativeInteger('redis.batchDelayMs', raw.redis.batchDelayMs, 10, 1_000),

@@ -15,3 +15,4 @@ export { webhookAlerts } from './alerts/webhook-alerts';
 export type { AlertDelivery, WebhookAlertsOptions } from './alerts/webhook-alerts';
 export { AuditHealthIndicator } from './health/audit-health.indicator';
 export type { AuditSink, SinkStatus } from './sinks/audit-sink';
+export type { RedisStreamConnection } from './sinks/redis-stream.sink';

@@ -45,5 +45,5 @@ export { MemoryStore } from './store/memory.store';
 export { declareSecurityState } from './store/security-state';
 export type { SecurityStateKeys } from './store/security-state';
 export type { MemoryStoreOptions } from './store/memory.store';
-export { RedisStore, failFastRedisOptions } from './store/redis.store';
+export { RedisStore, failFastRedisOptions, createRedisClient } from './store/redis.store';
 export type { RedisStoreOptions } from './store/redis.store';

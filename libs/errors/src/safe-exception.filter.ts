@@ -5,6 +5,7 @@ import {
   getRequestContext,
   principalOf,
   rawRequest,
+  redact,
   rawResponse,
   routeOf,
   SecurityEvents,
@@ -54,7 +55,7 @@ export class SafeExceptionFilter implements ExceptionFilter {
     const res = http.getResponse<object>();
     const context = getRequestContext(req);
     const problem = toProblem(exception);
-    if (problem.internal) this.logInternal(exception, req, context.id);
+    if (problem.internal) this.logServerSide(exception, problem, req, context.id);
     this.emitEvent(exception, problem, req, context);
 
     const raw = rawResponse(res);
@@ -87,11 +88,31 @@ export class SafeExceptionFilter implements ExceptionFilter {
     adapter.reply(res, JSON.stringify(body), problem.status);
   }
 
-  private logInternal(exception: unknown, req: object, requestId: string): void {
+  /**
+   * What the client is not told is logged here, with the request id it can quote. A refusal the
+   * code chose (an outage's 503, a deadline) is a warning without a stack: during an outage every
+   * request meets it, and a stack per request would bury the first one. Anything else is an error
+   * with its stack. The query string goes through the redactor (`?api_key=…`, `?code=…`).
+   */
+  private logServerSide(exception: unknown, problem: Problem, req: object, requestId: string): void {
+    const { method, url = '' } = rawRequest(req);
+    const query = url.indexOf('?');
+    const where = {
+      requestId,
+      method,
+      path: query === -1 ? url : url.slice(0, query),
+      ...(query === -1 ? {} : { query: redact(Object.fromEntries(new URLSearchParams(url.slice(query + 1)))) }),
+    };
+    const chosen = exception instanceof SecurityError ? problem.status !== 500 : problem.reason === 'store_unavailable';
+    if (chosen) {
+      this.logger.warn(
+        JSON.stringify({ msg: 'Refused by the server', ...where, code: problem.code, reason: problem.reason }),
+      );
+      return;
+    }
     const error = exception instanceof Error ? exception : new Error(String(exception));
-    const { method, url } = rawRequest(req);
     this.logger.error(
-      JSON.stringify({ msg: 'Unhandled error', requestId, method, url, name: error.name, error: error.message }),
+      JSON.stringify({ msg: 'Unhandled error', ...where, name: error.name, error: error.message }),
       error.stack,
     );
   }

@@ -13,7 +13,8 @@ const byInstance = new WeakMap<object, Map<string, SecurityHeadersOverride>>();
 /**
  * Overrides the preset's headers under one path prefix, for pages that are not controllers and so
  * cannot carry `@SecurityHeaders()`: Swagger UI served by `SwaggerModule.setup`. Matches the
- * prefix itself and what lies below it (`/docs`, `/docs/…`), never `/docs-json` or `/docsx`.
+ * prefix itself and what lies below it (`/docs`, `/docs/…`), never `/docs-json` or `/docsx`; where
+ * two prefixes match, the longer one applies.
  * @publicApi
  * @example
  * overrideSecurityHeaders(app, '/docs', { contentSecurityPolicy: "default-src 'self'" });
@@ -27,7 +28,8 @@ export function overrideSecurityHeaders(
   const instance = app.getHttpAdapter().getInstance() as object;
   const overrides = byInstance.get(instance) ?? new Map<string, SecurityHeadersOverride>();
   overrides.set(prefix, Object.freeze({ ...override }));
-  byInstance.set(instance, overrides);
+  // The most specific prefix wins (`/docs/oauth2-redirect.html` over `/docs`), whatever the call order.
+  byInstance.set(instance, new Map([...overrides].sort(([a], [b]) => b.length - a.length)));
 }
 
 /** Applies the override whose prefix matches `url`, if any (called by the headers middleware). */

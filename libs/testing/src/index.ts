@@ -8,5 +8,7 @@ export type { TestFramework, ContractMatchers } from './contracts/test-framework
 export { describeStoreContract } from './contracts/store.contract';
 export { describeRateLimitStorage, resolvedTier } from './contracts/rate-limit-storage.contract';
 export { describeApiKeyStorageContract } from './contracts/api-key-storage.contract';
+export { describeReplayCacheContract } from './contracts/replay-cache.contract';
+export type { ReplayCacheContractOptions } from './contracts/replay-cache.contract';
 export { probeApp, assertNoFindings } from './probe/probe-app';
 export type { ProbeCheck, ProbeFinding, ProbeReport, ProbeOptions, ProbeObjectFixture } from './probe/probe-options';

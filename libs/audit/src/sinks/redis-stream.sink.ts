@@ -1,5 +1,5 @@
-import { failFastRedisOptions, loadOptionalPeer } from '@rampart/core';
-import type { Redis } from 'ioredis';
+import { createRedisClient, type RedisStoreOptions } from '@rampart/core';
+import type { Cluster, Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../audit-event';
 import { matches, type AuditPage, type AuditQuery } from '../history/audit-query';
@@ -8,6 +8,11 @@ import type { AuditSink } from './audit-sink';
 /** Entries read per round trip while a query filters, and at most per query (a bounded scan). */
 const PAGE = 200;
 const MAX_SCANNED = 5_000;
+
+/** Where the stream lives: a URL, a Cluster, a Sentinel-managed primary (as core's Store takes them) or your client. */
+export type RedisStreamConnection = Pick<RedisStoreOptions, 'url' | 'cluster' | 'sentinel'> & {
+  client?: Redis | Cluster;
+};
 
 /**
  * A batch in one command: one XADD per event, in order (so their ids are too), then one trim for
@@ -23,27 +28,27 @@ const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
  * after each batch bounds it (Redis trims whole nodes, keeping at least `n`); stream ids are
  * times, so a time range is a range of ids and a cursor is the last id read. A batch is one
  * script call: one command, one round trip and one reply however many events it carries.
+ * One key: on a Cluster it lives in one slot, and every batch goes to the node that owns it.
  */
 export class RedisStreamAuditSink implements AuditSink {
   readonly name = 'redis';
 
   private constructor(
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly ownsClient: boolean,
     private readonly stream: string,
     private readonly maxLength: number,
   ) {}
 
-  static create(options: { url?: string; client?: Redis; stream: string; maxLength: number }): RedisStreamAuditSink {
+  static create(options: RedisStreamConnection & { stream: string; maxLength: number }): RedisStreamAuditSink {
     if (options.client) return new RedisStreamAuditSink(options.client, false, options.stream, options.maxLength);
-    const { Redis: RedisClient } = loadOptionalPeer(
-      'ioredis',
-      'The Redis audit stream (redis: { url })',
-    ) as typeof import('ioredis');
     // Fail fast (no offline queue, no retries): a write to a dead Redis rejects at once and the
     // batch is dropped and counted, instead of piling up in the client while requests go on.
-    const client = new RedisClient(options.url ?? 'redis://127.0.0.1:6379', failFastRedisOptions({}));
+    const client = createRedisClient(options, 'The Redis audit stream (redis: { url })');
     client.on('error', () => undefined);
+    // Connects in the background (a standalone or Sentinel client is created lazily); until it is
+    // up, writes are dropped and counted and queries answer 503, like during any outage.
+    if (client.status === 'wait') client.connect().catch(() => undefined);
     return new RedisStreamAuditSink(client, true, options.stream, options.maxLength);
   }
 

@@ -54,7 +54,9 @@ export interface RedisStoreOptions {
  * server that accepts connections but never answers makes callers wait forever. Rampart fails fast
  * and lets each lib apply its documented outage policy; reconnection goes on in the background.
  */
-export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
+export function failFastRedisOptions(
+  options: Pick<RedisStoreOptions, 'commandTimeoutMs' | 'connectTimeoutMs'>,
+): RedisOptions {
   return {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -63,6 +65,50 @@ export function failFastRedisOptions(options: RedisStoreOptions): RedisOptions {
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     enableAutoPipelining: true,
   };
+}
+
+/**
+ * A client for `options` (`url`, `cluster` or `sentinel`, as {@link RedisStoreOptions} describes
+ * them) with {@link failFastRedisOptions}: one way to reach Redis for every lib that opens its own
+ * connection. A standalone or Sentinel client is created with `lazyConnect`: call `connect()`.
+ * @param feature names what needs ioredis in the error thrown when it is not installed.
+ */
+export function createRedisClient(
+  options: Pick<RedisStoreOptions, 'url' | 'cluster' | 'sentinel' | 'commandTimeoutMs' | 'connectTimeoutMs'>,
+  feature: string,
+): Redis | Cluster {
+  const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
+    'ioredis',
+    feature,
+  ) as typeof import('ioredis');
+  const clientOptions = failFastRedisOptions(options);
+  if (options.cluster) {
+    return new ClusterClient(options.cluster.nodes, {
+      // ioredis learns of a failover only from an error it recognises; a hung primary answers
+      // nothing, and requests would time out against it after its replica was promoted.
+      // Re-reading the slot map each second finds the new primary (measured in the
+      // rate-limit README's "Failover").
+      slotsRefreshInterval: 1000,
+      ...options.cluster.options,
+      enableOfflineQueue: false,
+      clusterRetryStrategy: clientOptions.retryStrategy,
+      redisOptions: { ...clientOptions, ...options.cluster.options?.redisOptions },
+    });
+  }
+  if (options.sentinel) {
+    return new RedisClient({
+      // Subscribes to the sentinels' +switch-master: a hung primary sends no error to learn from.
+      failoverDetector: true,
+      // A primary demoted while connected answers writes with READONLY: find the new one.
+      reconnectOnError: (error) => error.message.startsWith('READONLY'),
+      ...clientOptions,
+      ...options.sentinel.options,
+      sentinels: options.sentinel.sentinels,
+      name: options.sentinel.name,
+      lazyConnect: true,
+    });
+  }
+  return new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
 }
 
 /** The Redis store: state shared by every instance, each operation one round trip. */
@@ -97,36 +143,7 @@ export class RedisStore implements Store {
         options.commandTimeoutMs,
       );
     }
-    const { Redis: RedisClient, Cluster: ClusterClient } = loadOptionalPeer(
-      'ioredis',
-      'Redis storage (store: { type: "redis" })',
-    ) as typeof import('ioredis');
-    const clientOptions = failFastRedisOptions(options);
-    const client = options.cluster
-      ? new ClusterClient(options.cluster.nodes, {
-          // ioredis learns of a failover only from an error it recognises; a hung primary answers
-          // nothing, and requests would time out against it after its replica was promoted.
-          // Re-reading the slot map each second finds the new primary (measured in the
-          // rate-limit README's "Failover").
-          slotsRefreshInterval: 1000,
-          ...options.cluster.options,
-          enableOfflineQueue: false,
-          clusterRetryStrategy: clientOptions.retryStrategy,
-          redisOptions: { ...clientOptions, ...options.cluster.options?.redisOptions },
-        })
-      : options.sentinel
-        ? new RedisClient({
-            // Subscribes to the sentinels' +switch-master: a hung primary sends no error to learn from.
-            failoverDetector: true,
-            // A primary demoted while connected answers writes with READONLY: find the new one.
-            reconnectOnError: (error) => error.message.startsWith('READONLY'),
-            ...clientOptions,
-            ...options.sentinel.options,
-            sentinels: options.sentinel.sentinels,
-            name: options.sentinel.name,
-            lazyConnect: true,
-          })
-        : new RedisClient(options.url ?? 'redis://127.0.0.1:6379', { ...clientOptions, lazyConnect: true });
+    const client = createRedisClient(options, 'Redis storage (store: { type: "redis" })');
     const store = new RedisStore(client, true, options.keyPrefix, options.waitForReplicas, options.commandTimeoutMs);
     await store.connect(options.connectTimeoutMs ?? 5000);
     return store;
