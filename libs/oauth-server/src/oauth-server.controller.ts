@@ -135,15 +135,20 @@ export function createOAuthServerController(routes: ResolvedRoutes): Type {
 
     @Post(routes.par)
     async par(@Req() req: HttpRequest, @Res() res: PlatformResponse): Promise<void> {
+      // A DPoP proof may come with the pushed request (RFC 9449 §10.1): nonces as at the token endpoint.
+      const extra: Record<string, string> = {};
       try {
+        const nonce = await this.server.dpopNonce();
+        if (nonce !== undefined) extra['DPoP-Nonce'] = nonce;
+        const context = { ...contextOf(req), dpop: dpopHeader(req) };
         const response = await this.server.pushAuthorizationRequest(
           formParams(req),
           header(req, 'authorization'),
-          contextOf(req),
+          context,
         );
-        sendJson(res, 201, response);
+        sendJson(res, 201, response, extra);
       } catch (error) {
-        sendFailure(res, error);
+        sendFailure(res, error, extra);
       }
     }
 

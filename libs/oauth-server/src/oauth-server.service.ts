@@ -1,4 +1,4 @@
-import { TokenRevocationList } from '@rampart/auth';
+import { TokenRevocationList, type ClientStatusProvider } from '@rampart/auth';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
 import { OAuthAccessTokens } from './access-tokens';
@@ -63,7 +63,7 @@ export class OAuthServer {
     this.grants = new OAuthGrants(options, state, accessTokens, revocations);
     this.authorizationEndpoint = new AuthorizationEndpoint(options, routes, state, emitter);
     const url = (path: string): string => `${this.issuerBase}/${path}`;
-    this.dpop = new TokenEndpointDpop(options, store, url(routes.token));
+    this.dpop = new TokenEndpointDpop(options, store, { token: url(routes.token), par: url(routes.par) });
     // RFC 7523 §3: the audience is this server: its issuer, or the URL the assertion is sent to.
     this.assertions = new ClientAssertions(
       store,
@@ -95,8 +95,20 @@ export class OAuthServer {
       this.authorizationEndpoint,
       emitter,
       assertions,
+      this.dpop,
     );
   }
+
+  /**
+   * `AuthModule`'s `clientStatus` over this server's client registry: a client-credentials token
+   * is accepted only while its client is registered and enabled (the registry finds it), so a
+   * disabled client's tokens stop working at once, not at `exp`. One registry read per request.
+   * @example
+   * AuthModule.forRootAsync({ inject: [OAuthServer], useFactory: (oauth) => ({ jwt, clientStatus: oauth.clientStatus }) })
+   */
+  readonly clientStatus: ClientStatusProvider = {
+    find: async (clientId) => ((await this.options.clients.find(clientId)) ? { status: 'active' } : undefined),
+  };
 
   /** RFC 8414 authorization server metadata. */
   metadata(): Record<string, unknown> {
@@ -135,7 +147,7 @@ export class OAuthServer {
     return this.options.profile === 'fapi2' ? ['private_key_jwt'] : ['private_key_jwt', ...others];
   }
 
-  /** The `DPoP-Nonce` every token endpoint answer carries when nonces are required (RFC 9449 §8). */
+  /** The `DPoP-Nonce` every token and PAR endpoint answer carries when nonces are required (RFC 9449 §8). */
   dpopNonce(): Promise<string | undefined> {
     return this.dpop.nonce();
   }

@@ -26,6 +26,7 @@ export const OAUTH_PROTOCOL_PARAMETERS = Object.freeze({
     'interaction',
     'request_uri',
     'nonce',
+    'dpop_jkt',
   ]),
   token: Object.freeze([
     'grant_type',
@@ -52,5 +53,6 @@ export const OAUTH_PROTOCOL_PARAMETERS = Object.freeze({
     'code_challenge_method',
     'resource',
     'nonce',
+    'dpop_jkt',
   ]),
 } satisfies Record<'authorize' | 'token' | 'revoke' | 'introspect' | 'par', readonly string[]>);

@@ -5,9 +5,9 @@ import { OAuthError } from '../oauth.errors';
 import type { ResolvedOAuthServerOptions } from '../oauth.options';
 
 /**
- * DPoP at the token endpoint (RFC 9449 §5): the proof of a token request, checked with auth's
- * verifier (the same `jti` replay cache in the Store as the resource server's), and the server
- * nonces when they are required.
+ * DPoP at the token endpoint (RFC 9449 §5) and the PAR endpoint (§10.1): the proof of a request,
+ * checked with auth's verifier (the same `jti` replay cache in the Store as the resource
+ * server's), and the server nonces when they are required.
  */
 export class TokenEndpointDpop {
   private readonly verifier: DpopProofVerifier;
@@ -16,8 +16,8 @@ export class TokenEndpointDpop {
   constructor(
     private readonly options: ResolvedOAuthServerOptions,
     store: Store,
-    /** The token endpoint's URL, as the metadata names it: what `htu` must be. */
-    private readonly tokenUrl: string,
+    /** The endpoints' URLs, as the metadata names them: what `htu` must be. */
+    private readonly urls: { readonly token: string; readonly par: string },
   ) {
     this.verifier = new DpopProofVerifier(store, {
       algorithms: options.dpop.algorithms,
@@ -43,11 +43,23 @@ export class TokenEndpointDpop {
       }
       return undefined;
     }
+    return this.verify(proof, this.urls.token);
+  }
+
+  /**
+   * The thumbprint of a pushed authorization request's proof (RFC 9449 §10.1), which the code will
+   * be bound to; undefined without a proof (the client may bind it with `dpop_jkt`, or not at all).
+   */
+  async pushedRequestKeyOf(proof: string | undefined): Promise<string | undefined> {
+    return proof === undefined ? undefined : this.verify(proof, this.urls.par);
+  }
+
+  private async verify(proof: string, htu: string): Promise<string> {
     const nonces = this.nonces;
     try {
       const verified = await this.verifier.verify(proof, {
         htm: 'POST',
-        htu: this.tokenUrl,
+        htu,
         ...(nonces ? { nonce: (nonce: string) => nonces.isValid(nonce) } : {}),
       });
       return verified.jkt;

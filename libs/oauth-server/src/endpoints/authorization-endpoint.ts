@@ -20,6 +20,8 @@ const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
 export const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 const PUSHED_ID = /^[A-Za-z0-9_-]{43}$/;
 const VSCHARS = /^[\x20-\x7e]+$/;
+/** A JWK SHA-256 thumbprint (RFC 7638), base64url: what `dpop_jkt` holds (RFC 9449 §10). */
+const JKT = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * `GET /oauth/authorize`: validates the request, parks it in the Store while the host application
@@ -143,7 +145,20 @@ export class AuthorizationEndpoint {
     const resources = requestedResources(params.all('resource'), this.options.resources.allowed, [
       this.options.resources.default,
     ]);
-    return { clientId: client.id, redirectUri, redirectUriGiven, state, codeChallenge: challenge, scopes, resources };
+    const dpopJkt = params.get('dpop_jkt');
+    if (dpopJkt !== undefined && !JKT.test(dpopJkt)) {
+      throw new OAuthError('invalid_request', 'dpop_jkt must be a SHA-256 JWK thumbprint.', 'dpop_jkt_malformed');
+    }
+    return {
+      clientId: client.id,
+      redirectUri,
+      redirectUriGiven,
+      state,
+      codeChallenge: challenge,
+      scopes,
+      resources,
+      ...(dpopJkt === undefined ? {} : { dpopJkt }),
+    };
   }
 
   /**

@@ -1,3 +1,5 @@
+import { constantTimeEqual } from '@rampart/core';
+import type { TokenEndpointDpop } from '../dpop/token-endpoint-dpop';
 import { randomToken } from '../grants/oauth-state';
 import type { OAuthState } from '../grants/oauth-state';
 import type { ClientAssertions } from '../http/client-assertions';
@@ -26,6 +28,7 @@ export class PushedAuthorizationEndpoint {
     private readonly authorization: AuthorizationEndpoint,
     private readonly events: OAuthEvents,
     private readonly assertions: ClientAssertions,
+    private readonly dpop: TokenEndpointDpop,
   ) {}
 
   async push(
@@ -37,7 +40,22 @@ export class PushedAuthorizationEndpoint {
     try {
       const { client } = await authenticateClient(params, authorization, this.options.clients, this.assertions);
       clientId = client.id;
-      const record = this.authorization.validatePushed(params, client);
+      const validated = this.authorization.validatePushed(params, client);
+      // A proof on the pushed request binds the code to its key (RFC 9449 §10.1), so a code stolen
+      // from the redirect is worthless without the private key; a `dpop_jkt` beside it must agree.
+      const proofKey = await this.dpop.pushedRequestKeyOf(context.dpop);
+      if (
+        proofKey !== undefined &&
+        validated.dpopJkt !== undefined &&
+        !constantTimeEqual(proofKey, validated.dpopJkt)
+      ) {
+        throw new OAuthError(
+          'invalid_dpop_proof',
+          'dpop_jkt does not match the key of the DPoP proof.',
+          'dpop_jkt_mismatch',
+        );
+      }
+      const record = proofKey === undefined ? validated : { ...validated, dpopJkt: proofKey };
       const id = randomToken();
       await this.state.savePushedRequest(id, record, this.options.pushedRequestTtlSeconds * 1000);
       return { request_uri: `${REQUEST_URI_PREFIX}${id}`, expires_in: this.options.pushedRequestTtlSeconds };

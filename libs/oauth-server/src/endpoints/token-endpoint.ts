@@ -1,6 +1,7 @@
 import type { OAuthAccessTokens } from '../access-tokens';
 import type { OAuthClient, OAuthGrantType } from '../clients/oauth-client';
 import { clientSubject } from '@rampart/auth';
+import { constantTimeEqual } from '@rampart/core';
 import type { TokenEndpointDpop } from '../dpop/token-endpoint-dpop';
 import { grantIdOf, grantReference, newGrantId, newRefreshToken, type OAuthGrants } from '../grants/oauth-grants';
 import type { FamilyRecord, OAuthState } from '../grants/oauth-state';
@@ -89,6 +90,15 @@ export class TokenEndpoint {
         : redirectUri !== undefined && redirectUri !== record.redirectUri
     ) {
       throw invalidCode('redirect_uri_mismatch');
+    }
+    // A code bound to a DPoP key (RFC 9449 §10) is redeemed only with a proof of that key: a code
+    // stolen from the redirect, even with its PKCE verifier, is useless without the private key.
+    if (record.dpopJkt !== undefined && (jkt === undefined || !constantTimeEqual(jkt, record.dpopJkt))) {
+      throw new OAuthError(
+        'invalid_grant',
+        'The authorization code is bound to another DPoP key (dpop_jkt).',
+        jkt === undefined ? 'code_dpop_proof_missing' : 'code_dpop_key_mismatch',
+      );
     }
     if (verifier === undefined)
       throw new OAuthError('invalid_grant', 'code_verifier is required (PKCE).', 'pkce_verifier_missing');

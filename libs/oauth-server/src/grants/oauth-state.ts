@@ -13,6 +13,11 @@ export interface InteractionRecord {
   readonly codeChallenge: string;
   readonly scopes: readonly string[];
   readonly resources: readonly string[];
+  /**
+   * The DPoP key the code is bound to (RFC 9449 §10): the request's `dpop_jkt`, or the key of the
+   * proof sent with the pushed request. Only a token request with a proof of this key redeems it.
+   */
+  readonly dpopJkt?: string;
 }
 
 /** What an authorization code is bound to. */
