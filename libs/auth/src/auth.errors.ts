@@ -15,6 +15,8 @@ export interface ChallengeDetails {
   readonly scheme?: Scheme;
   /** `algs` of the DPoP challenge (RFC 9449 §7.1). */
   readonly dpopAlgorithms?: readonly string[];
+  /** The nonce the next proof must carry (`DPoP-Nonce`, RFC 9449 §9). */
+  readonly dpopNonce?: string;
 }
 
 /** `WWW-Authenticate` challenges (RFC 6750 §3, RFC 9449 §7.1), one per scheme the route accepts. */
@@ -48,7 +50,10 @@ export function authenticationFailed(
 ): UnauthorizedError {
   return new UnauthorizedError(UNAUTHORIZED_DETAIL, {
     reason,
-    headers: { 'WWW-Authenticate': challenge(schemes, realm, error, '', details) },
+    headers: {
+      'WWW-Authenticate': challenge(schemes, realm, error, '', details),
+      ...(details.dpopNonce === undefined ? {} : { 'DPoP-Nonce': details.dpopNonce }),
+    },
     ...(principal === undefined ? {} : { principal }),
   });
 }

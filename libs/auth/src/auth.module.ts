@@ -17,10 +17,11 @@ import { API_KEY_STORAGE, RAMPART_AUTH_OPTIONS } from './auth.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './auth.module-definition';
 import { resolveAuthOptions, type AuthModuleOptions, type ResolvedAuthOptions } from './auth.options';
 import { coreMissing } from './core-missing';
-import { AuthenticationGuard, DPOP_VERIFIER, JWT_VERIFIER } from './guards/authentication.guard';
+import { AuthenticationGuard, DPOP_NONCES, DPOP_VERIFIER, JWT_VERIFIER } from './guards/authentication.guard';
 import { AuthorizationGuard } from './guards/authorization.guard';
 import { RouteInventory } from './inventory/route-inventory';
 import { Policies } from './policies/policies.service';
+import { DpopNonces } from './tokens/dpop-nonces';
 import { DpopProofVerifier } from './tokens/dpop-proof';
 import { JwtVerifier } from './tokens/jwt-verifier';
 import { createKeySet } from './tokens/key-set';
@@ -39,6 +40,13 @@ function createDpopVerifier(options: ResolvedAuthOptions, store: Store | undefin
     maxAgeSeconds: options.jwt.dpop.proofMaxAgeSeconds,
     clockToleranceSeconds: options.jwt.clockToleranceSeconds,
   });
+}
+
+/** The same nonces as the token endpoint's (one secret in the Store): RFC 9449 §9 at the resource server. */
+function createDpopNonces(options: ResolvedAuthOptions, store: Store | undefined): DpopNonces | null {
+  if (!options.jwt?.dpop.requireNonce) return null;
+  if (!store) throw coreMissing('AuthModule');
+  return new DpopNonces(store);
 }
 
 function createApiKeyStorage(options: ResolvedAuthOptions, store: Store | undefined): ApiKeyStorage {
@@ -79,6 +87,11 @@ const AUTH_PART = new RampartPart<true>('AuthModule');
       provide: DPOP_VERIFIER,
       inject: [RAMPART_AUTH_OPTIONS, { token: RAMPART_STORE, optional: true }],
       useFactory: createDpopVerifier,
+    },
+    {
+      provide: DPOP_NONCES,
+      inject: [RAMPART_AUTH_OPTIONS, { token: RAMPART_STORE, optional: true }],
+      useFactory: createDpopNonces,
     },
     {
       provide: API_KEY_STORAGE,

@@ -23,7 +23,9 @@ describe('resolveAuthOptions', () => {
       algorithms: ['ES256', 'EdDSA', 'PS256', 'RS256'],
       proofMaxAgeSeconds: 60,
       origin: undefined,
+      requireNonce: false,
     });
+    expect(resolveAuthOptions({ jwt: { ...jwt, dpop: { requireNonce: true } } }).jwt?.dpop.requireNonce).toBe(true);
     const withOrigin = resolveAuthOptions({
       jwt: { ...jwt, dpop: { origin: 'https://API.example.com/ignored/path' } },
     });
@@ -34,6 +36,8 @@ describe('resolveAuthOptions', () => {
       { algorithms: [] },
       { origin: 'not a url' },
       { proofMaxAgeSeconds: 3600 },
+      // From a config file, "true" is a typo, not a yes.
+      { requireNonce: 'true' as unknown as boolean },
     ]) {
       expect(() => resolveAuthOptions({ jwt: { ...jwt, dpop } })).toThrow(
         expect.objectContaining({ code: 'AUTH_INVALID_OPTIONS' }),

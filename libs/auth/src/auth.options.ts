@@ -6,7 +6,7 @@ import type { Principal } from './principal';
 import { expandRoleHierarchy } from './roles';
 import { isScopeToken } from './tokens/access-token';
 import { DPOP_ALGORITHMS, DPOP_ALLOWED_ALGORITHMS } from './tokens/dpop-proof';
-import type { UserStatusProvider } from './user-status';
+import type { ClientStatusProvider, UserStatusProvider } from './user-status';
 
 /** Which credentials a route requires. @publicApi */
 export type AuthMode = 'jwt' | 'apiKey' | 'either' | 'both';
@@ -68,6 +68,14 @@ export interface DpopOptions {
    * the request's protocol (trusted proxies considered) and `Host` header are used.
    */
   origin?: string;
+  /**
+   * Require a server nonce in every proof (RFC 9449 §9), so a proof cannot be made in advance by
+   * someone who holds the key for a while: a proof without one (or with a stale or foreign one) is
+   * answered 401 `use_dpop_nonce` with a `DPoP-Nonce` header to sign the next proof with. Nonces
+   * are core-Store-wide (an HMAC of a 5-minute slot under a secret in the Store, shared with
+   * `@rampart/oauth-server`'s token endpoint): every instance accepts them. @default false
+   */
+  requireNonce?: boolean;
 }
 
 /** @publicApi */
@@ -116,6 +124,11 @@ export interface AuthModuleOptions {
   roleHierarchy?: Record<string, string[]>;
   /** Checked on every request with a user token. Without it, a token is trusted until it expires. */
   userStatus?: UserStatusProvider;
+  /**
+   * Checked on every request with a token a client obtained for itself (`client_credentials`):
+   * the client must still be registered and enabled. Without it, `userStatus` sees those tokens.
+   */
+  clientStatus?: ClientStatusProvider;
   /** Builds the CASL ability of a caller, for {@link Policies} and `@SerializeAs()`. */
   abilities?: (principal: Principal) => AnyAbility;
   /** Response fields never sent, whatever the abilities say. @default ['password', 'passwordHash'] */
@@ -146,6 +159,7 @@ export interface ResolvedJwtOptions {
     readonly algorithms: readonly string[];
     readonly proofMaxAgeSeconds: number;
     readonly origin: string | undefined;
+    readonly requireNonce: boolean;
   };
 }
 
@@ -163,6 +177,7 @@ export interface ResolvedAuthOptions {
   /** Each role mapped to itself and every role it includes. */
   readonly roleHierarchy: ReadonlyMap<string, ReadonlySet<string>>;
   readonly userStatus: UserStatusProvider | undefined;
+  readonly clientStatus: ClientStatusProvider | undefined;
   readonly abilities: ((principal: Principal) => AnyAbility) | undefined;
   readonly alwaysHiddenFields: readonly string[];
   readonly realm: string;
@@ -267,10 +282,14 @@ function resolveDpop(raw: DpopOptions): ResolvedJwtOptions['dpop'] {
       fail('jwt.dpop.origin must be an absolute URL, e.g. https://api.example.com.');
     }
   }
+  if (raw.requireNonce !== undefined && typeof raw.requireNonce !== 'boolean') {
+    fail('jwt.dpop.requireNonce must be true or false.');
+  }
   return Object.freeze({
     algorithms: Object.freeze([...algorithms]),
     proofMaxAgeSeconds: Math.max(1, positiveInt(raw.proofMaxAgeSeconds, 60, 'jwt.dpop.proofMaxAgeSeconds', 600)),
     origin,
+    requireNonce: raw.requireNonce === true,
   });
 }
 
@@ -322,6 +341,7 @@ export function resolveAuthOptions(raw: AuthModuleOptions = {}): ResolvedAuthOpt
     defaultMode,
     roleHierarchy,
     userStatus: raw.userStatus,
+    clientStatus: raw.clientStatus,
     abilities: raw.abilities,
     alwaysHiddenFields: Object.freeze([...(raw.alwaysHiddenFields ?? ['password', 'passwordHash'])]),
     realm,

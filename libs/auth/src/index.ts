@@ -19,7 +19,13 @@ export { CurrentUser, CurrentApiKey } from './decorators/current.decorator';
 export { AuthenticationGuard, JWT_VERIFIER } from './guards/authentication.guard';
 export { AuthorizationGuard } from './guards/authorization.guard';
 export type { AuthenticatedUser, AuthenticatedApiKey, AuthenticatedRequest, Principal } from './principal';
-export type { UserStatusProvider, UserAccount, AccountStatus } from './user-status';
+export type {
+  UserStatusProvider,
+  UserAccount,
+  AccountStatus,
+  ClientStatusProvider,
+  ClientAccount,
+} from './user-status';
 export { ACCESS_TOKEN_TYP, parseScope, clientSubject, principalKindOf } from './tokens/access-token';
 export type { AccessTokenClaims, VerifiedAccessToken, PrincipalKind } from './tokens/access-token';
 export { JwtVerifier, TokenVerificationError } from './tokens/jwt-verifier';

@@ -83,6 +83,11 @@ describe('principalOf', () => {
       tenantId: 't',
     });
     expect(principalOf({ user: { id: 'svc', clientId: 'svc' } })).toEqual({ kind: 'client', id: 'svc' });
+    // auth's client-credentials principal: `sub` is `client:<id>`, the subject stays `client:<id>`.
+    expect(principalOf({ user: { id: 'client:svc', kind: 'client', clientId: 'svc' } })).toEqual({
+      kind: 'client',
+      id: 'svc',
+    });
     expect(principalOf({ apiKey: { id: '3f9c0a1b2c3d4e5f', hash: 'x' } })).toEqual({
       kind: 'apikey',
       id: '3f9c0a1b2c3d4e5f',

@@ -132,7 +132,7 @@ export function subjectOf(principal: SecurityPrincipal): string {
 }
 
 interface IdentifiedRequest {
-  user?: { id?: unknown; clientId?: unknown; tenantId?: unknown };
+  user?: { id?: unknown; kind?: unknown; clientId?: unknown; tenantId?: unknown };
   apiKey?: { id?: unknown; tenantId?: unknown };
 }
 
@@ -149,10 +149,14 @@ export function principalOf(req: object): SecurityPrincipal | undefined {
   if (userId !== undefined) {
     const clientId = text(user?.clientId);
     const tenantId = text(user?.tenantId);
+    // A client-credentials token: `sub` is `client:<id>` (auth sets `kind`), or the bare client id.
+    if (clientId !== undefined && (user?.kind === 'client' || clientId === userId)) {
+      return { kind: 'client', id: clientId, ...(tenantId === undefined ? {} : { tenantId }) };
+    }
     return {
-      kind: clientId === userId ? 'client' : 'user',
+      kind: 'user',
       id: userId,
-      ...(clientId === undefined || clientId === userId ? {} : { clientId }),
+      ...(clientId === undefined ? {} : { clientId }),
       ...(tenantId === undefined ? {} : { tenantId }),
     };
   }

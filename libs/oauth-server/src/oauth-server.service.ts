@@ -1,4 +1,4 @@
-import { TokenRevocationList } from '@rampart/auth';
+import { TokenRevocationList, type ClientStatusProvider } from '@rampart/auth';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
 import { OAuthAccessTokens } from './access-tokens';
@@ -98,6 +98,17 @@ export class OAuthServer {
       this.dpop,
     );
   }
+
+  /**
+   * `AuthModule`'s `clientStatus` over this server's client registry: a client-credentials token
+   * is accepted only while its client is registered and enabled (the registry finds it), so a
+   * disabled client's tokens stop working at once, not at `exp`. One registry read per request.
+   * @example
+   * AuthModule.forRootAsync({ inject: [OAuthServer], useFactory: (oauth) => ({ jwt, clientStatus: oauth.clientStatus }) })
+   */
+  readonly clientStatus: ClientStatusProvider = {
+    find: async (clientId) => ((await this.options.clients.find(clientId)) ? { status: 'active' } : undefined),
+  };
 
   /** RFC 8414 authorization server metadata. */
   metadata(): Record<string, unknown> {

@@ -10,6 +10,7 @@ import {
   type IssuedApiKey,
 } from '@rampart/auth';
 import { BadRequestError, NotFoundError } from '@rampart/errors';
+import { MemoryClientRegistry } from '@rampart/oauth-server';
 import { ThreatService, type BanEntry } from '@rampart/threat';
 import { UpdateUserDto } from '../users/users.dto';
 import { UsersService, type User } from '../users/users.service';
@@ -29,7 +30,21 @@ export class AdminController {
     private readonly apiKeys: ApiKeyService,
     private readonly policies: Policies,
     private readonly threat: ThreatService,
+    private readonly oauthClients: MemoryClientRegistry,
   ) {}
+
+  /** Takes an OAuth client out of service (a leaked secret or key): its tokens stop working at once. */
+  @Post('oauth-clients/:id/disable')
+  @HttpCode(204)
+  disableOAuthClient(@Param('id') id: string): void {
+    if (!this.oauthClients.disable(id)) throw new NotFoundError('No such OAuth client.');
+  }
+
+  @Post('oauth-clients/:id/enable')
+  @HttpCode(204)
+  enableOAuthClient(@Param('id') id: string): void {
+    if (!this.oauthClients.enable(id)) throw new NotFoundError('This OAuth client is not disabled.');
+  }
 
   /** The threat bans and blocks in force on every instance, those ending first first. */
   @Get('bans')

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AuthModuleOptions } from '@rampart/auth';
 import type { RampartAsyncPart } from '@rampart/nest';
-import { OAuthSigningKeys } from '@rampart/oauth-server';
+import { OAuthServer, OAuthSigningKeys } from '@rampart/oauth-server';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
@@ -38,6 +38,7 @@ function authOptions(
   dev: DevTokenIssuer | null,
   users: UsersService,
   oauthKeys: OAuthSigningKeys,
+  oauth: OAuthServer,
 ): AuthModuleOptions {
   return {
     jwt: {
@@ -45,10 +46,14 @@ function authOptions(
       audience: config.jwtAudience,
       // The sample's own OAuth server (OAuthServerModule, global) signs with `oauthKeys`.
       ...(dev ? { keys: [dev.publicJwk, ...oauthKeys.publicKeys()] } : { jwksUrl: config.jwksUrl }),
+      // One switch with the token endpoint's: DPoP proofs carry a server nonce here too (RFC 9449 §9).
+      dpop: { requireNonce: config.oauth.dpopRequireNonce },
     },
     apiKeys: { scopes: API_KEY_SCOPES },
     roleHierarchy: { admin: ['user'] },
     userStatus: users.status,
+    // Client-credentials tokens (`sub` client:<id>) are checked against the OAuth client registry.
+    clientStatus: oauth.clientStatus,
     abilities: defineAbilities,
     inventory: { requireExplicitDecision: config.requireExplicitAuth },
   };
@@ -61,8 +66,8 @@ function authOptions(
 export function sampleAuthOptions(config: AppConfig): RampartAsyncPart<AuthModuleOptions> {
   return {
     imports: [DevIssuerModule.forRoot(config), UsersModule],
-    inject: [DevTokenIssuer, UsersService, OAuthSigningKeys],
-    useFactory: (dev: DevTokenIssuer | null, users: UsersService, oauthKeys: OAuthSigningKeys) =>
-      authOptions(config, dev, users, oauthKeys),
+    inject: [DevTokenIssuer, UsersService, OAuthSigningKeys, OAuthServer],
+    useFactory: (dev: DevTokenIssuer | null, users: UsersService, oauthKeys: OAuthSigningKeys, oauth: OAuthServer) =>
+      authOptions(config, dev, users, oauthKeys, oauth),
   };
 }

@@ -1,5 +1,10 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { OAUTH_PROTOCOL_PARAMETERS, OAuthServerModule, type OAuthInteraction } from '@rampart/oauth-server';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  MemoryClientRegistry,
+  OAUTH_PROTOCOL_PARAMETERS,
+  OAuthServerModule,
+  type OAuthInteraction,
+} from '@rampart/oauth-server';
 import { OAuthErrors } from '@rampart/openapi';
 import { RateLimit } from '@rampart/rate-limit';
 import { ThreatPolicy } from '@rampart/threat';
@@ -7,7 +12,7 @@ import { RequestLimits } from '@rampart/validation';
 import type { AppConfig } from '../app.config';
 import { UsersModule } from '../users/users.module';
 import { UsersService } from '../users/users.service';
-import { demoClients, fapi2DemoClients } from './demo-clients';
+import { DEMO_SCOPES, demoClients, fapi2DemoClients } from './demo-clients';
 import { OAuthLoginController } from './oauth-login.controller';
 import { SampleConsents, SampleSessions } from './sessions';
 
@@ -25,6 +30,26 @@ const protocolParameters = (endpoint: keyof typeof OAUTH_PROTOCOL_PARAMETERS, lo
 
 @Module({ providers: [SampleSessions, SampleConsents], exports: [SampleSessions, SampleConsents] })
 class SessionsModule {}
+
+/**
+ * The demo clients, in a registry the admin area can disable a client in (a leaked secret or key):
+ * it then fails every endpoint and its client-credentials tokens are refused at once.
+ */
+@Global()
+@Module({})
+export class SampleClientsModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const clients =
+      config.oauth.profile === 'fapi2'
+        ? fapi2DemoClients(config.oauth.demoPartnerJwks)
+        : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks);
+    return {
+      module: SampleClientsModule,
+      providers: [{ provide: MemoryClientRegistry, useFactory: () => new MemoryClientRegistry(clients) }],
+      exports: [MemoryClientRegistry],
+    };
+  }
+}
 
 function interaction(users: UsersService, sessions: SampleSessions, consents: SampleConsents): OAuthInteraction {
   return {
@@ -55,16 +80,20 @@ export class SampleOAuthModule {
       imports: [
         SessionsModule,
         UsersModule,
+        SampleClientsModule.forRoot(config),
         OAuthServerModule.forRootAsync({
           imports: [SessionsModule, UsersModule],
-          inject: [UsersService, SampleSessions, SampleConsents],
-          useFactory: (users: UsersService, sessions: SampleSessions, consents: SampleConsents) => ({
+          inject: [UsersService, SampleSessions, SampleConsents, MemoryClientRegistry],
+          useFactory: (
+            users: UsersService,
+            sessions: SampleSessions,
+            consents: SampleConsents,
+            clients: MemoryClientRegistry,
+          ) => ({
             issuer: config.jwtIssuer,
             profile: config.oauth.profile,
-            clients:
-              config.oauth.profile === 'fapi2'
-                ? fapi2DemoClients(config.oauth.demoPartnerJwks)
-                : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks),
+            clients,
+            scopesSupported: DEMO_SCOPES,
             interaction: interaction(users, sessions, consents),
             resources: { allowed: [config.jwtAudience], default: config.jwtAudience },
             authorizationCodeTtlSeconds: config.oauth.codeTtlSeconds,

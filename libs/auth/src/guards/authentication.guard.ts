@@ -15,6 +15,7 @@ import { AUTH_MODE_KEY, IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS } from '../auth.cons
 import { authenticationFailed, type ChallengeDetails, type Scheme } from '../auth.errors';
 import type { AuthMode, ResolvedAuthOptions } from '../auth.options';
 import type { AuthenticatedRequest, AuthenticatedUser } from '../principal';
+import type { DpopNonces } from '../tokens/dpop-nonces';
 import { DpopProofError, DpopProofVerifier } from '../tokens/dpop-proof';
 import { JwtVerifier, TokenVerificationError } from '../tokens/jwt-verifier';
 import { principalKindOf } from '../tokens/access-token';
@@ -24,6 +25,8 @@ import { TokenRevocationList } from '../tokens/token-revocation';
 export const JWT_VERIFIER = Symbol('RAMPART_JWT_VERIFIER');
 /** Injection token of the {@link DpopProofVerifier} of the guard (absent without `jwt` options). */
 export const DPOP_VERIFIER = Symbol('RAMPART_DPOP_VERIFIER');
+/** Injection token of the guard's {@link DpopNonces} (absent unless `jwt.dpop.requireNonce`). */
+export const DPOP_NONCES = Symbol('RAMPART_DPOP_NONCES');
 
 /** RFC 6750 §2.1 b64token, checked after the length bound so the regex sees a short input. */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -66,6 +69,7 @@ export class AuthenticationGuard implements CanActivate {
     @Optional() @Inject(JWT_VERIFIER) private readonly verifier?: JwtVerifier,
     @Optional() private readonly events?: SecurityEvents,
     @Optional() @Inject(DPOP_VERIFIER) private readonly dpop?: DpopProofVerifier,
+    @Optional() @Inject(DPOP_NONCES) private readonly nonces?: DpopNonces,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -166,10 +170,24 @@ export class AuthenticationGuard implements CanActivate {
     } catch (error) {
       throw this.unavailable(error, 'revocation_list_unavailable');
     }
-    if (revoked) throw this.fail(schemes, 'token_revoked', 'invalid_token', { kind: 'user', id: claims.sub });
+    const kind = principalKindOf(claims);
+    const principal: SecurityPrincipal = { kind, id: kind === 'client' ? (claims.client_id as string) : claims.sub };
+    if (revoked) throw this.fail(schemes, 'token_revoked', 'invalid_token', principal);
     let roles = verified.roles;
     let tenantId = verified.tenantId;
-    if (this.options.userStatus) {
+    if (kind === 'client' && this.options.clientStatus) {
+      // A client's own token speaks for the client: the client registry decides, not the user store
+      // (where `client:<id>` is no user and every such token would be refused).
+      let client;
+      try {
+        client = await this.options.clientStatus.find(principal.id, claims);
+      } catch (error) {
+        throw this.unavailable(error, 'client_status_unavailable');
+      }
+      if (client?.status !== 'active') {
+        throw this.fail(schemes, `client_${client?.status ?? 'unknown'}`, 'invalid_token', principal);
+      }
+    } else if (this.options.userStatus) {
       let account;
       try {
         account = await this.options.userStatus.find(claims.sub, claims);
@@ -177,17 +195,14 @@ export class AuthenticationGuard implements CanActivate {
         throw this.unavailable(error, 'user_status_unavailable');
       }
       if (account?.status !== 'active') {
-        throw this.fail(schemes, `account_${account?.status ?? 'unknown'}`, 'invalid_token', {
-          kind: 'user',
-          id: claims.sub,
-        });
+        throw this.fail(schemes, `account_${account?.status ?? 'unknown'}`, 'invalid_token', principal);
       }
       if (account.roles) roles = Object.freeze([...account.roles]);
       if (account.tenantId !== undefined) tenantId = account.tenantId;
     }
     return Object.freeze({
       id: claims.sub,
-      kind: principalKindOf(claims),
+      kind,
       roles,
       scopes: verified.scopes,
       tenantId,
@@ -219,16 +234,30 @@ export class AuthenticationGuard implements CanActivate {
     }
     if (typeof jkt !== 'string' || scheme === 'Bearer') throw refuse('dpop_bound_token_as_bearer', 'invalid_token');
     if (!this.dpop) throw refuse('dpop_not_configured', 'invalid_token');
+    const nonces = this.nonces;
     try {
       await this.dpop.verify(DpopProofVerifier.headerOf(req.headers), {
         htm: req.method ?? '',
         htu: this.requestUrl(req),
         accessToken: token,
         jkt,
+        ...(nonces ? { nonce: (nonce: string) => nonces.isValid(nonce) } : {}),
       });
     } catch (error) {
-      if (error instanceof DpopProofError) throw refuse(error.reason, 'invalid_dpop_proof');
-      throw this.unavailable(error, 'dpop_replay_cache_unavailable');
+      if (!(error instanceof DpopProofError)) throw this.unavailable(error, 'dpop_replay_cache_unavailable');
+      if (!error.useNonce || !nonces) throw refuse(error.reason, 'invalid_dpop_proof');
+      // RFC 9449 §9: the client retries with a proof signed over this nonce.
+      let dpopNonce: string;
+      try {
+        dpopNonce = await nonces.current();
+      } catch (storeError) {
+        throw this.unavailable(storeError, 'dpop_nonce_unavailable');
+      }
+      throw this.fail(dpopSchemes, error.reason, 'use_dpop_nonce', undefined, {
+        scheme: 'DPoP',
+        dpopAlgorithms: algorithms,
+        dpopNonce,
+      });
     }
   }
 
@@ -245,7 +274,7 @@ export class AuthenticationGuard implements CanActivate {
   private fail(
     schemes: readonly Scheme[],
     reason: string,
-    error: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof' | undefined,
+    error: 'invalid_token' | 'invalid_request' | 'invalid_dpop_proof' | 'use_dpop_nonce' | undefined,
     principal?: SecurityPrincipal,
     details?: ChallengeDetails,
   ): Error {

@@ -9,7 +9,10 @@ import { isValidClientId, toOAuthClient, type OAuthClient, type OAuthClientRegis
  * class DbClients implements OAuthClientRegistry { find(id) { return db.clients.findOne(id).then(toOAuthClient) } }
  */
 export interface OAuthClientRegistry {
-  /** The client, or undefined when `id` is unknown (the server answers `invalid_client`). */
+  /**
+   * The client, or undefined when `id` is unknown or the client is disabled: every endpoint then
+   * answers `invalid_client`, and `OAuthServer.clientStatus` refuses its client-credentials tokens.
+   */
   find(id: string): Promise<OAuthClient | undefined>;
 }
 
@@ -21,6 +24,7 @@ export interface OAuthClientRegistry {
  */
 export class MemoryClientRegistry implements OAuthClientRegistry {
   private readonly clients: ReadonlyMap<string, OAuthClient>;
+  private readonly disabled = new Set<string>();
 
   constructor(registrations: readonly OAuthClientRegistration[]) {
     const clients = new Map<string, OAuthClient>();
@@ -33,7 +37,23 @@ export class MemoryClientRegistry implements OAuthClientRegistry {
   }
 
   async find(id: string): Promise<OAuthClient | undefined> {
-    return this.clients.get(id);
+    return this.disabled.has(id) ? undefined : this.clients.get(id);
+  }
+
+  /**
+   * Takes a registered client out of service at once (a leaked key or secret): it can no longer
+   * authenticate, and with `OAuthServer.clientStatus` its client-credentials tokens are refused.
+   * This process only; returns false for an unknown id.
+   */
+  disable(id: string): boolean {
+    if (!this.clients.has(id)) return false;
+    this.disabled.add(id);
+    return true;
+  }
+
+  /** Puts a disabled client back in service. */
+  enable(id: string): boolean {
+    return this.disabled.delete(id);
   }
 }
 
