@@ -16,8 +16,8 @@ const TOKEN_URL = `${ISSUER}/oauth/token`;
 const DPOP_SPA = { id: 'demo-dpop-spa', redirectUri: 'http://localhost:5173/callback' } as const;
 
 /** Header list values, lower-cased, from a comma-separated header. */
-function listOf(value: unknown): string[] {
-  return String(value ?? '')
+function listOf(value: string | undefined): string[] {
+  return (value ?? '')
     .split(',')
     .map((item) => item.trim().toLowerCase())
     .filter((item) => item !== '');
