@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { HostTree, type Tree } from '@angular-devkit/schematics';
 import { SchematicTestRunner } from '@angular-devkit/schematics/testing';
@@ -271,5 +272,47 @@ describe('webhook-receiver', () => {
     await expect(
       runner.runSchematic('webhook-receiver', { name: 'x', provider: 'paypal' }, appTree()),
     ).rejects.toThrow();
+  });
+});
+
+describe('--format', () => {
+  const generate = (format: boolean): Promise<Tree> =>
+    runner.runSchematic('webhook-receiver', { name: 'payments', provider: 'stripe', format }, appTree());
+
+  it("runs the project's prettier, with its configuration, on every file written or edited", async () => {
+    const plain = await generate(false);
+    const formatted = await generate(true);
+    const prettier = await import('prettier');
+    const changed = [...snapshot(plain)].filter(([path, text]) => read(formatted, path) !== text).map(([p]) => p);
+    // The template quotes a key prettier writes bare: the step really ran, on a generated file.
+    expect(changed).toContain('/src/payments/payments-webhooks.module.ts');
+    expect(read(formatted, '/src/payments/payments-webhooks.module.ts')).toContain("payments: { scheme: 'stripe'");
+    for (const path of changed) {
+      const filepath = join(repositoryRoot, path);
+      const config = (await prettier.resolveConfig(filepath)) ?? {};
+      expect(read(formatted, path), path).toBe(await prettier.format(read(plain, path), { ...config, filepath }));
+    }
+    // Files the schematic did not touch, and files prettier has no parser for, stay byte for byte.
+    expect(changed.every((path) => path.startsWith('/src/'))).toBe(true);
+    expect(read(formatted, '/.env.example')).toBe(read(plain, '/.env.example'));
+  });
+
+  it('leaves the files as generated, and says so, when the project has no prettier', async () => {
+    const projectWithoutPrettier = mkdtempSync(join(tmpdir(), 'rampart-no-prettier-'));
+    const warnings: string[] = [];
+    const subscription = runner.logger.subscribe((entry) => {
+      if (entry.level === 'warn') warnings.push(entry.message);
+    });
+    const cwd = process.cwd();
+    try {
+      process.chdir(projectWithoutPrettier);
+      const tree = await generate(true);
+      expect(snapshot(tree)).toEqual(snapshot(await generate(false)));
+    } finally {
+      process.chdir(cwd);
+      subscription.unsubscribe();
+      rmSync(projectWithoutPrettier, { recursive: true, force: true });
+    }
+    expect(warnings).toContain('--format: prettier is not installed in this project; files are left as generated.');
   });
 });

@@ -1,5 +1,6 @@
 import { join, strings } from '@angular-devkit/core';
 import { apply, applyTemplates, chain, mergeWith, move, noop, url, type Rule } from '@angular-devkit/schematics';
+import { formatFiles } from '../utils/format';
 import { prepareGeneration, registerInRootModule, type GenerateOptions } from '../utils/generation';
 
 /** Options of the `api-key-client` schematic (schematics/api-key-client/schema.json). @publicApi */
@@ -29,6 +30,7 @@ export function apiKeyClient(options: ApiKeyClientOptions): Rule {
         : (host) => {
             registerInRootModule(host, generation, `${strings.classify(generation.name)}Module`, moduleFile);
           },
+      formatFiles(options.format),
     ]);
   };
 }

@@ -23,6 +23,7 @@ import {
 } from '../utils/ast';
 import { addEnvironmentVariables, type EnvironmentVariable } from '../utils/environment';
 import { addDependencies, rampartVersion } from '../utils/package-json';
+import { formatFiles } from '../utils/format';
 import { resolveNestProject, type NestProject } from '../utils/project';
 import type { InstallOptions } from './install.options';
 
@@ -64,6 +65,7 @@ export function install(options: InstallOptions): Rule {
       bootstrapPlatformChain(project),
       exposeHealthRoutes(project),
       writeEnvironmentExample(project),
+      formatFiles(options.format),
     ];
     const added = addDependencies(tree, {
       ...Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, `^${rampartVersion()}`])),

@@ -1,6 +1,7 @@
 import { join, normalize, strings } from '@angular-devkit/core';
 import { apply, applyTemplates, chain, mergeWith, move, noop, url, type Rule } from '@angular-devkit/schematics';
 import pluralize from 'pluralize';
+import { formatFiles } from '../utils/format';
 import { prepareGeneration, registerInRootModule, relativeImport, type GenerateOptions } from '../utils/generation';
 
 /** Options of the `resource` schematic (schematics/resource/schema.json). @publicApi */
@@ -55,6 +56,7 @@ export function resource(options: ResourceOptions): Rule {
               );
             }
           },
+      formatFiles(options.format),
     ]);
   };
 }

@@ -7,6 +7,8 @@ export interface ProjectOptions {
   project?: string;
   /** Passed by the Nest CLI: the chosen project's source root. */
   sourceRoot?: string;
+  /** Run the project's prettier on the files written or edited. @default false */
+  format?: boolean;
 }
 
 /** Where a Nest application lives in the tree. */

@@ -12,6 +12,7 @@ import {
 } from '@angular-devkit/schematics';
 import { enableRawBody, parseSource } from '../utils/ast';
 import { addEnvironmentVariables } from '../utils/environment';
+import { formatFiles } from '../utils/format';
 import { prepareGeneration, registerInRootModule, type GenerateOptions } from '../utils/generation';
 
 /** Options of the `webhook-receiver` schematic (schematics/webhook-receiver/schema.json). @publicApi */
@@ -65,6 +66,7 @@ export function webhookReceiver(options: WebhookReceiverOptions): Rule {
         : (host) => {
             registerInRootModule(host, generation, `${strings.classify(name)}WebhooksModule`, moduleFile);
           },
+      formatFiles(options.format),
     ]);
   };
 }
