@@ -156,7 +156,8 @@ export function jwksProblem(jwks: unknown, maxKeys = 10): string | undefined {
     if (PRIVATE_MEMBERS.some((member) => member in jwk))
       return 'jwks must hold public keys only; one has private members';
     if (jwk.alg !== undefined && !DPOP_ALLOWED_ALGORITHMS.includes(jwk.alg as string)) {
-      return `jwks key alg "${String(jwk.alg)}" is not an allowed signing algorithm`;
+      // Fetched sets end up in logs: quote a short piece of what was served, never all of it.
+      return `jwks key alg ${JSON.stringify(jwk.alg).slice(0, 24)} is not an allowed signing algorithm`;
     }
     if (jwk.use !== undefined && jwk.use !== 'sig') return 'jwks keys must be signing keys (use "sig")';
   }
