@@ -42,7 +42,9 @@ function emitRequests(events: SecurityEvents, count: number): string[] {
 async function writesOf(audit: AuditService): Promise<number> {
   const histogram = audit.metrics!.registry.getSingleMetric('rampart_audit_pipeline_seconds')!;
   const { values } = await histogram.get();
-  const count = values.find(
+  // A histogram's values carry their series name (`_bucket`, `_sum`, `_count`).
+  const named = values as { metricName?: string; labels: { stage?: unknown }; value: number }[];
+  const count = named.find(
     (v) => v.metricName === 'rampart_audit_pipeline_seconds_count' && v.labels.stage === 'sink:redis',
   );
   return count?.value ?? 0;
