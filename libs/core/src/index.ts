@@ -13,7 +13,7 @@ export { markFieldKind, fieldKindsOf } from './field-kinds';
 export type { FieldKind } from './field-kinds';
 export type { ProxyHeader, ClientPrefixes } from './client-identity';
 export { getRequestContext, getRequestState, routeOf, REQUEST_ID_HEADER } from './request-context';
-export type { RequestContext, RequestState, Identified } from './request-context';
+export type { RequestContext, RequestDeadline, RequestState, Identified } from './request-context';
 export { useRawMiddleware, installedSlots, rawRequest, rawResponse } from './raw-middleware';
 export { setBaselineHeaders, baselineHeadersOf } from './baseline-headers';
 export { GUARD_PHASES, MIDDLEWARE_SLOTS } from './pipeline/phases';

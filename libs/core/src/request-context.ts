@@ -57,6 +57,19 @@ export interface RequestState {
   apiKey: Identified | undefined;
   /** Bytes of the body the platform's parser read. */
   bodyBytes: number | undefined;
+  /** The route's deadline (set by validation's request limits), read through its `getRequestSignal(req)`. */
+  deadline: RequestDeadline | undefined;
+}
+
+/**
+ * A request's deadline: its AbortController is made only when a handler asks for the signal, so
+ * requests that never ask pay nothing for it.
+ */
+export interface RequestDeadline {
+  readonly res: ServerResponse;
+  controller: AbortController | undefined;
+  /** Why the deadline fired, once it did: a controller made later starts aborted. */
+  expired: Error | undefined;
 }
 
 // One property on Node's request, holding an object of fixed shape: adding several properties to
@@ -65,7 +78,7 @@ const STATE = Symbol('rampart.requestState');
 type WithState = IncomingMessage & { [STATE]?: RequestState };
 
 function newState(context: RequestContext): RequestState {
-  return { context, route: undefined, user: undefined, apiKey: undefined, bodyBytes: undefined };
+  return { context, route: undefined, user: undefined, apiKey: undefined, bodyBytes: undefined, deadline: undefined };
 }
 
 /**

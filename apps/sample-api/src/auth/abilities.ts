@@ -13,7 +13,7 @@ import type { Principal } from '@rampart/auth';
 export function defineAbilities({ user, apiKey }: Principal): AnyAbility {
   const { can, build } = new AbilityBuilder(createMongoAbility);
   if (user) {
-    can('create', 'Note', ['title', 'body']);
+    can('create', 'Note', ['title', 'body', 'blocks']);
     can(['read', 'delete'], 'Note', { ownerId: user.id });
     can('update', 'Note', ['title', 'body'], { ownerId: user.id });
     can('read', 'User', ['id', 'name'], { tenantId: user.tenantId });

@@ -34,7 +34,7 @@ export class NotesController {
   @RateLimit('writes')
   create(@Req() req: object, @CurrentUser() user: AuthenticatedUser, @Body() input: CreateNoteDto): Note {
     this.policies.assertWritable(req, 'create', 'Note', undefined, input);
-    return this.notes.create(user, input.title, input.body);
+    return this.notes.create(user, input.title, input.body, input.blocks);
   }
 
   @Patch(':id')

@@ -1,5 +1,19 @@
 import { PlainText, RichText } from '@rampart/validation';
-import { IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
+
+/**
+ * A section of a note: a plain heading over rich text. Nested, so the threat guard's per-field
+ * policy applies at `body.blocks.*.html` (XSS left to the sanitiser) while `body.blocks.*.heading`
+ * is inspected for everything.
+ */
+export class NoteBlockDto {
+  @PlainText({ maxLength: 200 })
+  heading!: string;
+
+  @RichText({ maxLength: 10_000 })
+  html!: string;
+}
 
 /**
  * A note as a client writes it. Nothing else is accepted: `ownerId`, `tenantId` or `id` in a body
@@ -12,6 +26,14 @@ export class CreateNoteDto {
   /** Rendered as rich text: only the allowlisted tags survive. */
   @RichText({ maxLength: 10_000 })
   body!: string;
+
+  /** Optional sections after the body. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => NoteBlockDto)
+  blocks?: NoteBlockDto[];
 }
 
 /** PATCH: any of the fields. */

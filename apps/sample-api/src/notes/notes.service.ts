@@ -7,7 +7,14 @@ export interface Note {
   tenantId: string | undefined;
   title: string;
   body: string;
+  /** Sections after the body (heading and sanitised rich text); absent when none were sent. */
+  blocks?: NoteBlock[];
   createdAt: string;
+}
+
+export interface NoteBlock {
+  heading: string;
+  html: string;
 }
 
 /** Notes kept in memory: the sample's data layer, deliberately trivial. */
@@ -25,13 +32,19 @@ export class NotesService {
     return note && { ...note };
   }
 
-  create(owner: { id: string; tenantId: string | undefined }, title: string, body: string): Note {
-    const note = {
+  create(
+    owner: { id: string; tenantId: string | undefined },
+    title: string,
+    body: string,
+    blocks?: readonly NoteBlock[],
+  ): Note {
+    const note: Note = {
       id: randomUUID(),
       ownerId: owner.id,
       tenantId: owner.tenantId,
       title,
       body,
+      ...(blocks ? { blocks: blocks.map(({ heading, html }) => ({ heading, html })) } : {}),
       createdAt: new Date().toISOString(),
     };
     this.notes.set(note.id, note);

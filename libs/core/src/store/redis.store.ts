@@ -214,26 +214,35 @@ export class RedisStore implements Store {
    * for that one to finish, so on a frozen Redis ioredis' own timer alone let a call take ~2× the
    * timeout.
    */
-  private async command<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new StoreUnavailableError(operation, new Error(`Command timed out after ${this.commandTimeoutMs} ms`)),
-          ),
-        this.commandTimeoutMs,
-      );
+  private command<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    // One promise and one timer per call (this runs several times per request): no Promise.race,
+    // no async wrapper.
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new StoreUnavailableError(operation, new Error(`Command timed out after ${this.commandTimeoutMs} ms`)));
+      }, this.commandTimeoutMs);
+      const fail = (error: unknown): void => {
+        clearTimeout(timer);
+        // ioredis rejects with Errors; anything else passes through unchanged.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        reject(
+          error instanceof StoreUnavailableError || !isOutage(error)
+            ? error
+            : new StoreUnavailableError(operation, error),
+        );
+      };
+      let reply: Promise<T>;
+      try {
+        reply = call();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      reply.then((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      }, fail);
     });
-    try {
-      return await Promise.race([call(), deadline]);
-    } catch (error) {
-      throw error instanceof StoreUnavailableError || !isOutage(error)
-        ? error
-        : new StoreUnavailableError(operation, error);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -275,15 +284,15 @@ export class RedisStore implements Store {
       this.shas.set(script.name, sha);
     }
     const prefixed = keys.map((k) => this.key(k));
-    const reply = await this.command(script.name, async () => {
-      if (this.waitForReplicas) return this.runAcknowledged(script, sha, prefixed, args, this.waitForReplicas);
-      try {
-        return await this.client.evalsha(sha, keys.length, ...prefixed, ...args);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return await this.client.eval(script.lua, keys.length, ...prefixed, ...args);
-      }
-    });
+    const { waitForReplicas } = this;
+    const reply = await this.command(script.name, () =>
+      waitForReplicas
+        ? this.runAcknowledged(script, sha, prefixed, args, waitForReplicas)
+        : this.client.evalsha(sha, keys.length, ...prefixed, ...args).catch((error: unknown) => {
+            if (!isNoScript(error)) throw error;
+            return this.client.eval(script.lua, keys.length, ...prefixed, ...args);
+          }),
+    );
     return script.parse(reply);
   }
 

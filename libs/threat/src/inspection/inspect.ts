@@ -158,18 +158,41 @@ function plainShape(s: string): number {
 const SQL_WORDS =
   /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
 
-/** Key names whose values servers fetch, memoised: the same few names recur in every request. */
+/** Key names whose values servers fetch. */
 const URL_KEY =
   /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
-const urlKeyCache = new Map<string, boolean>();
-function isUrlKey(name: string): boolean {
-  let known = urlKeyCache.get(name);
-  if (known === undefined) {
-    known = URL_KEY.test(name);
-    if (urlKeyCache.size >= 1024) urlKeyCache.clear(); // names come from clients: keep the memo bounded
-    urlKeyCache.set(name, known);
+
+/** A detector's context with what the engine derives from the name once, not per string. */
+interface Context extends DetectContext {
+  /** Whether the name is one whose value servers fetch (URL_KEY): SSRF rules apply to it. */
+  readonly urlKey: boolean;
+}
+
+const SOURCES = ['path', 'query', 'header', 'cookie', 'body'] as const;
+type Source = (typeof SOURCES)[number];
+const KEY_CONTEXTS = Object.fromEntries(
+  SOURCES.map((source) => [source, { source, isKey: true, name: '', urlKey: false }]),
+) as Readonly<Record<Source, Context>>;
+const VALUE_CONTEXTS = Object.fromEntries(SOURCES.map((source) => [source, new Map<string, Context>()])) as Readonly<
+  Record<Source, Map<string, Context>>
+>;
+const MAX_VALUE_CONTEXTS = 1024;
+
+/**
+ * The context of a value found under `key`, memoised per source: the same few names recur in
+ * every request, so the lower-casing, the URL-name test and the object are paid once per name.
+ * Bounded (names come from clients): cleared when full.
+ */
+function valueContext(source: Source, key: string): Context {
+  const contexts = VALUE_CONTEXTS[source];
+  let context = contexts.get(key);
+  if (context === undefined) {
+    const name = key.toLowerCase();
+    context = { source, isKey: false, name, urlKey: name !== '' && URL_KEY.test(name) };
+    if (contexts.size >= MAX_VALUE_CONTEXTS) contexts.clear();
+    contexts.set(key, context);
   }
-  return known;
+  return context;
 }
 
 const XSS = bit('xss');
@@ -183,7 +206,7 @@ const CRLF = bit('crlf_injection');
  * detector needs at least one of the characters listed here before any of its rules can match
  * (XSS a `<`, `:`, `=` or quote; CRLF a line break; …), so the others are not called at all.
  */
-function needed(text: string, context: DetectContext): number {
+function needed(text: string, context: Context): number {
   let mask = SQLI | PROTOTYPE;
   for (let i = 0; i < text.length; i++) {
     switch (text.charCodeAt(i)) {
@@ -237,7 +260,7 @@ function needed(text: string, context: DetectContext): number {
         if (text.charCodeAt(i) > 127) mask |= TRAVERSAL | (isUnicodeBreak(text.charCodeAt(i)) ? CRLF : 0);
     }
   }
-  if (context.name !== '' && isUrlKey(context.name)) mask |= SSRF;
+  if (context.urlKey) mask |= SSRF;
   return mask;
 }
 
@@ -284,16 +307,33 @@ const MIN_BASE64 = 16;
 /** Longer ones are files, not parameters; decoding them would only cost time. */
 const MAX_BASE64 = 16_384;
 
-function isBase64Char(c: number): boolean {
-  return (
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    (c >= 48 && c <= 57) ||
-    c === 43 ||
-    c === 47 ||
-    c === 45 ||
-    c === 95
-  );
+/** The 6-bit value of a base64 or base64url character, or -1. */
+function base64Value(c: number): number {
+  if (c >= 65 && c <= 90) return c - 65;
+  if (c >= 97 && c <= 122) return c - 71;
+  if (c >= 48 && c <= 57) return c + 4;
+  if (c === 43 || c === 45) return 62; // + -
+  if (c === 47 || c === 95) return 63; // / _
+  return -1;
+}
+
+function isTextByte(b: number): boolean {
+  return (b >= 32 && b < 127) || b === 9 || b === 10 || b === 13;
+}
+
+/**
+ * The byte at `index` of the base64 text `raw[0, end)` (4 characters carry 3 bytes), or -1 past
+ * the end. Read in place: most candidates (words, ids, hashes) fail on their first bytes, so
+ * nothing is allocated for them.
+ */
+function base64Byte(raw: string, end: number, index: number): number {
+  const group = (index / 3) | 0;
+  const at = group * 4;
+  const offset = index - group * 3;
+  if (at + offset + 1 >= end) return -1;
+  const first = base64Value(raw.charCodeAt(at + offset));
+  const second = base64Value(raw.charCodeAt(at + offset + 1));
+  return ((first << (2 + offset * 2)) | (second >> (4 - offset * 2))) & 0xff;
 }
 
 /**
@@ -306,10 +346,13 @@ function base64Text(raw: string): string | undefined {
   if (end > MAX_BASE64) return undefined;
   while (end > 0 && raw.charCodeAt(end - 1) === 61) end--; // '=' padding
   if (raw.length - end > 2 || end % 4 === 1) return undefined;
-  for (let i = 0; i < end; i++) if (!isBase64Char(raw.charCodeAt(i))) return undefined;
-  const bytes = Buffer.from(raw, 'base64');
-  for (const b of bytes) if (!(b >= 32 && b < 127) && b !== 9 && b !== 10 && b !== 13) return undefined;
-  return bytes.toString('latin1');
+  for (let i = 0; i < end; i++) if (base64Value(raw.charCodeAt(i)) < 0) return undefined;
+  let text = '';
+  for (let index = 0, b = base64Byte(raw, end, 0); b >= 0; b = base64Byte(raw, end, ++index)) {
+    if (!isTextByte(b)) return undefined;
+    text += String.fromCharCode(b);
+  }
+  return text;
 }
 
 const SAMPLE_KEY = '__rampart_sample__';
@@ -324,7 +367,7 @@ function sampleOf(raw: string, name: string): string {
 type Match = readonly [ThreatCategory, RuleMatch];
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
-function detectWith(text: string, context: DetectContext, mask: number): readonly Match[] {
+function detectWith(text: string, context: Context, mask: number): readonly Match[] {
   let matches: Match[] | undefined;
   for (const [i, [category, detect]] of DETECTORS.entries()) {
     if ((mask & (1 << i)) === 0) continue;
@@ -334,7 +377,7 @@ function detectWith(text: string, context: DetectContext, mask: number): readonl
   return matches ?? NO_MATCHES;
 }
 
-function detectAll(raw: string, context: DetectContext, mask: number): readonly Match[] {
+function detectAll(raw: string, context: Context, mask: number): readonly Match[] {
   const text = normalize(raw);
   return detectWith(text, context, mask & needed(text, context));
 }
@@ -348,7 +391,7 @@ const MEMO_MAX_LENGTH = 256;
 const MEMO_SIZE = 4096;
 const memo = new Map<number, Map<string, readonly Match[]>>();
 let memoSize = 0;
-const SOURCE_IDS: Readonly<Record<DetectContext['source'], number>> = {
+const SOURCE_IDS: Readonly<Record<Source, number>> = {
   path: 0,
   query: 1,
   header: 2,
@@ -382,14 +425,14 @@ class Inspection {
   }
 
   /** Inspects one string at the current path with the detectors in `mask`, and its base64 decoding if it has one. */
-  check(raw: string, context: DetectContext, mask: number = ALL): void {
+  check(raw: string, context: Context, mask: number = ALL): void {
     this.checkString(raw, context, mask);
     if (raw.length < MIN_BASE64) return;
     const decoded = base64Text(raw);
     if (decoded !== undefined) this.checkString(decoded, context, mask);
   }
 
-  private checkString(raw: string, context: DetectContext, mask: number): void {
+  private checkString(raw: string, context: Context, mask: number): void {
     if (raw.length === 0) return;
     if (++this.strings > this.options.maxStrings) {
       this.exceeded('inspection_limit.max_strings');
@@ -400,7 +443,7 @@ class Inspection {
     if (plain >= 0) {
       // Fast path: no quote, bracket, operator or escape, so only word-only payloads are possible.
       let active = plain;
-      if (context.name !== '' && isUrlKey(context.name)) active |= SSRF;
+      if (context.urlKey) active |= SSRF;
       if (raw.includes('proto')) active |= PROTOTYPE;
       active &= mask;
       if (active === 0) return;
@@ -415,10 +458,7 @@ class Inspection {
     }
     // Keyed by a small number for the context, then the string: no key string built per lookup.
     const contextId =
-      (mask << 6) |
-      (SOURCE_IDS[context.source] << 2) |
-      (context.isKey ? 2 : 0) |
-      (context.name !== '' && isUrlKey(context.name) ? 1 : 0);
+      (mask << 6) | (SOURCE_IDS[context.source] << 2) | (context.isKey ? 2 : 0) | (context.urlKey ? 1 : 0);
     let byString = memo.get(contextId);
     if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
     let matches = byString.get(raw);
@@ -454,11 +494,11 @@ class Inspection {
     });
   }
 
-  private run(raw: string, text: string, context: DetectContext, mask: number): void {
+  private run(raw: string, text: string, context: Context, mask: number): void {
     this.record(raw, context, detectWith(text, context, mask));
   }
 
-  private record(raw: string, context: DetectContext, matches: readonly Match[]): void {
+  private record(raw: string, context: Context, matches: readonly Match[]): void {
     for (const [category, match] of matches) {
       if ((match.paranoia ?? 1) > this.options.paranoia) continue;
       if (this.options.exempt.length > 0 && this.exempted(category)) continue;
@@ -475,7 +515,7 @@ class Inspection {
 
   walk(value: unknown, source: 'body' | 'query', depth: number, parentKey: string): void {
     if (typeof value === 'string') {
-      this.check(value, { source, isKey: false, name: parentKey.toLowerCase() });
+      this.check(value, valueContext(source, parentKey));
       return;
     }
     if (value === null || typeof value !== 'object') return;
@@ -496,12 +536,12 @@ class Inspection {
       // @fastify/multipart with attachFieldsToBody: a field's value, a file's name; never the
       // file's stream and buffers (binary content, and an object graph the walk must not enter).
       const text = value.type === 'field' ? value.value : value.filename;
-      if (typeof text === 'string') this.check(text, { source, isKey: false, name: parentKey.toLowerCase() });
+      if (typeof text === 'string') this.check(text, valueContext(source, parentKey));
       return;
     }
     for (const key of Object.keys(value)) {
       this.path.push(key);
-      this.check(key, { source, isKey: true, name: '' });
+      this.check(key, KEY_CONTEXTS[source]);
       if (key === 'prototype' && parentKey === 'constructor' && !this.ignored()) {
         this.findings.push({
           category: 'prototype_pollution',
@@ -541,8 +581,6 @@ function decodeQueryPart(part: string): string {
   return percentDecode(part.includes('+') ? part.replaceAll('+', ' ') : part);
 }
 
-const QUERY_KEY: DetectContext = { source: 'query', isKey: true, name: '' };
-
 function inspectQueryString(inspection: Inspection, query: string): void {
   for (const pair of query.split('&')) {
     if (pair === '') continue;
@@ -550,8 +588,8 @@ function inspectQueryString(inspection: Inspection, query: string): void {
     const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
     const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
     inspection.path.push('query', key);
-    inspection.check(key, QUERY_KEY);
-    inspection.check(value, { source: 'query', isKey: false, name: key.toLowerCase() });
+    inspection.check(key, KEY_CONTEXTS.query);
+    inspection.check(value, valueContext('query', key));
     inspection.path.length -= 2;
   }
 }
@@ -562,7 +600,7 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
     inspection.at(['cookies', name], () => {
-      inspection.check(value, { source: 'cookie', isKey: false, name: name.toLowerCase() });
+      inspection.check(value, valueContext('cookie', name));
     });
   }
 }
@@ -595,7 +633,7 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
 function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
   memoised(inspection, options, name, text, () => {
     if (name === 'cookie') inspectCookies(inspection, text);
-    else inspection.at(['headers', name], () => inspection.check(text, { source: 'header', isKey: false, name }));
+    else inspection.at(['headers', name], () => inspection.check(text, valueContext('header', name)));
   });
 }
 
@@ -618,11 +656,11 @@ function inspectCustomHeaders(
     const value = headers[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
-    inspection.at(['headers', name], () => inspection.check(text, { source: 'header', isKey: false, name }));
+    inspection.at(['headers', name], () => inspection.check(text, valueContext('header', name)));
   }
 }
 
-const PATH_CONTEXT: DetectContext = { source: 'path', isKey: false, name: '' };
+const PATH_CONTEXT = valueContext('path', '');
 
 /** Runs the engine with options compiled once (what the guard does on every request). */
 export function inspectCompiled(request: InspectableRequest, options: Compiled): InspectionResult {
@@ -654,7 +692,7 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
   if (options.customHeaders) inspectCustomHeaders(inspection, options, headers);
   if (typeof request.body === 'string') {
     const body = request.body;
-    inspection.at(['body'], () => inspection.check(body, { source: 'body', isKey: false, name: '' }));
+    inspection.at(['body'], () => inspection.check(body, valueContext('body', '')));
   } else if (request.body !== undefined) {
     inspection.at(['body'], () => inspection.walk(request.body, 'body', 0, ''));
   }

@@ -192,12 +192,41 @@ const GRANTABLE = new Set([
   'drop',
 ]);
 
-/** A numeric literal; the digits before and after the dot are separate runs (no ambiguity, linear). */
-const NUMBER = /^(?:0x[0-9a-f]*|0b[01]*|[0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)$/;
+/**
+ * Whether `s[start, end)` is a numeric literal: `0x…`, `0b…`, digits with an optional fraction
+ * and exponent (what `/^(?:0x[0-9a-f]*|0b[01]*|[0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)$/` accepts),
+ * read in place so that no substring is built per number.
+ */
+function isNumber(s: string, start: number, end: number): boolean {
+  const second = start + 1 < end ? s.charCodeAt(start + 1) : -1;
+  if (s.charCodeAt(start) === 48 && (second === 120 || second === 98)) {
+    const binary = second === 98;
+    for (let i = start + 2; i < end; i++) {
+      const c = s.charCodeAt(i);
+      if (binary ? c !== 48 && c !== 49 : !isDigit(c) && !(c >= 97 && c <= 102)) return false;
+    }
+    return true;
+  }
+  let i = start;
+  while (i < end && isDigit(s.charCodeAt(i))) i++;
+  if (i < end && s.charCodeAt(i) === 46) {
+    i++;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+  }
+  if (i < end && s.charCodeAt(i) === 101) {
+    const digits = ++i;
+    while (i < end && isDigit(s.charCodeAt(i))) i++;
+    if (i === digits) return false;
+  }
+  return i === end;
+}
 
 /** Far beyond any real value; only a guard against pathological memory use. */
 const MAX_TOKENS = 100_000;
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
 function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 36 || (c >= 65 && c <= 90) || c > 127;
 }
@@ -205,212 +234,196 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 160;
 }
 
-interface Token {
-  type: string;
-  word: string;
+/**
+ * The tokens of the input being read, as two parallel arrays (type, and the word for words)
+ * reused by every call: detection is synchronous, and one object per token was most of the
+ * tokenizer's cost on prose. Valid until the next call of sqlTokens.
+ */
+const types: string[] = [];
+const words: string[] = [];
+
+function push(count: number, type: string, word: string): number {
+  types[count] = type;
+  words[count] = word;
+  return count + 1;
 }
 
-/** Tokenises `s` (lower-case) into at most MAX_TOKENS tokens. Linear in the length of `s`. */
-export function sqlTokens(s: string): Token[] {
-  const tokens: Token[] = [];
+/** Tokenises `s` (lower-case) into at most MAX_TOKENS tokens in `types`/`words`; returns the count. Linear. */
+function sqlTokens(s: string): number {
+  let count = 0;
   const n = s.length;
   let i = 0;
-  while (i < n && tokens.length < MAX_TOKENS) {
+  while (i < n && count < MAX_TOKENS) {
     const c = s.charCodeAt(i);
     if (isSpace(c)) {
       i++;
       continue;
     }
-    const ch = s.charAt(i);
-    if (ch === "'" || ch === '"' || ch === '`') {
+    if (c === 39 || c === 34 || c === 96) {
+      // ' " `
       let j = i + 1;
       while (j < n) {
-        const d = s.charAt(j);
-        if (d === '\\') j += 2;
-        else if (d === ch) {
-          if (s.charAt(j + 1) === ch) j += 2;
+        const d = s.charCodeAt(j);
+        if (d === 92) j += 2;
+        else if (d === c) {
+          if (s.charCodeAt(j + 1) === c) j += 2;
           else break;
         } else j++;
       }
-      tokens.push({ type: ch === '`' ? 'b' : 's', word: '' });
+      count = push(count, c === 96 ? 'b' : 's', '');
       i = j + 1;
       continue;
     }
-    if (ch === '-' && s.charAt(i + 1) === '-') {
-      tokens.push({ type: 'c', word: '' });
+    const next = s.charCodeAt(i + 1);
+    if ((c === 45 && next === 45) || c === 35) {
+      // -- and # comment to the end of the line
+      count = push(count, 'c', '');
       const eol = s.indexOf('\n', i);
       i = eol < 0 ? n : eol + 1;
       continue;
     }
-    if (ch === '#') {
-      tokens.push({ type: 'c', word: '' });
-      const eol = s.indexOf('\n', i);
-      i = eol < 0 ? n : eol + 1;
-      continue;
-    }
-    if (ch === '/' && s.charAt(i + 1) === '*') {
-      if (s.charAt(i + 2) === '!') {
+    if (c === 47 && next === 42) {
+      if (s.charCodeAt(i + 2) === 33) {
         // MySQL executes the body of a versioned comment (/*!50000union*/): read it as code.
         i += 3;
-        while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+        while (i < n && isDigit(s.charCodeAt(i))) i++;
         continue;
       }
       const close = s.indexOf('*/', i + 2);
       if (close < 0) {
-        tokens.push({ type: 'c', word: '' });
+        count = push(count, 'c', '');
         i = n;
       } else {
         i = close + 2; // an inline comment is whitespace to SQL: /**/or/**/1=1
       }
       continue;
     }
-    if (ch === '*' && s.charAt(i + 1) === '/') {
+    if (c === 42 && next === 47) {
       i += 2;
       continue;
     }
-    if (ch === '@') {
+    if (c === 64) {
+      // @var, @@var
       let j = i + 1;
-      if (s.charAt(j) === '@') j++;
+      if (s.charCodeAt(j) === 64) j++;
       const start = j;
       while (j < n && isWordChar(s.charCodeAt(j))) j++;
-      tokens.push({ type: j > start ? 'v' : 'x', word: '' });
+      count = push(count, j > start ? 'v' : 'x', '');
       i = Math.max(j, i + 1);
       continue;
     }
-    if (c >= 48 && c <= 57) {
+    if (isDigit(c)) {
       let j = i + 1;
-      while (j < n && (isWordChar(s.charCodeAt(j)) || s.charAt(j) === '.')) j++;
-      const text = s.slice(i, j);
-      // 0x41, 1.5, 1e3 are numbers; 1st, 5pm, 3d are words (prose and ids, never SQL operands)
-      tokens.push({ type: NUMBER.test(text) ? 'n' : 'b', word: text });
+      while (j < n && (isWordChar(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) j++;
+      // 0x41, 1.5, 1e3 are numbers; 1st, 5pm, 3d are words (prose and ids, never SQL operands).
+      // No word is kept: none of the statement words fingerprint() looks for starts with a digit.
+      count = push(count, isNumber(s, i, j) ? 'n' : 'b', '');
       i = j;
       continue;
     }
-    if (ch === '.' && i + 1 < n && s.charCodeAt(i + 1) >= 48 && s.charCodeAt(i + 1) <= 57) {
+    if (c === 46 && isDigit(next)) {
       let j = i + 1;
-      while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-      tokens.push({ type: 'n', word: '' });
+      while (j < n && isDigit(s.charCodeAt(j))) j++;
+      count = push(count, 'n', '');
       i = j;
       continue;
     }
     if (isWordChar(c)) {
       let j = i + 1;
-      while (j < n && (isWordChar(s.charCodeAt(j)) || (s.charAt(j) === '.' && isWordChar(s.charCodeAt(j + 1))))) j++;
+      while (j < n && (isWordChar(s.charCodeAt(j)) || (s.charCodeAt(j) === 46 && isWordChar(s.charCodeAt(j + 1))))) j++;
       const word = s.slice(i, j);
       i = j;
       if (MODIFIERS.has(word)) continue;
       let k = i;
       while (k < n && isSpace(s.charCodeAt(k))) k++;
-      if (s.charAt(k) === '(') {
+      if (s.charCodeAt(k) === 40) {
         const last = word.slice(word.lastIndexOf('.') + 1);
-        tokens.push({
-          type: ALWAYS_DANGEROUS.has(last) ? 'f' : DANGEROUS_FUNCTIONS.has(last) ? 'g' : (WORDS[word] ?? 'h'),
-          word,
-        });
+        const type = ALWAYS_DANGEROUS.has(last) ? 'f' : DANGEROUS_FUNCTIONS.has(last) ? 'g' : (WORDS[word] ?? 'h');
+        count = push(count, type, word);
         continue;
       }
-      tokens.push({ type: WORDS[word] ?? 'b', word });
+      count = push(count, WORDS[word] ?? 'b', word);
       continue;
     }
-    const two = s.slice(i, i + 2);
-    if (two === '||' || two === '&&') {
-      tokens.push({ type: '&', word: '' });
+    if ((c === 124 && next === 124) || (c === 38 && next === 38)) {
+      count = push(count, '&', '');
       i += 2;
       continue;
     }
-    if (ch === '=' || ch === '<' || ch === '>' || (ch === '!' && s.charAt(i + 1) === '=') || two === ':=') {
+    if (c === 61 || c === 60 || c === 62 || ((c === 33 || c === 58) && next === 61)) {
+      // = < > != :=
       let j = i + 1;
-      while (j < n && '=<>!'.includes(s.charAt(j))) j++;
-      tokens.push({ type: 'o', word: '' });
+      for (let d = s.charCodeAt(j); d === 61 || d === 60 || d === 62 || d === 33; d = s.charCodeAt(++j));
+      count = push(count, 'o', '');
       i = j;
       continue;
     }
-    if (ch === '!') tokens.push({ type: '!', word: '' });
-    else if ('+-*/%|&^~'.includes(ch)) tokens.push({ type: 'a', word: '' });
-    else if ('(),;.'.includes(ch)) tokens.push({ type: ch, word: '' });
-    else tokens.push({ type: 'x', word: '' });
+    count = push(count, c === 33 ? '!' : (PUNCTUATION[c] ?? 'x'), '');
     i++;
   }
-  return tokens;
+  return count;
 }
 
+/** Token types of single characters: arithmetic, and the punctuation that is its own type. */
+const PUNCTUATION: Record<number, string> = {};
+for (const ch of '+-*/%|&^~') PUNCTUATION[ch.charCodeAt(0)] = 'a';
+for (const ch of '(),;.') PUNCTUATION[ch.charCodeAt(0)] = ch;
+
 /**
- * Folds multi-word statements into one token: `drop table`, `delete from`, `insert into`,
- * `update … set`, `exec xp_…`, `declare @x`, `order by`, `group by`, `waitfor delay`, `shutdown`.
- * Each needs its SQL continuation, so "drop me a line" and "update my card" stay words.
+ * The fingerprint of the first `count` tokens. Folds multi-word statements into one token:
+ * `drop table`, `delete from`, `insert into`, `update … set`, `exec xp_…`, `declare @x`,
+ * `order by`, `group by`, `waitfor delay`, `shutdown`. Each needs its SQL continuation, so
+ * "drop me a line" and "update my card" stay words.
  */
-function fingerprint(tokens: Token[]): string {
+function fingerprint(count: number): string {
   let fp = '';
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (!t) break;
-    const next = tokens[i + 1];
-    if (t.type === 'b' || t.type === 'h' || t.type === 'g') {
-      const w = t.word;
-      if (
-        (w === 'drop' || w === 'truncate' || w === 'alter' || w === 'create') &&
-        next &&
-        DROP_OBJECTS.has(next.word)
-      ) {
-        fp += 'T';
-        i++;
-        continue;
-      }
-      if (w === 'delete' && next?.type === 'F') {
-        fp += 'T';
-        i++;
-        continue;
-      }
-      if (w === 'insert' && next?.word === 'into') {
-        fp += 'T';
-        i++;
-        continue;
-      }
-      if (w === 'update' && next?.type === 'b' && tokens[i + 2]?.word === 'set') {
-        fp += 'T';
-        i += 2;
-        continue;
-      }
-      if (
-        (w === 'exec' || w === 'execute') &&
-        next &&
-        (next.type === 'v' || /^(?:master|xp_|sp_|immediate|\()/.test(next.word))
-      ) {
-        fp += 'T';
-        continue;
-      }
-      if ((w === 'grant' || w === 'revoke') && next && GRANTABLE.has(next.word)) {
-        fp += 'T';
-        i++;
-        continue;
-      }
-      if (w === 'declare' && next?.type === 'v') {
-        fp += 'T';
-        continue;
-      }
-      if ((w === 'order' || w === 'group') && next?.word === 'by') {
-        fp += 'K';
-        i++;
-        continue;
-      }
-      if (w === 'waitfor' && next && (next.word === 'delay' || next.word === 'time')) {
-        fp += 'w';
-        i++;
-        continue;
-      }
-      if (w === 'shutdown' && (!next || next.type === 'c' || next.type === ';' || next.word === 'with')) {
-        fp += 'T';
-        continue;
-      }
-      if (t.type === 'h' || t.type === 'g') {
-        fp += t.type;
-        continue;
-      }
+  for (let i = 0; i < count; i++) {
+    const type = types[i] ?? '';
+    if (type !== 'b' && type !== 'h' && type !== 'g') {
+      fp += type;
+      continue;
     }
-    fp += t.type;
+    const w = words[i] ?? '';
+    const hasNext = i + 1 < count;
+    const nextType = hasNext ? (types[i + 1] ?? '') : '';
+    const nextWord = hasNext ? (words[i + 1] ?? '') : '';
+    if ((w === 'drop' || w === 'truncate' || w === 'alter' || w === 'create') && DROP_OBJECTS.has(nextWord)) {
+      fp += 'T';
+      i++;
+    } else if (w === 'delete' && nextType === 'F') {
+      fp += 'T';
+      i++;
+    } else if (w === 'insert' && nextWord === 'into') {
+      fp += 'T';
+      i++;
+    } else if (w === 'update' && nextType === 'b' && i + 2 < count && words[i + 2] === 'set') {
+      fp += 'T';
+      i += 2;
+    } else if ((w === 'exec' || w === 'execute') && hasNext && (nextType === 'v' || EXEC_TARGET.test(nextWord))) {
+      fp += 'T';
+    } else if ((w === 'grant' || w === 'revoke') && GRANTABLE.has(nextWord)) {
+      fp += 'T';
+      i++;
+    } else if (w === 'declare' && nextType === 'v') {
+      fp += 'T';
+    } else if ((w === 'order' || w === 'group') && nextWord === 'by') {
+      fp += 'K';
+      i++;
+    } else if (w === 'waitfor' && (nextWord === 'delay' || nextWord === 'time')) {
+      fp += 'w';
+      i++;
+    } else if (w === 'shutdown' && (!hasNext || nextType === 'c' || nextType === ';' || nextWord === 'with')) {
+      fp += 'T';
+    } else {
+      fp += type;
+    }
   }
+  // A long input's tokens are not kept alive until the next call.
+  if (count > RETAINED_TOKENS) types.length = words.length = 0;
   return fp;
 }
+const RETAINED_TOKENS = 1024;
+const EXEC_TARGET = /^(?:master|xp_|sp_|immediate|\()/;
 
 /**
  * What makes `select` a SELECT rather than a word: arithmetic that continues an expression

@@ -1,24 +1,15 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { rawRequest } from '@rampart/core';
+import { getRequestState, type RequestDeadline } from '@rampart/core';
 import type { ServerResponse } from 'node:http';
 
-/** A request's deadline. Its AbortController is made only when a handler asks for the signal. */
-interface Deadline {
-  readonly res: ServerResponse;
-  controller?: AbortController;
-  expired?: Error;
-}
-
-const DEADLINE = Symbol('rampart.deadline');
-type WithDeadline = object & { [DEADLINE]?: Deadline };
-
-export function startDeadline(req: object, res: ServerResponse): Deadline {
-  const deadline: Deadline = { res };
-  (rawRequest(req) as WithDeadline)[DEADLINE] = deadline;
+/** Starts the route's deadline in core's request state, where {@link getRequestSignal} finds it. */
+export function startDeadline(req: object, res: ServerResponse): RequestDeadline {
+  const deadline: RequestDeadline = { res, controller: undefined, expired: undefined };
+  getRequestState(req).deadline = deadline;
   return deadline;
 }
 
-export function expireDeadline(deadline: Deadline, reason: Error): void {
+export function expireDeadline(deadline: RequestDeadline, reason: Error): void {
   deadline.expired = reason;
   deadline.controller?.abort(reason);
 }
@@ -32,7 +23,7 @@ export function expireDeadline(deadline: Deadline, reason: Error): void {
  * const signal = getRequestSignal(req);
  */
 export function getRequestSignal(req: object): AbortSignal {
-  const deadline = (rawRequest(req) as WithDeadline)[DEADLINE];
+  const deadline = getRequestState(req).deadline;
   // Without the interceptor there is no deadline: a signal that never fires.
   if (!deadline) return new AbortController().signal;
   if (!deadline.controller) {

@@ -18,6 +18,7 @@ import {
   prototypeNamedKeys,
   standardSchemaFieldErrors,
 } from './field-errors';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 /** The part of the Standard Schema interface (standardschema.dev) the pipe uses. */
 interface StandardSchema {
@@ -55,6 +56,7 @@ export class SecureValidationPipe implements PipeTransform {
 
   constructor(@Optional() @Inject(RAMPART_VALIDATION_OPTIONS) limits?: ShapeLimits) {
     this.limits = limits ?? DEFAULT_VALIDATION_OPTIONS;
+    cacheValidationMetadata();
     this.classPipe = new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
