@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbeClients, send } from './probe-http';
+import { ProbeClients, send } from './attack-http';
 
 describe('probe requests from addresses of their own', () => {
   let server: Server;

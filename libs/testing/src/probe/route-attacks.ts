@@ -6,7 +6,7 @@ import { AssertionError } from 'node:assert';
 import { leaksStackTrace } from '../assertions';
 import { createTestTokens, type TestTokenClaims, type TestTokens } from '../test-tokens';
 import { HOSTILE_BODIES, HOSTILE_PARAMS } from './hostile-inputs';
-import { listen, ProbeClients, send, type ProbeAnswer, type ProbeRequest } from './probe-http';
+import { listen, ProbeClients, send, type ProbeAnswer, type ProbeRequest } from './attack-http';
 import type { ProbeCheck, ProbeFinding, ProbeObjectFixture, ProbeOptions, ProbeReport } from './probe-options';
 
 type Check = Exclude<ProbeCheck, 'inconclusive'>;
