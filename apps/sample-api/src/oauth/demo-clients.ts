@@ -36,6 +36,9 @@ export function fapi2DemoClients(partnerJwks: JSONWebKeySet): OAuthClientRegistr
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: DEMO_SCOPES,
       defaultScopes: ['notes:read'],
+      // FAPI 2.0: no rotation for a confidential client (its refresh token is bound by
+      // private_key_jwt and DPoP already; a lost refresh response must not end the grant).
+      refreshTokenRotation: false,
     },
   ];
 }

@@ -47,6 +47,8 @@ export interface OAuthClient {
   readonly refreshTokenIdleTtlSeconds?: number;
   /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
   readonly dpopBoundAccessTokens: boolean;
+  /** A new refresh token on every refresh (and reuse detection). Only confidential clients may opt out. */
+  readonly refreshTokenRotation: boolean;
   readonly name: string;
 }
 
@@ -88,6 +90,13 @@ export interface OAuthClientRegistration {
   requirePushedAuthorizationRequests?: boolean;
   /** Require a DPoP proof on every token request of this client. @default false */
   dpopBoundAccessTokens?: boolean;
+  /**
+   * Rotate the refresh token on every use, with reuse detection (RFC 9700 §4.14.2). `false` keeps
+   * one refresh token for the grant's life (each use restarts its idle time): what FAPI 2.0 asks of
+   * servers, since a lost refresh response must not end a confidential client's grant. Confidential
+   * clients only: a public client's refresh token has no other protection. @default true
+   */
+  refreshTokenRotation?: boolean;
   name?: string;
 }
 
@@ -254,6 +263,11 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
       invalid(`${where}: ${name} must be a whole number of seconds.`);
   }
+  if (r.refreshTokenRotation === false && r.type !== 'confidential') {
+    // RFC 9700 §4.14.2: a public client's refresh token must rotate or be sender-constrained;
+    // rotation is the one protection this server can guarantee for every public client.
+    invalid(`${where}: refreshTokenRotation: false needs a confidential client.`);
+  }
   const scopes = Array.isArray(r.scopes) ? parseScope(r.scopes.join(' ')) : undefined;
   const defaultScopes = parseScope((r.defaultScopes ?? []).join(' '));
   if (!scopes || !defaultScopes) invalid(`${where}: scopes must be RFC 6749 scope tokens.`);
@@ -276,6 +290,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     ...(r.refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds: r.refreshTokenTtlSeconds }),
     ...(r.refreshTokenIdleTtlSeconds === undefined ? {} : { refreshTokenIdleTtlSeconds: r.refreshTokenIdleTtlSeconds }),
     dpopBoundAccessTokens: r.dpopBoundAccessTokens ?? false,
+    refreshTokenRotation: r.refreshTokenRotation ?? true,
     name: r.name ?? r.id,
   });
 }
