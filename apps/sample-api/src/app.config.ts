@@ -1,4 +1,5 @@
 import type { AlertHandler } from '@rampart/audit';
+import type { ClientJwksOptions } from '@rampart/oauth-server';
 import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
@@ -123,6 +124,16 @@ export interface OAuthConfig {
   demoPartnerJwks: JSONWebKeySet;
   /** `fapi2` (`OAUTH_PROFILE=fapi2`): the FAPI 2.0 Security Profile; only FAPI clients are registered. */
   profile: 'oauth2.1' | 'fapi2';
+  /**
+   * `jwks_uri` of the `demo-remote-partner` `private_key_jwt` client (`OAUTH_DEMO_REMOTE_JWKS_URI`);
+   * unset: that client is not registered.
+   */
+  demoRemoteJwksUri?: string;
+  /**
+   * How clients' `jwks_uri` are fetched (`OAuthServerOptions.clientJwks`). Tests only, never read
+   * from the environment: the local JWKS server's resolver, CA and loopback exemption.
+   */
+  clientJwks?: ClientJwksOptions;
 }
 
 export interface RateLimitConfig {
@@ -248,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)
         : DEMO_PARTNER_JWKS,
       profile: env.OAUTH_PROFILE === 'fapi2' ? 'fapi2' : 'oauth2.1',
+      ...(env.OAUTH_DEMO_REMOTE_JWKS_URI ? { demoRemoteJwksUri: env.OAUTH_DEMO_REMOTE_JWKS_URI } : {}),
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,
