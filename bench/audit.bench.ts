@@ -2,7 +2,9 @@
 // validation, rate limit, problem+json errors): audit off vs on (metrics + ring buffer) vs on with
 // the Redis stream. Every request is authenticated, so each one emits an `auth.success` event the
 // audit trail records: its worst ordinary case. Target: audit on ≥ 0.95× audit off.
-// Run: flock /tmp/bench.lock node bench/run.mjs bench/audit.bench.ts
+// Run: flock /tmp/bench.lock node bench/run.mjs bench/audit.bench.ts (BENCH_ROUNDS, BENCH_SECONDS to
+// shorten; BENCH_CASES='audit off|Redis stream' for some cases only; BENCH_CPU_PROF=<dir> for profiles;
+// BENCH_SKIP_MICRO=1 skips the in-process cost per event)
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@rampart/audit';
@@ -121,7 +123,7 @@ async function microBenchmark(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  await microBenchmark();
+  if (process.env.BENCH_SKIP_MICRO !== '1') await microBenchmark();
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
@@ -132,9 +134,18 @@ async function main(): Promise<void> {
     .setIssuedAt(now)
     .setExpirationTime(now + 3600)
     .sign(await importJWK(BENCH_KEY, 'ES256'));
+  const only = process.env.BENCH_CASES?.split('|');
+  const names = Object.keys(cases).filter((name) => !only || only.some((part) => name.includes(part)));
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 5);
   printTable(
-    'Audit: authenticated GET /bench through the full pipeline, 50 connections, medians of 5 × 5 s',
-    await compare(__filename, Object.keys(cases), { path: '/bench', headers: { authorization: `Bearer ${token}` } }),
+    `Audit: authenticated GET /bench through the full pipeline, 50 connections, medians of ${rounds} × ${seconds} s`,
+    await compare(__filename, names, {
+      path: '/bench',
+      headers: { authorization: `Bearer ${token}` },
+      rounds,
+      durationSeconds: seconds,
+    }),
   );
 }
 

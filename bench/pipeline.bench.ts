@@ -11,7 +11,8 @@
 // Run: npm run redis:cluster && flock /tmp/bench.lock npm run bench -- bench/pipeline.bench.ts
 // (REDIS_URL and REDIS_CLUSTER_NODES as for the tests; BENCH_ROUNDS, BENCH_SECONDS to shorten;
 // BENCH_CASES='fastify: Rampart whole pipeline, memory' to run some cases only; BENCH_CPU_PROF=<dir>
-// to write each server's CPU profile there).
+// to write each server's CPU profile there, then `node bench/utils/cpu-profile-summary.mjs <file>
+// --us-per-req <the case's CPU µs/req>` splits it into µs per request per component).
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import {
   Body,

@@ -92,19 +92,51 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     expect(res.status).toBe(200);
     expect(res.body.token_type).toBe('DPoP');
     expect(decodeJwt(res.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
-    // [refresh] rotated on use, still sender-constrained.
-    const refreshed = await token(
+    // [refresh] not rotated (the sample's FAPI client sets refreshTokenRotation: false), still
+    // sender-constrained: the same refresh token works again, and only with the client's assertion.
+    const refresh = async (proofKey = key) =>
+      token(
+        {
+          grant_type: 'refresh_token',
+          refresh_token: res.body.refresh_token as string,
+          client_assertion_type: JWT_BEARER,
+          client_assertion: await clientAssertion(),
+        },
+        await dpopProof(proofKey, 'POST', TOKEN_URL),
+      );
+    const refreshed = await refresh();
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.token_type).toBe('DPoP');
+    expect(refreshed.body.refresh_token).toBeUndefined();
+    const again = await refresh();
+    expect(again.status).toBe(200);
+    // Each access token is bound to its own request's proof key (RFC 9449 §5).
+    const other = await dpopKey();
+    const rebound = await refresh(other);
+    expect(rebound.status).toBe(200);
+    expect(decodeJwt(rebound.body.access_token as string).cnf).toEqual({ jkt: other.jkt });
+    const forged = await token(
       {
         grant_type: 'refresh_token',
-        refresh_token: res.body.refresh_token as string,
+        refresh_token: `${(res.body.refresh_token as string).split('.')[0] ?? ''}.${'A'.repeat(43)}`,
         client_assertion_type: JWT_BEARER,
         client_assertion: await clientAssertion(),
       },
       await dpopProof(key, 'POST', TOKEN_URL),
     );
-    expect(refreshed.status).toBe(200);
-    expect(refreshed.body.token_type).toBe('DPoP');
-    expect(refreshed.body.refresh_token).not.toBe(res.body.refresh_token);
+    expect(forged.body.error).toBe('invalid_grant');
+    expect((await refresh()).status).toBe(200);
+    // Revocation still ends it (RFC 7009): the one refresh token is the grant.
+    const revoked = await request(t.server)
+      .post('/oauth/revoke')
+      .type('form')
+      .send({
+        token: res.body.refresh_token as string,
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await clientAssertion(),
+      });
+    expect(revoked.status).toBe(200);
+    expect((await refresh()).body.error).toBe('invalid_grant');
   });
 
   it('[private_key_jwt only] advertises private_key_jwt alone and refuses every other client authentication', async () => {

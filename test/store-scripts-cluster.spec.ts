@@ -42,6 +42,8 @@ function librarySources(): string[] {
  * is added here or moved to `defineStoreScript`.
  */
 const RAW_LUA: Record<string, string> = {
+  'libs/audit/src/sinks/redis-stream.sink.ts':
+    'APPEND: one key (the stream), run on the cluster by libs/audit/src/history/audit-history.contract.spec.ts',
   'libs/auth/src/api-keys/storage/redis-api-key.storage.ts': 'run on the cluster below (RedisApiKeyStorage)',
   'libs/core/src/store/redis.store.ts': 'rampartIncrement: one key (Store.increment), covered by the store contract',
 };

@@ -1,4 +1,5 @@
 import type { AlertHandler } from '@rampart/audit';
+import type { ClientJwksOptions } from '@rampart/oauth-server';
 import type { OutboundClientOptions } from '@rampart/outbound';
 import type { LoginThrottleOptions } from '@rampart/rate-limit';
 import type { ThreatMode, ThreatModuleOptions } from '@rampart/threat';
@@ -20,8 +21,15 @@ export interface AppConfig {
   trustedProxiesByDefault: boolean;
   /** Open sockets one client may hold (`CONNECTIONS_PER_CLIENT`); unset: no cap (behind a proxy, cap there). */
   connectionsPerClient: number | undefined;
-  /** Shared state in Redis when set; in memory otherwise. */
+  /** Shared state in Redis when set (`REDIS_URL`); in memory otherwise (unless `redisSentinel`). */
   redisUrl: string | undefined;
+  /**
+   * Shared state on a primary managed by Redis Sentinel: `REDIS_SENTINELS` (`host:port`, comma-
+   * separated) and `REDIS_SENTINEL_NAME` (the name the sentinels monitor). The store and the audit
+   * stream ask the sentinels for the current primary and follow its failovers. Set either this or
+   * `REDIS_URL`, not both.
+   */
+  redisSentinel: { sentinels: { host: string; port: number }[]; name: string } | undefined;
   /** Browser origins allowed by CORS. */
   corsOrigins: string[];
   /** Redirect plain HTTP to HTTPS (behind a TLS-terminating proxy). */
@@ -116,6 +124,16 @@ export interface OAuthConfig {
   demoPartnerJwks: JSONWebKeySet;
   /** `fapi2` (`OAUTH_PROFILE=fapi2`): the FAPI 2.0 Security Profile; only FAPI clients are registered. */
   profile: 'oauth2.1' | 'fapi2';
+  /**
+   * `jwks_uri` of the `demo-remote-partner` `private_key_jwt` client (`OAUTH_DEMO_REMOTE_JWKS_URI`);
+   * unset: that client is not registered.
+   */
+  demoRemoteJwksUri?: string;
+  /**
+   * How clients' `jwks_uri` are fetched (`OAuthServerOptions.clientJwks`). Tests only, never read
+   * from the environment: the local JWKS server's resolver, CA and loopback exemption.
+   */
+  clientJwks?: ClientJwksOptions;
 }
 
 export interface RateLimitConfig {
@@ -137,6 +155,39 @@ export interface RateLimitConfig {
 }
 
 const THREAT_MODES: readonly string[] = ['monitor', 'block', 'ban'];
+
+/** `REDIS_SENTINELS` + `REDIS_SENTINEL_NAME`; anything malformed stops the start with the variable named. */
+function redisSentinel(env: NodeJS.ProcessEnv): AppConfig['redisSentinel'] {
+  const sentinels = list(env.REDIS_SENTINELS || undefined, []);
+  const name = env.REDIS_SENTINEL_NAME?.trim();
+  if (sentinels.length === 0) {
+    if (name) throw new Error('REDIS_SENTINEL_NAME is set without REDIS_SENTINELS (host:port of each sentinel).');
+    return undefined;
+  }
+  if (!name) throw new Error('REDIS_SENTINELS needs REDIS_SENTINEL_NAME: the name the sentinels monitor.');
+  if (env.REDIS_URL) throw new Error('Set REDIS_URL or REDIS_SENTINELS, not both: which Redis is meant is unclear.');
+  return {
+    name,
+    sentinels: sentinels.map((address) => {
+      const [, host, portText] = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address) ?? [];
+      const port = Number(portText);
+      if (host === undefined || !(port >= 1 && port <= 65_535))
+        throw new Error(`REDIS_SENTINELS: "${address}" is not host:port.`);
+      return { host: host.replace(/^\[(.*)\]$/, '$1'), port };
+    }),
+  };
+}
+
+/**
+ * Where the shared state lives, as core's Redis store and the audit stream take it: a primary
+ * found through Sentinel, a Redis URL, or nowhere (in memory: `undefined`).
+ */
+export function redisConnection(
+  config: Pick<AppConfig, 'redisUrl' | 'redisSentinel'>,
+): { url: string } | { sentinel: NonNullable<AppConfig['redisSentinel']> } | undefined {
+  if (config.redisSentinel) return { sentinel: config.redisSentinel };
+  return config.redisUrl ? { url: config.redisUrl } : undefined;
+}
 
 function list(value: string | undefined, fallback: string[]): string[] {
   return value === undefined
@@ -166,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustedProxiesByDefault: env.TRUSTED_PROXIES === undefined,
     connectionsPerClient: env.CONNECTIONS_PER_CLIENT ? Number(env.CONNECTIONS_PER_CLIENT) : undefined,
     redisUrl: env.REDIS_URL || undefined,
+    redisSentinel: redisSentinel(env),
     corsOrigins: list(env.CORS_ORIGINS, ['http://localhost:5173']),
     httpsRedirect: env.HTTPS_REDIRECT === 'true',
     publicHost: env.PUBLIC_HOST || undefined,
@@ -207,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         ? (JSON.parse(env.OAUTH_DEMO_PARTNER_JWKS) as JSONWebKeySet)
         : DEMO_PARTNER_JWKS,
       profile: env.OAUTH_PROFILE === 'fapi2' ? 'fapi2' : 'oauth2.1',
+      ...(env.OAUTH_DEMO_REMOTE_JWKS_URI ? { demoRemoteJwksUri: env.OAUTH_DEMO_REMOTE_JWKS_URI } : {}),
     },
     audit: {
       metricsToken: env.METRICS_TOKEN || undefined,

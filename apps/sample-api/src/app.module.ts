@@ -3,7 +3,7 @@ import { RampartModule } from '@rampart/nest';
 import { AccountsModule } from './accounts/accounts.module';
 import { AdminModule } from './admin/admin.module';
 import { AuditAdminController, MetricsController, sampleAuditModule } from './audit/sample-audit';
-import { APP_CONFIG, assertNoDemoCredentials, type AppConfig } from './app.config';
+import { APP_CONFIG, assertNoDemoCredentials, redisConnection, type AppConfig } from './app.config';
 import { sampleAuthOptions } from './auth/sample-auth.module';
 import { HealthController } from './health/health.controller';
 import { IntegrationsModule } from './integrations/integrations.module';
@@ -29,6 +29,7 @@ export class AppModule {
   /** @throws Error when `NODE_ENV=production` and development credentials are configured. */
   static forRoot(config: AppConfig): DynamicModule {
     assertNoDemoCredentials(config);
+    const redis = redisConnection(config);
     return {
       module: AppModule,
       imports: [
@@ -39,7 +40,7 @@ export class AppModule {
           core: {
             trustedProxies: config.trustedProxies,
             ...(config.connectionsPerClient ? { connections: { perClient: config.connectionsPerClient } } : {}),
-            store: config.redisUrl ? { type: 'redis', url: config.redisUrl } : { type: 'memory' },
+            store: redis ? { type: 'redis', ...redis } : { type: 'memory' },
           },
           errors: {},
           threat: config.threat,

@@ -33,13 +33,15 @@ export interface AuditModuleOptions {
   /** The last `capacity` events of this instance, in memory: queryable when Redis is not configured. @default { capacity: 1000 } */
   memory?: false | { capacity?: number };
   /**
-   * A Redis stream every instance appends to (`XADD … MAXLEN ~ maxLength`): one history, bounded.
-   * Give a `url`, Cluster start-up nodes (`cluster`) or a Sentinel-managed primary (`sentinel`),
-   * as core's Redis store takes them (a connection is opened and closed by the module), or your
-   * own ioredis client or Cluster (`client`, never closed by the module).
+   * A Redis stream every instance appends to (`XADD`, then `XTRIM … MAXLEN ~ maxLength`): one
+   * history, bounded. Give a `url`, Cluster start-up nodes (`cluster`) or a Sentinel-managed primary
+   * (`sentinel`), as core's Redis store takes them (a connection is opened and closed by the
+   * module), or your own ioredis client or Cluster (`client`, never closed by the module). Events
+   * are written in batches, one script call each: an event waits at most `batchDelayMs` (default
+   * 10) for others before its batch is sent, 200 events go at once.
    * @default false
    */
-  redis?: false | (RedisStreamConnection & { stream?: string; maxLength?: number });
+  redis?: false | (RedisStreamConnection & { stream?: string; maxLength?: number; batchDelayMs?: number });
   /** Events waiting for a slow sink; past it they are dropped and counted, never awaited. @default 10000 */
   queueCapacity?: number;
   /** Span events on the active OpenTelemetry span, when `@opentelemetry/api` is installed. @default true */
@@ -66,7 +68,7 @@ export interface ResolvedAuditOptions {
   readonly redactor: Redactor;
   readonly log: false | { readonly logger: PinoLike | undefined; readonly types: ReadonlySet<SecurityEventType> };
   readonly memory: false | { readonly capacity: number };
-  readonly redis: false | Readonly<RedisStreamConnection & { stream: string; maxLength: number }>;
+  readonly redis: false | Readonly<RedisStreamConnection & { stream: string; maxLength: number; batchDelayMs: number }>;
   readonly queueCapacity: number;
   readonly openTelemetry: boolean;
   readonly metrics:
@@ -95,6 +97,12 @@ const fail = (message: string): never => {
 function positiveInteger(name: string, value: number | undefined, fallback: number, max = 10_000_000): number {
   const n = value ?? fallback;
   if (!Number.isSafeInteger(n) || n <= 0 || n > max) fail(`${name} must be a whole number from 1 to ${max}, got ${n}.`);
+  return n;
+}
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number, max: number): number {
+  const n = value ?? fallback;
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) fail(`${name} must be a whole number from 0 to ${max}, got ${n}.`);
   return n;
 }
 
@@ -157,6 +165,7 @@ export function resolveAuditOptions(raw: AuditModuleOptions = {}): ResolvedAudit
       ...(client === undefined ? {} : { client }),
       stream: raw.redis.stream ?? 'rampart:audit:events',
       maxLength: positiveInteger('redis.maxLength', raw.redis.maxLength, 100_000),
+      batchDelayMs: nonNegativeInteger('redis.batchDelayMs', raw.redis.batchDelayMs, 10, 1_000),
     });
   }
   let metrics: ResolvedAuditOptions['metrics'] = false;

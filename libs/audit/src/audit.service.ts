@@ -58,17 +58,18 @@ export class AuditService implements OnModuleInit, OnApplicationShutdown {
     this.metrics = m ? new AuditMetrics(m.prefix, m.registry, m.token, m.defaultMetrics) : undefined;
     this.memory = options.memory ? new MemoryAuditSink(options.memory.capacity, options.instance) : undefined;
     this.otel = options.openTelemetry ? new OpenTelemetryBridge() : undefined;
-    const queue = (sink: ConstructorParameters<typeof SinkQueue>[0]): SinkQueue =>
+    const queue = (sink: ConstructorParameters<typeof SinkQueue>[0], delayMs = 0): SinkQueue =>
       new SinkQueue(
         sink,
         options.instance,
         options.queueCapacity,
         (name, count) => this.metrics?.droppedEvents(name, count),
         (name, seconds) => this.metrics?.observe(`sink:${name}`, seconds),
+        delayMs,
       );
     if (options.redis) {
       this.redis = RedisStreamAuditSink.create(options.redis);
-      this.queues.push(queue(this.redis));
+      this.queues.push(queue(this.redis, options.redis.batchDelayMs));
     }
     if (options.log) this.queues.push(queue(new LoggerAuditSink(options.log.logger, options.log.types)));
     if (options.alerts.rules.length > 0) {

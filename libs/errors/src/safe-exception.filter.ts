@@ -103,14 +103,23 @@ export class SafeExceptionFilter implements ExceptionFilter {
       path: query === -1 ? url : url.slice(0, query),
       ...(query === -1 ? {} : { query: redact(Object.fromEntries(new URLSearchParams(url.slice(query + 1)))) }),
     };
+    const error = exception instanceof Error ? exception : new Error(String(exception));
     const chosen = exception instanceof SecurityError ? problem.status !== 500 : problem.reason === 'store_unavailable';
     if (chosen) {
+      // The error's class and message still say which failure it was (an upstream's timeout, its
+      // oversized answer, a denied address): the client is told none of it.
       this.logger.warn(
-        JSON.stringify({ msg: 'Refused by the server', ...where, code: problem.code, reason: problem.reason }),
+        JSON.stringify({
+          msg: 'Refused by the server',
+          ...where,
+          code: problem.code,
+          reason: problem.reason,
+          name: error.name,
+          error: error.message,
+        }),
       );
       return;
     }
-    const error = exception instanceof Error ? exception : new Error(String(exception));
     this.logger.error(
       JSON.stringify({ msg: 'Unhandled error', ...where, name: error.name, error: error.message }),
       error.stack,

@@ -56,3 +56,19 @@ describe('strictCors on both platforms', () => {
     }
   });
 });
+
+describe('strictCors with DPoP', () => {
+  it('allows the DPoP header and exposes DPoP-Nonce and WWW-Authenticate only when asked', () => {
+    const plain = strictCors({ origins: ['https://app.example.com'] });
+    expect(plain.allowedHeaders).not.toContain('DPoP');
+    expect(plain.exposedHeaders).not.toContain('DPoP-Nonce');
+    const dpop = strictCors({ origins: ['https://app.example.com'], dpop: true });
+    expect(dpop.allowedHeaders).toEqual(['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id', 'DPoP']);
+    expect(dpop.exposedHeaders).toEqual(expect.arrayContaining(['X-Request-Id', 'DPoP-Nonce', 'WWW-Authenticate']));
+  });
+
+  it('adds DPoP to custom allowed headers once, whatever its case', () => {
+    const options = strictCors({ origins: ['https://app.example.com'], allowedHeaders: ['dpop'], dpop: true });
+    expect(options.allowedHeaders).toEqual(['dpop']);
+  });
+});

@@ -24,10 +24,19 @@ export interface StrictCorsOptions {
   allowedHeaders?: readonly string[];
   /** How long browsers may cache a preflight answer, in seconds. @default 600 */
   maxAgeSeconds?: number;
+  /**
+   * DPoP (RFC 9449) from browsers: the `DPoP` request header is allowed in preflights, and
+   * `DPoP-Nonce` and `WWW-Authenticate` are exposed, so a browser client can read the nonce it must
+   * sign and the challenge that says why a token was refused. `useRampart` turns it on when
+   * AuthModule (whose JWT guard verifies DPoP) is installed. @default false
+   */
+  dpop?: boolean;
 }
 
 /** Response headers a browser script may read: the request id and the rate-limit state. */
 const EXPOSED_HEADERS = ['X-Request-Id', 'RateLimit', 'RateLimit-Policy', 'Retry-After'];
+/** With DPoP: the nonce to sign (RFC 9449 §8) and the challenge that names the error (§7.1). */
+const DPOP_EXPOSED_HEADERS = ['DPoP-Nonce', 'WWW-Authenticate'];
 
 /**
  * A CORS policy with an explicit origin allowlist. A request from any other origin gets no CORS
@@ -65,9 +74,18 @@ export function strictCors(options: StrictCorsOptions): CorsOptions {
     },
     credentials: options.credentials ?? false,
     methods: [...(options.methods ?? ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'])],
-    allowedHeaders: [...(options.allowedHeaders ?? ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'])],
-    exposedHeaders: EXPOSED_HEADERS,
+    allowedHeaders: withDpop(
+      options.allowedHeaders ?? ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-Id'],
+      options.dpop === true ? ['DPoP'] : [],
+    ),
+    exposedHeaders: withDpop(EXPOSED_HEADERS, options.dpop === true ? DPOP_EXPOSED_HEADERS : []),
     maxAge: options.maxAgeSeconds ?? 600,
     optionsSuccessStatus: 204,
   };
+}
+
+/** `names` plus those of `extra` not already in it (header names compare case-insensitively). */
+function withDpop(names: readonly string[], extra: readonly string[]): string[] {
+  const present = new Set(names.map((name) => name.toLowerCase()));
+  return [...names, ...extra.filter((name) => !present.has(name.toLowerCase()))];
 }

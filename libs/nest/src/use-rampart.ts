@@ -28,5 +28,9 @@ export function useRampart(app: INestApplication, overrides?: RampartPlatformOpt
   useRequestLimits(app);
   // The platform's own CORS (cors on Express, @fastify/cors on Fastify), registered after the
   // chain above: it answers preflights only for requests that passed the limits.
-  if (options.cors) app.enableCors(strictCors(options.cors));
+  // With AuthModule, DPoP-bound tokens are accepted: browsers may send proofs and read the nonce
+  // and the challenge (unless the options say otherwise).
+  if (options.cors) {
+    app.enableCors(strictCors({ dpop: pipeline?.installed('AuthModule') ?? false, ...options.cors }));
+  }
 }

@@ -13,3 +13,4 @@ export { MemoryClientRegistry, RedisClientRegistry } from './clients/client-regi
 export type { OAuthClientRegistry } from './clients/client-registry';
 export { hashClientSecret, generateClientSecret, toOAuthClient } from './clients/oauth-client';
 export type { OAuthClient, OAuthClientRegistration, OAuthGrantType } from './clients/oauth-client';
+export type { ClientJwksOptions } from './clients/client-jwks';

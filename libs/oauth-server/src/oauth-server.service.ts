@@ -1,5 +1,5 @@
 import { TokenRevocationList, type ClientStatusProvider } from '@rampart/auth';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { RAMPART_STORE, SecurityEvents, type Store } from '@rampart/core';
 import { OAuthAccessTokens } from './access-tokens';
 import type { OAuthClient } from './clients/oauth-client';
@@ -13,6 +13,7 @@ import { RevocationEndpoint } from './endpoints/revocation-endpoint';
 import { TokenEndpoint, type TokenResponse } from './endpoints/token-endpoint';
 import { TokenEndpointDpop } from './dpop/token-endpoint-dpop';
 import { ClientAssertions } from './http/client-assertions';
+import { ClientJwks } from './clients/client-jwks';
 import { OAuthGrants } from './grants/oauth-grants';
 import { OAuthState } from './grants/oauth-state';
 import type { OAuthParams } from './http/params';
@@ -37,7 +38,7 @@ export type { OAuthRequestContext } from './oauth-events';
  * @publicApi
  */
 @Injectable()
-export class OAuthServer {
+export class OAuthServer implements OnModuleDestroy {
   private readonly issuerBase: string;
   private readonly grants: OAuthGrants;
   private readonly authorizationEndpoint: AuthorizationEndpoint;
@@ -47,6 +48,7 @@ export class OAuthServer {
   private readonly pushedAuthorizationEndpoint: PushedAuthorizationEndpoint;
   private readonly dpop: TokenEndpointDpop;
   private readonly assertions: ClientAssertions;
+  private readonly clientJwks: ClientJwks;
 
   constructor(
     @Inject(OAUTH_SERVER_OPTIONS) private readonly options: ResolvedOAuthServerOptions,
@@ -64,11 +66,13 @@ export class OAuthServer {
     this.authorizationEndpoint = new AuthorizationEndpoint(options, routes, state, emitter);
     const url = (path: string): string => `${this.issuerBase}/${path}`;
     this.dpop = new TokenEndpointDpop(options, store, { token: url(routes.token), par: url(routes.par) });
+    this.clientJwks = new ClientJwks(options.clientJwks, events);
     // RFC 7523 §3: the audience is this server: its issuer, or the URL the assertion is sent to.
     this.assertions = new ClientAssertions(
       store,
       [options.issuer, url(routes.token), url(routes.revoke), url(routes.introspect), url(routes.par)],
       options.clientAssertionAlgorithms,
+      this.clientJwks,
     );
     const assertions = this.assertions;
     this.tokenEndpoint = new TokenEndpoint(options, state, this.grants, accessTokens, emitter, this.dpop, assertions);
@@ -109,6 +113,10 @@ export class OAuthServer {
   readonly clientStatus: ClientStatusProvider = {
     find: async (clientId) => ((await this.options.clients.find(clientId)) ? { status: 'active' } : undefined),
   };
+
+  async onModuleDestroy(): Promise<void> {
+    await this.clientJwks.close();
+  }
 
   /** RFC 8414 authorization server metadata. */
   metadata(): Record<string, unknown> {

@@ -3,6 +3,11 @@ import { InvalidOptionsError } from '@rampart/core';
 import { MemoryClientRegistry, type OAuthClientRegistry } from './clients/client-registry';
 import { CLIENT_ASSERTION_ALGORITHMS } from './http/client-assertions';
 import { toOAuthClient, type OAuthClientRegistration } from './clients/oauth-client';
+import {
+  resolveClientJwksOptions,
+  type ClientJwksOptions,
+  type ResolvedClientJwksOptions,
+} from './clients/client-jwks';
 import { FAPI2_ALGORITHMS, FAPI2_MAX_CODE_TTL_SECONDS, Fapi2ClientRegistry, fapi2ClientProblem } from './fapi2-profile';
 import { isLoopbackHost } from './clients/redirect-uri';
 import type { OAuthInteraction } from './oauth-interaction';
@@ -66,6 +71,8 @@ export interface OAuthServerOptions {
    * @default ['ES256', 'PS256', 'EdDSA', 'RS256']
    */
   clientAssertionAlgorithms?: string[];
+  /** Fetching and caching the JWKS of `private_key_jwt` clients registered with `jwksUri`. */
+  clientJwks?: ClientJwksOptions;
   /**
    * `fapi2`: the FAPI 2.0 Security Profile (see the README's table): PAR and DPoP required for every
    * client, confidential `private_key_jwt` clients only with https redirect URIs, codes of at most
@@ -113,6 +120,7 @@ export interface ResolvedOAuthServerOptions {
     readonly required: boolean;
   };
   readonly clientAssertionAlgorithms: readonly string[];
+  readonly clientJwks: ResolvedClientJwksOptions;
   readonly profile: 'oauth2.1' | 'fapi2';
 }
 
@@ -287,6 +295,7 @@ export function resolveOAuthServerOptions(raw: OAuthServerOptions): ResolvedOAut
     pushedRequestTtlSeconds: seconds(raw.pushedRequestTtlSeconds, 60, 'pushedRequestTtlSeconds', 600),
     dpop,
     clientAssertionAlgorithms,
+    clientJwks: resolveClientJwksOptions(raw.clientJwks, fail),
     profile,
   });
 }

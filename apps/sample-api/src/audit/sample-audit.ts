@@ -13,7 +13,7 @@ import {
 import { Public, Roles } from '@rampart/auth';
 import { NotFoundError, UnauthorizedError } from '@rampart/errors';
 import type { DynamicModule } from '@nestjs/common';
-import type { AppConfig } from '../app.config';
+import { redisConnection, type AppConfig } from '../app.config';
 import { WebhookSender } from '../webhooks/webhook-sender.service';
 
 /** The audit trail: the shared history on Redis (this instance's ring buffer without it), metrics, two alert rules (logged, and posted to the webhook subscriber when one is set). */
@@ -26,8 +26,9 @@ export function sampleAuditModule(config: AppConfig): DynamicModule {
 
 function auditOptions(config: AppConfig, webhook: AlertHandler | undefined): AuditModuleOptions {
   const { audit } = config;
+  const redis = redisConnection(config);
   return {
-    redis: config.redisUrl ? { url: config.redisUrl, stream: audit.stream, maxLength: audit.streamMaxLength } : false,
+    redis: redis ? { ...redis, stream: audit.stream, maxLength: audit.streamMaxLength } : false,
     keyPrefix: audit.keyPrefix,
     ...(audit.instance === undefined ? {} : { instance: audit.instance }),
     ...(audit.metricsToken === undefined ? {} : { metrics: { token: audit.metricsToken } }),

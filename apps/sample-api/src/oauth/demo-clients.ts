@@ -15,6 +15,8 @@ export const DEMO_SCOPES = ['notes:read', 'notes:write', 'profile'];
  * - `demo-dpop-spa`: the same SPA with DPoP-bound (sender-constrained) tokens (RFC 9449).
  * - `demo-partner`: a confidential backend that authenticates with `private_key_jwt` (RFC 7523):
  *   it holds a private key, the server only its public JWKS; client credentials and introspection.
+ * - `demo-remote-partner` (only with `OAUTH_DEMO_REMOTE_JWKS_URI`): the same, with its public keys
+ *   fetched from its `jwks_uri` (cached; a new `kid` fetches again, at most once a minute).
  * - `demo-backend`: a third-party confidential web backend (`client_secret_basic`/`_post`): the
  *   user is asked for consent; it may also use client credentials and introspect tokens.
  */
@@ -34,12 +36,33 @@ export function fapi2DemoClients(partnerJwks: JSONWebKeySet): OAuthClientRegistr
       grantTypes: ['authorization_code', 'refresh_token'],
       scopes: DEMO_SCOPES,
       defaultScopes: ['notes:read'],
+      // FAPI 2.0: no rotation for a confidential client (its refresh token is bound by
+      // private_key_jwt and DPoP already; a lost refresh response must not end the grant).
+      refreshTokenRotation: false,
     },
   ];
 }
 
-export function demoClients(backendSecret: string, partnerJwks: JSONWebKeySet): OAuthClientRegistration[] {
+export function demoClients(
+  backendSecret: string,
+  partnerJwks: JSONWebKeySet,
+  remoteJwksUri?: string,
+): OAuthClientRegistration[] {
   return [
+    ...(remoteJwksUri === undefined
+      ? []
+      : [
+          {
+            // A partner that publishes its keys at a URL (RFC 7591 jwks_uri) and rotates them there.
+            id: 'demo-remote-partner',
+            name: 'Demo partner (private_key_jwt, jwks_uri)',
+            type: 'confidential' as const,
+            jwksUri: remoteJwksUri,
+            grantTypes: ['client_credentials' as const],
+            scopes: DEMO_SCOPES,
+            defaultScopes: ['notes:read'],
+          },
+        ]),
     {
       id: 'demo-spa',
       name: 'Rampart demo SPA',

@@ -42,7 +42,7 @@ export class SampleClientsModule {
     const clients =
       config.oauth.profile === 'fapi2'
         ? fapi2DemoClients(config.oauth.demoPartnerJwks)
-        : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks);
+        : demoClients(config.oauth.demoBackendSecret, config.oauth.demoPartnerJwks, config.oauth.demoRemoteJwksUri);
     return {
       module: SampleClientsModule,
       providers: [{ provide: MemoryClientRegistry, useFactory: () => new MemoryClientRegistry(clients) }],
@@ -105,6 +105,7 @@ export class SampleOAuthModule {
               ? {}
               : { refreshTokenIdleTtlSeconds: config.oauth.refreshIdleTtlSeconds }),
             dpop: { requireNonce: config.oauth.dpopRequireNonce },
+            ...(config.oauth.clientJwks ? { clientJwks: config.oauth.clientJwks } : {}),
             ...(config.oauth.signingKeys ? { signingKeys: config.oauth.signingKeys } : {}),
           }),
           routes: {

@@ -1,5 +1,6 @@
 import { createRedisClient, type RedisStoreOptions } from '@rampart/core';
 import type { Cluster, Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../audit-event';
 import { matches, type AuditPage, type AuditQuery } from '../history/audit-query';
 import type { AuditSink } from './audit-sink';
@@ -14,10 +15,20 @@ export type RedisStreamConnection = Pick<RedisStoreOptions, 'url' | 'cluster' | 
 };
 
 /**
- * Every instance appends to one Redis stream, so the history is shared. `XADD … MAXLEN ~ n`
- * bounds it (Redis trims whole nodes, keeping at least `n`); stream ids are times, so a time
- * range is a range of ids and a cursor is the last id read. One key: on a Cluster it lives in one
- * slot, and every command (the pipelined XADDs too) goes to the node that owns it.
+ * A batch in one command: one XADD per event, in order (so their ids are too), then one trim for
+ * the batch. ARGV[1] is the bound, the rest are events.
+ */
+const APPEND = `for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', 'e', ARGV[i]) end
+redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[1])
+return #ARGV - 1`;
+const APPEND_SHA = createHash('sha1').update(APPEND).digest('hex');
+
+/**
+ * Every instance appends to one Redis stream, so the history is shared. `XTRIM … MAXLEN ~ n`
+ * after each batch bounds it (Redis trims whole nodes, keeping at least `n`); stream ids are
+ * times, so a time range is a range of ids and a cursor is the last id read. A batch is one
+ * script call: one command, one round trip and one reply however many events it carries.
+ * One key: on a Cluster it lives in one slot, and every batch goes to the node that owns it.
  */
 export class RedisStreamAuditSink implements AuditSink {
   readonly name = 'redis';
@@ -42,13 +53,15 @@ export class RedisStreamAuditSink implements AuditSink {
   }
 
   async write(events: readonly AuditEvent[]): Promise<void> {
-    const pipeline = this.client.pipeline();
-    for (const event of events) {
-      pipeline.xadd(this.stream, 'MAXLEN', '~', this.maxLength, '*', 'e', JSON.stringify(event));
+    const args: (string | number)[] = [this.maxLength];
+    for (const event of events) args.push(JSON.stringify(event));
+    try {
+      await this.client.evalsha(APPEND_SHA, 1, this.stream, ...args);
+    } catch (error) {
+      // NOSCRIPT: a restarted or failed-over Redis has lost its script cache; EVAL loads it again.
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      await this.client.eval(APPEND, 1, this.stream, ...args);
     }
-    const results = await pipeline.exec();
-    const failed = results?.find(([error]) => error);
-    if (failed?.[0]) throw failed[0];
   }
 
   async query(query: AuditQuery): Promise<AuditPage> {

@@ -1,20 +1,26 @@
 import type { SecurityEvent } from '@rampart/core';
 import type { AuditSink, SinkStatus } from './audit-sink';
 
-const BATCH = 200;
+/** Events handed to one `write` at most. */
+export const SINK_BATCH = 200;
 
 /**
  * The bounded buffer in front of one sink: `push` never blocks and never throws. A full queue
  * drops the event and counts it (a dead sink costs bounded memory, never a slower request); a
  * failed write drops its batch, is counted, and the next batch is tried.
+ *
+ * Events are written in batches, one write in flight at a time: the first event of a batch waits
+ * `delayMs` for company (or the end of the current tick when 0), a full batch goes at once. A
+ * sink with a round trip per write (the Redis stream) then pays one per batch, not one per event.
  */
 export class SinkQueue {
   private readonly queue: SecurityEvent[] = [];
-  private draining = false;
+  private cancelWait: (() => void) | undefined;
+  private waitingForTick = false;
+  private writing: Promise<void> | undefined;
   private dropped = 0;
   private failures = 0;
   private lastError: string | undefined;
-  private idle: Promise<void> = Promise.resolve();
 
   constructor(
     readonly sink: AuditSink,
@@ -22,6 +28,7 @@ export class SinkQueue {
     private readonly capacity: number,
     private readonly onDrop: (sink: string, count: number) => void,
     private readonly onWrite: (sink: string, seconds: number) => void,
+    private readonly delayMs = 0,
   ) {}
 
   push(event: SecurityEvent): void {
@@ -31,11 +38,7 @@ export class SinkQueue {
       return;
     }
     this.queue.push(event);
-    if (!this.draining) {
-      this.draining = true;
-      // After the current request's work: writing is never on its path.
-      this.idle = new Promise((resolve) => setImmediate(() => void this.drain().finally(resolve)));
-    }
+    this.schedule(this.queue.length >= SINK_BATCH);
   }
 
   status(): SinkStatus {
@@ -48,30 +51,54 @@ export class SinkQueue {
     };
   }
 
-  /** Resolves when what is queued now has been written or dropped. */
+  /** Resolves when what is queued now has been written or dropped (without waiting for the delay). */
   async flushed(): Promise<void> {
-    while (this.draining) await this.idle;
+    while (this.queue.length > 0 || this.writing) {
+      this.writeNext();
+      await this.writing;
+    }
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, BATCH);
-        const started = performance.now();
-        try {
-          // The instance is added here, off the request path.
-          await this.sink.write(batch.map((event) => ({ ...event, instance: this.instance })));
-          this.lastError = undefined;
-        } catch (error) {
-          this.failures++;
-          this.dropped += batch.length;
-          this.lastError = (error as Error).message;
-          this.onDrop(this.sink.name, batch.length);
-        }
-        this.onWrite(this.sink.name, (performance.now() - started) / 1000);
-      }
-    } finally {
-      this.draining = false;
+  /**
+   * Writes after the delay (`full`: at the end of this tick), unless a write is under way (it
+   * schedules the next) or a write is already due as soon.
+   */
+  private schedule(full = false): void {
+    if (this.writing || (this.cancelWait && (this.waitingForTick || !full))) return;
+    this.cancelWait?.();
+    // After the current request's work at the least: writing is never on its path.
+    this.waitingForTick = full || this.delayMs === 0;
+    if (this.waitingForTick) {
+      const immediate = setImmediate(() => this.writeNext());
+      this.cancelWait = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(() => this.writeNext(), this.delayMs);
+      this.cancelWait = () => clearTimeout(timer);
     }
+  }
+
+  private writeNext(): void {
+    this.cancelWait?.();
+    this.cancelWait = undefined;
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = this.write(this.queue.splice(0, SINK_BATCH)).finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0) this.schedule(this.queue.length >= SINK_BATCH);
+    });
+  }
+
+  private async write(batch: SecurityEvent[]): Promise<void> {
+    const started = performance.now();
+    try {
+      // The instance is added here, off the request path.
+      await this.sink.write(batch.map((event) => ({ ...event, instance: this.instance })));
+      this.lastError = undefined;
+    } catch (error) {
+      this.failures++;
+      this.dropped += batch.length;
+      this.lastError = (error as Error).message;
+      this.onDrop(this.sink.name, batch.length);
+    }
+    this.onWrite(this.sink.name, (performance.now() - started) / 1000);
   }
 }

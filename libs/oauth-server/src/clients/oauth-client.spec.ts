@@ -59,6 +59,14 @@ describe('toOAuthClient', () => {
     ];
     for (const change of bad) expect(() => toOAuthClient({ ...base, ...change })).toThrow();
   });
+
+  it('rotates refresh tokens unless a confidential client opts out; a public client cannot', () => {
+    expect(toOAuthClient(base).refreshTokenRotation).toBe(true);
+    expect(toOAuthClient({ ...base, refreshTokenRotation: false }).refreshTokenRotation).toBe(false);
+    expect(() => toOAuthClient({ ...base, type: 'public', secret: undefined, refreshTokenRotation: false })).toThrow(
+      /refreshTokenRotation: false needs a confidential client/,
+    );
+  });
 });
 
 describe('secretMatches', () => {

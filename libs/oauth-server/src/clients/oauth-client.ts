@@ -1,6 +1,6 @@
 import { DPOP_ALLOWED_ALGORITHMS, parseScope } from '@rampart/auth';
 import type { JSONWebKeySet } from 'jose';
-import { constantTimeEqual, InvalidOptionsError } from '@rampart/core';
+import { constantTimeEqual, InvalidOptionsError, isNonPublicIp } from '@rampart/core';
 import { createHash, randomBytes } from 'node:crypto';
 import { redirectUriProblem } from './redirect-uri';
 
@@ -18,10 +18,12 @@ export interface OAuthClient {
   readonly type: 'public' | 'confidential';
   /** `sha256:<base64url>` of each accepted secret (several during a rotation). */
   readonly secretHashes: readonly string[];
-  /** How it authenticates: `none` (public), a secret, or `private_key_jwt` with a key of `jwks`. */
+  /** How it authenticates: `none` (public), a secret, or `private_key_jwt` with a key of `jwks`/`jwksUri`. */
   readonly authMethod: 'none' | 'client_secret' | 'private_key_jwt';
   /** Public keys of a `private_key_jwt` client (RFC 7591 `jwks`). */
   readonly jwks: JSONWebKeySet | undefined;
+  /** Where a `private_key_jwt` client publishes its public keys (RFC 7591 `jwks_uri`). */
+  readonly jwksUri?: string;
   readonly redirectUris: readonly string[];
   readonly grantTypes: readonly OAuthGrantType[];
   /** Scopes the client may request. */
@@ -45,6 +47,8 @@ export interface OAuthClient {
   readonly refreshTokenIdleTtlSeconds?: number;
   /** Every token request must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`). */
   readonly dpopBoundAccessTokens: boolean;
+  /** A new refresh token on every refresh (and reuse detection). Only confidential clients may opt out. */
+  readonly refreshTokenRotation: boolean;
   readonly name: string;
 }
 
@@ -66,6 +70,12 @@ export interface OAuthClientRegistration {
    * instead of a secret: give `jwks` or a secret, not both.
    */
   jwks?: JSONWebKeySet;
+  /**
+   * Where such a client publishes its public keys (RFC 7591 `jwks_uri`), instead of `jwks`: fetched
+   * through `@rampart/outbound` (SSRF-safe, size and time limits), cached, and fetched again for an
+   * unknown `kid` (key rotation) at most once per `clientJwks.minRefetchIntervalSeconds`.
+   */
+  jwksUri?: string;
   redirectUris?: string[];
   grantTypes: OAuthGrantType[];
   scopes: string[];
@@ -80,6 +90,13 @@ export interface OAuthClientRegistration {
   requirePushedAuthorizationRequests?: boolean;
   /** Require a DPoP proof on every token request of this client. @default false */
   dpopBoundAccessTokens?: boolean;
+  /**
+   * Rotate the refresh token on every use, with reuse detection (RFC 9700 §4.14.2). `false` keeps
+   * one refresh token for the grant's life (each use restarts its idle time): what FAPI 2.0 asks of
+   * servers, since a lost refresh response must not end a confidential client's grant. Confidential
+   * clients only: a public client's refresh token has no other protection. @default true
+   */
+  refreshTokenRotation?: boolean;
   name?: string;
 }
 
@@ -131,28 +148,66 @@ function invalid(message: string): never {
 /** Private and symmetric members: a key with any of them is not a public signing key. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 
-/** A client's JWKS: public asymmetric signing keys only, each with an allowed `alg` if it names one. */
-function checkJwks(jwks: JSONWebKeySet, where: string): JSONWebKeySet {
-  if (
-    !Array.isArray((jwks as Partial<JSONWebKeySet> | undefined)?.keys) ||
-    jwks.keys.length === 0 ||
-    jwks.keys.length > 10
-  ) {
-    invalid(`${where}: jwks must be { keys: [...] } with 1 to 10 public keys.`);
+/**
+ * What is wrong with a client's JWKS, or undefined: public asymmetric signing keys only, each with
+ * an allowed `alg` if it names one. Checked at registration (`jwks`) and on every fetch (`jwksUri`).
+ */
+export function jwksProblem(jwks: unknown, maxKeys = 10): string | undefined {
+  const keys = (jwks as Partial<JSONWebKeySet> | null | undefined)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > maxKeys) {
+    return `jwks must be { keys: [...] } with 1 to ${maxKeys} public keys`;
   }
-  for (const key of jwks.keys) {
-    if (!['EC', 'RSA', 'OKP'].includes(String(key.kty))) invalid(`${where}: jwks keys must be EC, RSA or OKP keys.`);
-    if (PRIVATE_MEMBERS.some((member) => member in key)) {
-      invalid(`${where}: jwks must hold public keys only; this one has private members.`);
+  for (const key of keys as unknown[]) {
+    if (typeof key !== 'object' || key === null) return 'jwks keys must be JSON objects';
+    const jwk = key as Record<string, unknown>;
+    if (!['EC', 'RSA', 'OKP'].includes(String(jwk.kty))) return 'jwks keys must be EC, RSA or OKP keys';
+    // A private key published by mistake must not be used (nor kept): refuse the whole set.
+    if (PRIVATE_MEMBERS.some((member) => member in jwk))
+      return 'jwks must hold public keys only; one has private members';
+    if (jwk.alg !== undefined && !DPOP_ALLOWED_ALGORITHMS.includes(jwk.alg as string)) {
+      // Fetched sets end up in logs: quote a short piece of what was served, never all of it.
+      return `jwks key alg ${JSON.stringify(jwk.alg).slice(0, 24)} is not an allowed signing algorithm`;
     }
-    if (key.alg !== undefined && !DPOP_ALLOWED_ALGORITHMS.includes(key.alg)) {
-      invalid(`${where}: jwks key alg "${key.alg}" is not an allowed signing algorithm.`);
-    }
-    if (key.use !== undefined && key.use !== 'sig') invalid(`${where}: jwks keys must be signing keys (use "sig").`);
+    if (jwk.use !== undefined && jwk.use !== 'sig') return 'jwks keys must be signing keys (use "sig")';
   }
+  return undefined;
+}
+
+/** A copy of a checked JWKS that nothing can change afterwards. */
+export function frozenJwks(jwks: JSONWebKeySet): JSONWebKeySet {
   return Object.freeze({
     keys: Object.freeze(jwks.keys.map((key) => Object.freeze({ ...key }))) as JSONWebKeySet['keys'],
   });
+}
+
+function checkJwks(jwks: JSONWebKeySet, where: string): JSONWebKeySet {
+  const problem = jwksProblem(jwks);
+  if (problem) invalid(`${where}: ${problem}.`);
+  return frozenJwks(jwks);
+}
+
+/**
+ * RFC 7591 `jwks_uri`: an absolute http(s) URL without credentials or fragment. A literal
+ * non-public address (loopback, private, link-local, cloud metadata) is refused here, at
+ * registration; a name is checked on every fetch, by the outbound client, against every address
+ * it resolves to (server-side request forgery, OWASP API7).
+ */
+function checkJwksUri(uri: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    invalid(`${where}: jwksUri must be an absolute URL.`);
+  }
+  if (uri.length > 2048 || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    invalid(`${where}: jwksUri must be an https URL of at most 2048 characters.`);
+  }
+  if (url.username !== '' || url.password !== '' || url.hash !== '') {
+    invalid(`${where}: jwksUri must have no credentials and no fragment.`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isNonPublicIp(host) === true) invalid(`${where}: jwksUri points to a non-public address (${host}).`);
+  return url.href;
 }
 
 /** Checks a registration and turns it into the client the server uses; mistakes fail at start. */
@@ -180,10 +235,13 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
   if (!secretHashes.every((h) => SECRET_HASH.test(h)))
     invalid(`${where}: secretHashes must come from hashClientSecret().`);
   const jwks = r.jwks === undefined ? undefined : checkJwks(r.jwks, where);
-  if (jwks && secretHashes.length > 0) invalid(`${where}: give jwks (private_key_jwt) or a secret, not both.`);
-  if (r.type === 'confidential' && secretHashes.length === 0 && !jwks)
-    invalid(`${where}: a confidential client needs a secret or jwks (private_key_jwt).`);
-  if (r.type === 'public' && jwks) invalid(`${where}: a public client cannot authenticate; give no jwks.`);
+  const jwksUri = r.jwksUri === undefined ? undefined : checkJwksUri(r.jwksUri, where);
+  if (jwks && jwksUri) invalid(`${where}: give jwks or jwksUri, not both.`);
+  const hasKeys = jwks !== undefined || jwksUri !== undefined;
+  if (hasKeys && secretHashes.length > 0) invalid(`${where}: give jwks (private_key_jwt) or a secret, not both.`);
+  if (r.type === 'confidential' && secretHashes.length === 0 && !hasKeys)
+    invalid(`${where}: a confidential client needs a secret or jwks/jwksUri (private_key_jwt).`);
+  if (r.type === 'public' && hasKeys) invalid(`${where}: a public client cannot authenticate; give no jwks.`);
   if (r.type === 'public' && secretHashes.length > 0)
     invalid(`${where}: a public client cannot keep a secret; give none.`);
   if (r.type === 'public' && r.grantTypes.includes('client_credentials')) {
@@ -205,6 +263,11 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
       invalid(`${where}: ${name} must be a whole number of seconds.`);
   }
+  if (r.refreshTokenRotation === false && r.type !== 'confidential') {
+    // RFC 9700 §4.14.2: a public client's refresh token must rotate or be sender-constrained;
+    // rotation is the one protection this server can guarantee for every public client.
+    invalid(`${where}: refreshTokenRotation: false needs a confidential client.`);
+  }
   const scopes = Array.isArray(r.scopes) ? parseScope(r.scopes.join(' ')) : undefined;
   const defaultScopes = parseScope((r.defaultScopes ?? []).join(' '));
   if (!scopes || !defaultScopes) invalid(`${where}: scopes must be RFC 6749 scope tokens.`);
@@ -213,8 +276,9 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     id: r.id,
     type: r.type,
     secretHashes: Object.freeze(secretHashes),
-    authMethod: r.type === 'public' ? 'none' : jwks ? 'private_key_jwt' : 'client_secret',
+    authMethod: r.type === 'public' ? 'none' : hasKeys ? 'private_key_jwt' : 'client_secret',
     jwks,
+    ...(jwksUri === undefined ? {} : { jwksUri }),
     redirectUris: Object.freeze(redirectUris),
     grantTypes: Object.freeze([...r.grantTypes]),
     scopes: Object.freeze(scopes),
@@ -226,6 +290,7 @@ export function toOAuthClient(registration: OAuthClientRegistration): OAuthClien
     ...(r.refreshTokenTtlSeconds === undefined ? {} : { refreshTokenTtlSeconds: r.refreshTokenTtlSeconds }),
     ...(r.refreshTokenIdleTtlSeconds === undefined ? {} : { refreshTokenIdleTtlSeconds: r.refreshTokenIdleTtlSeconds }),
     dpopBoundAccessTokens: r.dpopBoundAccessTokens ?? false,
+    refreshTokenRotation: r.refreshTokenRotation ?? true,
     name: r.name ?? r.id,
   });
 }

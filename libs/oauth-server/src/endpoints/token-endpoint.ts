@@ -178,7 +178,9 @@ export class TokenEndpoint {
     const scopeParam = params.get('scope');
     const scopes = scopeParam === undefined ? family.scopes : narrowScopes(scopeParam, family.scopes);
     const audience = requestedResources(params.all('resource'), family.resources, family.resources);
-    const next = newRefreshToken(grantId);
+    // Without rotation (a confidential client that opted out, as FAPI 2.0 asks) the token stays
+    // the same and the response carries none (RFC 6749 §6: the client keeps the one it has).
+    const next = client.refreshTokenRotation ? newRefreshToken(grantId) : undefined;
     const rotated = await this.state.rotateRefresh(grantId, token, next, {
       idleMs: this.grants.refreshLifetimes(client).idleMs,
       endsAt: family.expiresAt,

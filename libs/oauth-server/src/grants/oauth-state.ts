@@ -173,6 +173,8 @@ return 1`,
  *   `grace`, refused, the family survives;
  * - a rotated-out token later: `reuse`, the family is revoked in the same step;
  * - anything else (a forged `<grant id>.<random>`): `unknown`, refused, nothing changes.
+ * Without rotation (`next` = the presented token) the current token stays, its idle time restarts
+ * and no marker is left: nothing was rotated out, so there is nothing to detect.
  */
 const ROTATE_REFRESH = defineStoreScript<RotateResult>({
   name: 'rampartOauthRotateRefresh',
@@ -191,7 +193,7 @@ if cur ~= ARGV[1] then return 'unknown' end
 local left = tonumber(ARGV[4]) - now
 if left <= 0 then return 'missing' end
 local idle = math.min(tonumber(ARGV[3]), left)
-redis.call('SET', KEYS[2], ARGV[5], 'PX', left)
+if ARGV[2] ~= ARGV[1] then redis.call('SET', KEYS[2], ARGV[5], 'PX', left) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', idle)
 return 'ok'`,
   local: (ctx, [key, usedKey], [presented, next, idleMs, endsAt, nowMs, graceMs]) => {
@@ -210,7 +212,7 @@ return 'ok'`,
     const left = Number(endsAt) - now;
     if (left <= 0) return 'missing';
     const idle = Math.min(Number(idleMs), left);
-    ctx.set(usedKey as string, String(now), left);
+    if (next !== presented) ctx.set(usedKey as string, String(now), left);
     ctx.set(key as string, { current: String(next), expiresAt: now + idle }, idle);
     return 'ok';
   },
@@ -324,11 +326,14 @@ export class OAuthState {
     return this.call(() => this.store.run(READ_REFRESH, [refreshKey(grantId)], []));
   }
 
-  /** See {@link ROTATE_REFRESH}; `endsAt` is the family's absolute end (ms since the epoch). */
+  /**
+   * See {@link ROTATE_REFRESH}; `endsAt` is the family's absolute end (ms since the epoch). `next`
+   * undefined keeps the presented token (a client without rotation).
+   */
   rotateRefresh(
     grantId: string,
     presented: string,
-    next: string,
+    next: string | undefined,
     limits: { idleMs: number; endsAt: number; graceMs: number },
   ): Promise<RotateResult> {
     const hash = tokenHash(presented);
@@ -336,7 +341,7 @@ export class OAuthState {
       this.store.run(
         ROTATE_REFRESH,
         [refreshKey(grantId), usedRefreshKey(grantId, hash)],
-        [hash, tokenHash(next), limits.idleMs, limits.endsAt, Date.now(), limits.graceMs],
+        [hash, next === undefined ? hash : tokenHash(next), limits.idleMs, limits.endsAt, Date.now(), limits.graceMs],
       ),
     );
   }

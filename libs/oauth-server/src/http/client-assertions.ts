@@ -1,5 +1,6 @@
 import { ReplayCache, type Store } from '@rampart/core';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ClientJwksUnavailableError, type ClientJwks } from '../clients/client-jwks';
 import type { OAuthClient } from '../clients/oauth-client';
 import { OAuthError } from '../oauth.errors';
 
@@ -36,17 +37,25 @@ export class ClientAssertions {
     /** The accepted `aud` values: the issuer and the endpoints' URLs. */
     private readonly audiences: readonly string[],
     readonly algorithms: readonly string[],
+    /** The fetched keys of clients registered with `jwksUri`. */
+    private readonly remoteKeys: ClientJwks,
   ) {
     this.seen = new ReplayCache(store, 'oauth:client-assertion:');
   }
 
+  private keysOf(client: OAuthClient): JWTVerifyGetKey {
+    if (client.jwks) return createLocalJWKSet(client.jwks);
+    if (client.jwksUri) return this.remoteKeys.resolverFor(client.jwksUri);
+    throw badClient('client_has_no_jwks');
+  }
+
   /** Checks `assertion` for `client`; throws `invalid_client` otherwise. */
   async verify(assertion: string, client: OAuthClient): Promise<void> {
-    if (!client.jwks) throw badClient('client_has_no_jwks');
+    const keys = this.keysOf(client);
     if (assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) throw badClient('assertion_malformed');
     let payload;
     try {
-      ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
+      ({ payload } = await jwtVerify(assertion, keys, {
         algorithms: [...this.algorithms],
         issuer: client.id,
         subject: client.id,
@@ -54,7 +63,9 @@ export class ClientAssertions {
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['exp', 'jti'],
       }));
-    } catch {
+    } catch (error) {
+      // The client's keys could not be fetched: its assertion cannot be checked, so it is refused.
+      if (error instanceof ClientJwksUnavailableError) throw badClient(`client_${error.reason}`);
       throw badClient('assertion_invalid');
     }
     const now = Math.floor(Date.now() / 1000);

@@ -99,14 +99,33 @@ export function droppedKeys(input: unknown, output: unknown): string[] {
  */
 export function prototypeNamedKeys(input: unknown): string[] {
   const found: string[] = [];
-  const pending: [unknown, PropertyKey[]][] = [[input, []]];
-  for (let next = pending.pop(); next && found.length < MAX_FIELD_ERRORS; next = pending.pop()) {
-    const [value, path] = next;
-    if (typeof value !== 'object' || value === null) continue;
+  if (typeof input !== 'object' || input === null) return found;
+  // Runs on every DTO body: objects only are queued, and a key's path is built only when it is
+  // reported (each queued object links to its parent), so a clean body allocates one entry per object.
+  const pending: Visit[] = [{ value: input, key: undefined, parent: undefined }];
+  for (let visit = pending.pop(); visit && found.length < MAX_FIELD_ERRORS; visit = pending.pop()) {
+    const value = visit.value as Record<string, unknown>;
     for (const key of Object.keys(value)) {
-      if (key === 'prototype' || key in Object.prototype) found.push(fieldName([...path, key]));
-      else pending.push([(value as Record<string, unknown>)[key], [...path, key]]);
+      if (key === 'prototype' || key in Object.prototype) {
+        found.push(fieldName(pathOf(visit, key)));
+        continue;
+      }
+      const child = value[key];
+      if (typeof child === 'object' && child !== null) pending.push({ value: child, key, parent: visit });
     }
   }
   return found;
+}
+
+/** An object met while walking a body: its key in its parent (none for the body itself). */
+interface Visit {
+  readonly value: object;
+  readonly key: string | undefined;
+  readonly parent: Visit | undefined;
+}
+
+function pathOf(visit: Visit, key: string): string[] {
+  const path = [key];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+  return path;
 }

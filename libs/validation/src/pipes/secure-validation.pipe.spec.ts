@@ -51,6 +51,21 @@ describe('SecureValidationPipe with class-validator DTOs', () => {
     ]);
   });
 
+  it('names keys shaped like Object.prototype members by their full path, at any depth', async () => {
+    const error = await errorOf(() =>
+      pipe.transform(
+        { name: 'a', valueOf: 1, inner: { n: 1, toString: 'x', deeper: [{ ok: 1 }, { prototype: {} }] }, code: 'a' },
+        body(Outer),
+      ),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors.map((e) => e.field).sort()).toEqual([
+      'inner.deeper.1.prototype',
+      'inner.toString',
+      'valueOf',
+    ]);
+  });
+
   it('does not convert implicitly', async () => {
     const error = (await errorOf(() =>
       pipe.transform({ name: 1, inner: { n: '1' }, code: 'a' }, body(Outer)),
