@@ -10,5 +10,5 @@ export { describeRateLimitStorage, resolvedTier } from './contracts/rate-limit-s
 export { describeApiKeyStorageContract } from './contracts/api-key-storage.contract';
 export { describeReplayCacheContract } from './contracts/replay-cache.contract';
 export type { ReplayCacheContractOptions } from './contracts/replay-cache.contract';
-export { probeApp, assertNoFindings } from './probe/probe-app';
+export { probeApp, assertNoFindings } from './probe/route-attacks';
 export type { ProbeCheck, ProbeFinding, ProbeReport, ProbeOptions, ProbeObjectFixture } from './probe/probe-options';

@@ -54,3 +54,42 @@ describe.each(PLATFORMS)('probeApp finds nothing in the sample API (%s)', (platf
     expect((await request(t.server).get(`/notes/${note.body.id}`).set(alice)).status).toBe(200);
   });
 });
+
+describe.each(PLATFORMS)('probeApp under threat block and ban modes (%s)', (platform) => {
+  it.each(['block', 'ban'] as const)(
+    'finds nothing in %s mode, checks every route, and leaves no ban behind',
+    { timeout: 120_000 },
+    async (mode) => {
+      // No trusted proxies: the sample otherwise trusts loopback as its proxy, and a proxy's
+      // address is never banned, which would hide what this test is about.
+      const t = await startApp(
+        platform,
+        { rateLimit: { perIpPerMinute: 1_000_000, writesPerMinute: 1_000_000 }, threat: { mode }, trustedProxies: [] },
+        [],
+      );
+      try {
+        const tokens = await testTokensOf(t.app);
+        const alice = await tokens.bearer('u-alice', { scope: ALL_USER_SCOPES });
+        const bob = await tokens.bearer('u-bob', { scope: ALL_USER_SCOPES });
+        const note = await request(t.server).post('/notes').set(alice).send({ title: 'mine', body: 'private' });
+        const report = await probeApp(t.app, {
+          tokens,
+          credentials: alice,
+          publicRoutes: PUBLIC_ROUTES,
+          objects: [{ params: { id: note.body.id }, owner: alice, stranger: bob, routes: ['* /notes/:id'] }],
+          bodies: { 'POST /notes': { title: 'a note', body: 'text' } },
+        });
+        assertNoFindings(report);
+        // Every check past authentication was answered by the route, not by a ban (as in monitor mode).
+        expect(report.coverage['rate-limit-headers']).toBeGreaterThan(7);
+        // The hostile requests were refused: the mode was in force.
+        const detected = t.logs.lines.filter((line) => line.includes('"type":"threat.detected"'));
+        expect(detected.some((line) => line.includes('"decision":"blocked"'))).toBe(true);
+        // The test's own client (127.0.0.1) is not banned by what the probe sent.
+        expect((await request(t.server).get(`/notes/${note.body.id}`).set(alice)).status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    },
+  );
+});

@@ -9,7 +9,7 @@ import { AssertionError } from 'node:assert';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withRampartTesting } from '../rampart-testing';
 import { createTestTokens, type TestTokens } from '../test-tokens';
-import { assertNoFindings, probeApp } from './probe-app';
+import { assertNoFindings, probeApp } from './route-attacks';
 import type { ProbeOptions } from './probe-options';
 
 class CreateNoteDto {

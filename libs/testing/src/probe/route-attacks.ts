@@ -6,7 +6,7 @@ import { AssertionError } from 'node:assert';
 import { leaksStackTrace } from '../assertions';
 import { createTestTokens, type TestTokenClaims, type TestTokens } from '../test-tokens';
 import { HOSTILE_BODIES, HOSTILE_PARAMS } from './hostile-inputs';
-import { listen, send, type ProbeAnswer, type ProbeRequest } from './probe-http';
+import { listen, ProbeClients, send, type ProbeAnswer, type ProbeRequest } from './attack-http';
 import type { ProbeCheck, ProbeFinding, ProbeObjectFixture, ProbeOptions, ProbeReport } from './probe-options';
 
 type Check = Exclude<ProbeCheck, 'inconclusive'>;
@@ -54,6 +54,10 @@ const describeAnswer = (answer: ProbeAnswer, timeoutMs: number): string =>
     : answer.error === 'reset'
       ? 'the connection was reset'
       : `${answer.status} ${answer.body.slice(0, 160)}`;
+
+/** A 403 of threat detection (a block or a ban), as opposed to one of authorization. */
+const isThreatRefusal = (answer: ProbeAnswer): boolean =>
+  answer.status === 403 && /"code"\s*:\s*"THREAT_DETECTED"/.test(answer.body);
 
 const hasRateLimitHeaders = (answer: ProbeAnswer): boolean =>
   ['ratelimit', 'ratelimit-policy', 'x-ratelimit-limit'].some((name) => answer.headers[name] !== undefined);
@@ -125,17 +129,28 @@ export async function probeApp(app: INestApplication, options: ProbeOptions = {}
   const defaultPath = (route: RouteProtection, params: Record<string, string> = {}): string =>
     prefix +
     fillPath(route.path, (param) => encodeURIComponent(params[param] ?? options.params?.[param] ?? 'rampart-probe'));
-  const call = async (route: RouteProtection, req: Omit<ProbeRequest, 'method'>): Promise<ProbeAnswer> => {
+  const clients = new ProbeClients();
+  const call = async (route: RouteProtection, req: Omit<ProbeRequest, 'method' | 'from'>): Promise<ProbeAnswer> => {
     requests++;
-    return send(server.port, { ...req, method: route.method === 'ALL' ? 'GET' : route.method }, timeoutMs);
+    const method = route.method === 'ALL' ? 'GET' : route.method;
+    const answer = await send(server.port, { ...req, method, from: clients.next() }, timeoutMs);
+    if (!answer.unbound) return answer;
+    clients.unavailable();
+    return send(server.port, { ...req, method }, timeoutMs);
   };
   const report = (check: ProbeCheck, route: RouteProtection, detail: string, answer: ProbeAnswer): void => {
-    // A 429 means the probe was limited: whatever it was testing stays unknown.
+    // A 429 means the probe was limited, a ban its own earlier hostile requests: whatever it was
+    // testing stays unknown.
     const limited = answer.status === 429;
+    const banned = !clients.isolated && isThreatRefusal(answer);
     findings.push({
-      check: limited ? 'inconclusive' : check,
+      check: limited || banned ? 'inconclusive' : check,
       route: name(route),
-      detail: limited ? `${check}: ${detail} was rate limited (429): relax limits for the probe` : detail,
+      detail: limited
+        ? `${check}: ${detail} was rate limited (429): relax limits for the probe`
+        : banned
+          ? `${check}: ${detail}: refused by threat detection, which the probe's own hostile requests may have set off (one source address here): run the probe with threat in monitor mode`
+          : detail,
       status: answer.status,
     });
   };

@@ -15,6 +15,37 @@ export interface ProbeRequest {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The loopback address the request is sent from (see {@link ProbeClients}). */
+  from?: string;
+}
+
+/**
+ * A loopback source address per request, so the app sees every probe request as another client:
+ * a ban or a behaviour block that hostile requests earn (threat `block`/`ban` mode) never reaches
+ * the checks that follow, nor the test's own client at 127.0.0.1. Linux and Windows route all of
+ * 127.0.0.0/8 to loopback; where only 127.0.0.1 exists (macOS), the first refused bind turns this
+ * off and the probe reports refusals by threat detection as inconclusive instead.
+ */
+export class ProbeClients {
+  private sent = 0;
+  private available = true;
+
+  /** 127.0.1.1, 127.0.2.1, …: each in its own /24, so a client prefix of up to /24 still tells them apart. */
+  next(): string | undefined {
+    if (!this.available) return undefined;
+    const n = (this.sent++ % 0xffff) + 1;
+    return `127.${(n >> 8) & 0xff}.${n & 0xff}.1`;
+  }
+
+  /** Whether each request gets its own address. */
+  get isolated(): boolean {
+    return this.available;
+  }
+
+  /** Called when the system refused a source address: every later request comes from 127.0.0.1. */
+  unavailable(): void {
+    this.available = false;
+  }
 }
 
 /** Bodies are read up to this many bytes: enough for any problem, bounded for a hostile answer. */
@@ -49,10 +80,10 @@ export async function listen(app: INestApplication): Promise<{ port: number; sto
  * answer. A hang is an answer too: `timeout`. A server that resets the connection while a huge
  * body is still being sent is `reset` (what a body limit may do before reading it all).
  */
-export function send(port: number, req: ProbeRequest, timeoutMs: number): Promise<ProbeAnswer> {
+export function send(port: number, req: ProbeRequest, timeoutMs: number): Promise<ProbeAnswer & { unbound?: true }> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (answer: ProbeAnswer): void => {
+    const done = (answer: ProbeAnswer & { unbound?: true }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -63,6 +94,7 @@ export function send(port: number, req: ProbeRequest, timeoutMs: number): Promis
       {
         host: '127.0.0.1',
         port,
+        ...(req.from ? { localAddress: req.from } : {}),
         method: req.method,
         path: req.path,
         agent: false,
@@ -92,8 +124,9 @@ export function send(port: number, req: ProbeRequest, timeoutMs: number): Promis
     const timer = setTimeout(() => {
       done({ status: 0, headers: {}, body: '', error: 'timeout' });
     }, timeoutMs);
-    outgoing.on('error', () => {
-      done({ status: 0, headers: {}, body: '', error: 'reset' });
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRNOTAVAIL') done({ status: 0, headers: {}, body: '', error: 'reset', unbound: true });
+      else done({ status: 0, headers: {}, body: '', error: 'reset' });
     });
     outgoing.end(req.body);
   });
