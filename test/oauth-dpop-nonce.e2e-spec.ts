@@ -88,6 +88,22 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     ]).toContain(nonce);
   });
 
+  it("accepts the previous slot's nonce and hands over the current one in the 200 (no extra round trip)", async () => {
+    // Away from a slot boundary, so "previous" stays previous while the request runs.
+    const intoSlot = (Date.now() / 1000) % SLOT_SECONDS;
+    if (intoSlot > SLOT_SECONDS - 10)
+      await new Promise((resolve) => setTimeout(resolve, (SLOT_SECONDS - intoSlot + 1) * 1000));
+    const current = expectNonceChallenge(await callNotes(await proofWith()));
+    const slot = Math.floor(Date.now() / 1000 / SLOT_SECONDS);
+    expect(await nonceOfSlot(slot)).toBe(current);
+    const previous = await callNotes(await proofWith(await nonceOfSlot(slot - 1)));
+    expect(previous.status).toBe(200);
+    expect(previous.headers['dpop-nonce']).toBe(current);
+    const withCurrent = await callNotes(await proofWith(current));
+    expect(withCurrent.status).toBe(200);
+    expect(withCurrent.headers['dpop-nonce']).toBeUndefined();
+  }, 30_000);
+
   it('takes the nonce the token endpoint gave: one mechanism for the whole server', async () => {
     const fromTokenEndpoint = await request(t.server)
       .post('/oauth/token')

@@ -254,3 +254,11 @@ describe.each(PLATFORMS)('openid-client DPoP interop with server nonces on %s', 
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000, dpopRequireNonce: true },
   });
 });
+
+// Threat detection in its refusing modes must let DPoP through: proofs are JWTs in a header, and
+// PAR, dpop_jkt and the nonce retries are the protocol, not an attack.
+describe.each(['block', 'ban'] as const)('openid-client DPoP interop with THREAT_MODE=%s', (mode) => {
+  describe.each(PLATFORMS)('on %s (memory store)', (platform) => {
+    interop(platform, { ...generous, threat: { mode } });
+  });
+});

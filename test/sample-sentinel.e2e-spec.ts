@@ -178,7 +178,9 @@ describeWithPrivateRedis('the sample API on a Sentinel-managed Redis', () => {
     expect([await write(a, 'u-bob'), await write(b, 'u-bob')]).toEqual([201, 201]);
 
     // The limit spent before the switch is still spent (its window is a minute: still open here).
-    expect(Date.now() - startedAt).toBeLessThan(60_000);
+    expect(Date.now() - startedAt, 'the switch outlasted the one-minute window of the writes limit').toBeLessThan(
+      60_000,
+    );
     expect(await write(a, 'u-alice')).toBe(429);
     expect(await write(b, 'u-alice')).toBe(429);
 

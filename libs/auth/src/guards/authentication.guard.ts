@@ -6,6 +6,7 @@ import {
   getRequestState,
   principalOf,
   rawRequest,
+  rawResponse,
   routeOf,
   type SecurityPrincipal,
 } from '@rampart/core';
@@ -94,7 +95,7 @@ export class AuthenticationGuard implements CanActivate {
     if (!useJwt && !useKey) throw this.fail(schemes, 'credentials_missing', undefined);
     if (useJwt) {
       if (token === undefined) throw this.fail(schemes, 'token_missing', undefined);
-      req.user = await this.authenticateUser(token, req, schemes);
+      req.user = await this.authenticateUser(token, req, schemes, context.switchToHttp().getResponse<object>());
     }
     if (useKey) {
       if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, principalOf(req));
@@ -147,6 +148,7 @@ export class AuthenticationGuard implements CanActivate {
     { token, scheme }: PresentedToken,
     req: HttpRequest,
     schemes: readonly Scheme[],
+    res: object,
   ): Promise<AuthenticatedUser> {
     if (!this.verifier) {
       this.logger.error('A route requires a JWT but AuthModule has no `jwt` options: refusing.');
@@ -162,7 +164,7 @@ export class AuthenticationGuard implements CanActivate {
       throw this.unavailable(error, 'token_keys_unavailable');
     }
     const { claims } = verified;
-    await this.checkSenderConstraint(token, scheme, claims.cnf?.jkt, req, schemes);
+    await this.checkSenderConstraint(token, scheme, claims.cnf?.jkt, req, schemes, res);
     // Fail closed: if the revocation list or the account cannot be read, the token is not accepted.
     let revoked: boolean;
     try {
@@ -223,6 +225,7 @@ export class AuthenticationGuard implements CanActivate {
     jkt: string | undefined,
     req: HttpRequest,
     schemes: readonly Scheme[],
+    res: object,
   ): Promise<void> {
     const dpopSchemes: Scheme[] = schemes.includes('DPoP') ? [...schemes] : [...schemes, 'DPoP'];
     const algorithms = this.options.jwt?.dpop.algorithms ?? [];
@@ -235,14 +238,28 @@ export class AuthenticationGuard implements CanActivate {
     if (typeof jkt !== 'string' || scheme === 'Bearer') throw refuse('dpop_bound_token_as_bearer', 'invalid_token');
     if (!this.dpop) throw refuse('dpop_not_configured', 'invalid_token');
     const nonces = this.nonces;
+    let presentedNonce: string | undefined;
     try {
       await this.dpop.verify(DpopProofVerifier.headerOf(req.headers), {
         htm: req.method ?? '',
         htu: this.requestUrl(req),
         accessToken: token,
         jkt,
-        ...(nonces ? { nonce: (nonce: string) => nonces.isValid(nonce) } : {}),
+        ...(nonces
+          ? {
+              nonce: (nonce: string) => {
+                presentedNonce = nonce;
+                return nonces.isValid(nonce);
+              },
+            }
+          : {}),
       });
+      // RFC 9449 §9: a proof with the previous slot's nonce passes, and the answer hands over the
+      // current one, so the client's next proof does not need a use_dpop_nonce round trip.
+      if (nonces) {
+        const current = await nonces.current();
+        if (presentedNonce !== current) rawResponse(res).setHeader('DPoP-Nonce', current);
+      }
     } catch (error) {
       if (!(error instanceof DpopProofError)) throw this.unavailable(error, 'dpop_replay_cache_unavailable');
       if (!error.useNonce || !nonces) throw refuse(error.reason, 'invalid_dpop_proof');

@@ -6,7 +6,7 @@ import { detectNoSqlInjection } from './nosql';
 import { detectPathTraversal } from './path-traversal';
 import { detectPrototypePollution } from './prototype';
 import { detectSqlInjection } from './sql';
-import { detectSsrf } from './ssrf';
+import { detectSsrf, isNavigationKey } from './ssrf';
 import { detectTemplateInjection } from './template';
 import type { DetectContext, Detector, FindingSeverity, RuleMatch, ThreatCategory } from './types';
 import { detectXss } from './xss';
@@ -122,36 +122,60 @@ const SSRF = bit('ssrf');
 const PROTOTYPE = bit('prototype_pollution');
 const IN_PATH_SEGMENTS = ALL & ~SSRF & ~TRAVERSAL;
 
+/** Character classes of plainShape(), by ASCII code; anything absent (0) is not plain. */
+const WORD = 1;
+const DOT = 2;
+const SPACE = 3;
+const SLASH = 4;
+const COLON = 5;
+const LETTER_P = 6;
+const PLAIN_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9_,@-]/.test(ch)) PLAIN_CLASS[c] = ch === 'p' ? LETTER_P : WORD;
+}
+PLAIN_CLASS[46] = DOT;
+PLAIN_CLASS[32] = SPACE;
+PLAIN_CLASS[47] = SLASH;
+PLAIN_CLASS[58] = COLON;
+
 /**
  * One pass over a string: -1 when it has a character outside [A-Za-z0-9 _.,:@/-] or a `..`
  * (the general path); otherwise the detectors a plain string still needs: SQL for word-only
- * payloads (needs a space), traversal (needs a slash), SSRF (needs a colon or a leading `//`).
+ * payloads (needs a space), traversal (needs a slash), SSRF (needs a colon or a leading `//`),
+ * prototype pollution (needs `proto`). One table load per character: this runs on every string.
  */
 function plainShape(s: string): number {
   let active = 0;
   let previousDot = false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    const dot = c === 46;
-    if (
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 95 ||
-      c === 45 ||
-      c === 44 ||
-      c === 64
-    ) {
+    const type = c < 128 ? PLAIN_CLASS[c] : 0;
+    if (type === WORD) {
       previousDot = false;
       continue;
     }
-    if (dot) {
-      if (previousDot) return -1;
-    } else if (c === 32) active |= SQLI;
-    else if (c === 47) active |= i === 1 && s.charCodeAt(0) === 47 ? TRAVERSAL | SSRF : TRAVERSAL;
-    else if (c === 58) active |= SSRF;
-    else return -1;
-    previousDot = dot;
+    switch (type) {
+      case LETTER_P:
+        if (s.startsWith('roto', i + 1)) active |= PROTOTYPE;
+        break;
+      case DOT:
+        if (previousDot) return -1;
+        previousDot = true;
+        continue;
+      case SPACE:
+        active |= SQLI;
+        break;
+      case SLASH:
+        active |= i === 1 && s.charCodeAt(0) === 47 ? TRAVERSAL | SSRF : TRAVERSAL;
+        break;
+      case COLON:
+        active |= SSRF;
+        break;
+      default:
+        return -1;
+    }
+    previousDot = false;
   }
   return active;
 }
@@ -166,13 +190,25 @@ const URL_KEY =
 interface Context extends DetectContext {
   /** Whether the name is one whose value servers fetch (URL_KEY): SSRF rules apply to it. */
   readonly urlKey: boolean;
+  /**
+   * Everything about the context a detector's verdict depends on, as the low bits of the verdict
+   * memo's key: source, key-ness, URL name, browser-destination name (SSRF allows loopback under
+   * `redirect_uri`, not under `webhook_url`: sharing their verdicts would let one pass for the other).
+   */
+  readonly memoBits: number;
 }
 
 const SOURCES = ['path', 'query', 'header', 'cookie', 'body'] as const;
 type Source = (typeof SOURCES)[number];
-const KEY_CONTEXTS = Object.fromEntries(
-  SOURCES.map((source) => [source, { source, isKey: true, name: '', urlKey: false }]),
-) as Readonly<Record<Source, Context>>;
+function context(source: Source, isKey: boolean, name: string): Context {
+  const urlKey = name !== '' && URL_KEY.test(name);
+  const navigation = name !== '' && isNavigationKey(name);
+  const memoBits = (SOURCES.indexOf(source) << 3) | (navigation ? 4 : 0) | (isKey ? 2 : 0) | (urlKey ? 1 : 0);
+  return { source, isKey, name, urlKey, memoBits };
+}
+const KEY_CONTEXTS = Object.fromEntries(SOURCES.map((source) => [source, context(source, true, '')])) as Readonly<
+  Record<Source, Context>
+>;
 const VALUE_CONTEXTS = Object.fromEntries(SOURCES.map((source) => [source, new Map<string, Context>()])) as Readonly<
   Record<Source, Map<string, Context>>
 >;
@@ -185,14 +221,13 @@ const MAX_VALUE_CONTEXTS = 1024;
  */
 function valueContext(source: Source, key: string): Context {
   const contexts = VALUE_CONTEXTS[source];
-  let context = contexts.get(key);
-  if (context === undefined) {
-    const name = key.toLowerCase();
-    context = { source, isKey: false, name, urlKey: name !== '' && URL_KEY.test(name) };
+  let known = contexts.get(key);
+  if (known === undefined) {
+    known = context(source, false, key.toLowerCase());
     if (contexts.size >= MAX_VALUE_CONTEXTS) contexts.clear();
-    contexts.set(key, context);
+    contexts.set(key, known);
   }
-  return context;
+  return known;
 }
 
 const XSS = bit('xss');
@@ -369,8 +404,9 @@ const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
 function detectWith(text: string, context: Context, mask: number): readonly Match[] {
   let matches: Match[] | undefined;
-  for (const [i, [category, detect]] of DETECTORS.entries()) {
+  for (let i = 0; i < DETECTORS.length; i++) {
     if ((mask & (1 << i)) === 0) continue;
+    const [category, detect] = DETECTORS[i] as (typeof DETECTORS)[number];
     const match = detect(text, context);
     if (match) (matches ??= []).push([category, match]);
   }
@@ -388,16 +424,39 @@ function detectAll(raw: string, context: Context, mask: number): readonly Match[
  * keys). Bounded: cleared when full, so a client sending fresh strings only costs the cache.
  */
 const MEMO_MAX_LENGTH = 256;
+/** Width of Context.memoBits. */
+const MEMO_BITS = 6;
 const MEMO_SIZE = 4096;
 const memo = new Map<number, Map<string, readonly Match[]>>();
 let memoSize = 0;
-const SOURCE_IDS: Readonly<Record<Source, number>> = {
-  path: 0,
-  query: 1,
-  header: 2,
-  cookie: 3,
-  body: 4,
-};
+
+/**
+ * The detectors' matches for `raw` in `context`, memoised for short strings. `plainText` is the
+ * lower-cased text of a plain string, whose `mask` already holds only the detectors it can
+ * trigger; other strings are normalised and prefiltered by needed(). A string is plain or not by
+ * its characters alone, so the two kinds never share a memo entry and the verdicts are exact.
+ */
+function verdict(raw: string, context: Context, mask: number, plainText: string | undefined): readonly Match[] {
+  if (raw.length > MEMO_MAX_LENGTH) {
+    return plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+  }
+  // Keyed by a small number for the context, then the string: no key string built per lookup.
+  const contextId = (mask << MEMO_BITS) | context.memoBits;
+  let byString = memo.get(contextId);
+  if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
+  let matches = byString.get(raw);
+  if (matches === undefined) {
+    matches = plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+    if (++memoSize > MEMO_SIZE) {
+      memo.clear();
+      memoSize = 1;
+      memo.set(contextId, byString);
+      byString.clear();
+    }
+    byString.set(raw, matches);
+  }
+  return matches;
+}
 
 class Inspection {
   readonly findings: Finding[] = [];
@@ -444,35 +503,15 @@ class Inspection {
       // Fast path: no quote, bracket, operator or escape, so only word-only payloads are possible.
       let active = plain;
       if (context.urlKey) active |= SSRF;
-      if (raw.includes('proto')) active |= PROTOTYPE;
       active &= mask;
       if (active === 0) return;
+      // Plain text has nothing to decode: normalising it is lower-casing.
       const text = raw.toLowerCase();
       if (active & SQLI && !SQL_WORDS.test(text)) active &= ~SQLI;
-      if (active !== 0) this.run(raw, text, context, active);
+      if (active !== 0) this.record(raw, context, verdict(raw, context, active, text));
       return;
     }
-    if (raw.length > MEMO_MAX_LENGTH) {
-      this.record(raw, context, detectAll(raw, context, mask));
-      return;
-    }
-    // Keyed by a small number for the context, then the string: no key string built per lookup.
-    const contextId =
-      (mask << 6) | (SOURCE_IDS[context.source] << 2) | (context.isKey ? 2 : 0) | (context.urlKey ? 1 : 0);
-    let byString = memo.get(contextId);
-    if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
-    let matches = byString.get(raw);
-    if (matches === undefined) {
-      matches = detectAll(raw, context, mask);
-      if (++memoSize > MEMO_SIZE) {
-        memo.clear();
-        memoSize = 1;
-        memo.set(contextId, byString);
-        byString.clear();
-      }
-      byString.set(raw, matches);
-    }
-    this.record(raw, context, matches);
+    this.record(raw, context, verdict(raw, context, mask, undefined));
   }
 
   private exceeded(rule: string): void {
@@ -494,12 +533,9 @@ class Inspection {
     });
   }
 
-  private run(raw: string, text: string, context: Context, mask: number): void {
-    this.record(raw, context, detectWith(text, context, mask));
-  }
-
   private record(raw: string, context: Context, matches: readonly Match[]): void {
-    for (const [category, match] of matches) {
+    for (let i = 0; i < matches.length; i++) {
+      const [category, match] = matches[i] as Match;
       if ((match.paranoia ?? 1) > this.options.paranoia) continue;
       if (this.options.exempt.length > 0 && this.exempted(category)) continue;
       this.findings.push({
@@ -539,7 +575,9 @@ class Inspection {
       if (typeof text === 'string') this.check(text, valueContext(source, parentKey));
       return;
     }
-    for (const key of Object.keys(value)) {
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       this.path.push(key);
       this.check(key, KEY_CONTEXTS[source]);
       if (key === 'prototype' && parentKey === 'constructor' && !this.ignored()) {
@@ -582,7 +620,9 @@ function decodeQueryPart(part: string): string {
 }
 
 function inspectQueryString(inspection: Inspection, query: string): void {
-  for (const pair of query.split('&')) {
+  const pairs = query.split('&');
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i] as string;
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
@@ -606,6 +646,7 @@ function inspectCookies(inspection: Inspection, header: string): void {
 }
 
 const HEADER_MEMO_MAX_LENGTH = 1024;
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 const HEADER_MEMO_SIZE = 1024;
 
 /**
@@ -627,7 +668,11 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
   if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, readonly Finding[]>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
-  byValue.set(text, Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))));
+  const found = inspection.findings.length - before;
+  byValue.set(
+    text,
+    found === 0 ? NO_FINDINGS : Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))),
+  );
 }
 
 function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {

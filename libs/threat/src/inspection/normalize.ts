@@ -61,34 +61,35 @@ function decodeBytes(bytes: number[]): string {
 
 /** `%XX` (as UTF-8 bytes) and IIS-style `%uXXXX`; malformed escapes are kept as they are. */
 export function percentDecode(s: string): string {
-  if (!s.includes('%')) return s;
-  let out = '';
+  let i = s.indexOf('%');
+  if (i < 0) return s;
+  // Text between escapes is copied in runs, not character by character: no string per character.
+  let out = s.slice(0, i);
   let bytes: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charAt(i);
-    if (ch === '%') {
-      const byte = hexAt(s, i + 1, 2);
-      if (byte >= 0) {
-        bytes.push(byte);
-        i += 2;
-        continue;
-      }
-      if ((s.charAt(i + 1) === 'u' || s.charAt(i + 1) === 'U') && hexAt(s, i + 2, 4) >= 0) {
-        if (bytes.length) out += decodeBytes(bytes);
-        bytes = [];
-        out += String.fromCharCode(hexAt(s, i + 2, 4));
-        i += 5;
-        continue;
-      }
-    }
-    if (bytes.length) {
-      out += decodeBytes(bytes);
+  let run = i;
+  for (; i < s.length; i++) {
+    if (s.charCodeAt(i) !== 37) continue;
+    const byte = hexAt(s, i + 1, 2);
+    const unicode = byte < 0 && (s.charAt(i + 1) === 'u' || s.charAt(i + 1) === 'U') ? hexAt(s, i + 2, 4) : -1;
+    if (byte < 0 && unicode < 0) continue; // a malformed escape stands for itself
+    if (run < i) {
+      if (bytes.length) out += decodeBytes(bytes);
       bytes = [];
+      out += s.slice(run, i);
     }
-    out += ch;
+    if (byte >= 0) {
+      bytes.push(byte);
+      i += 2;
+    } else {
+      if (bytes.length) out += decodeBytes(bytes);
+      bytes = [];
+      out += String.fromCharCode(unicode);
+      i += 5;
+    }
+    run = i + 1;
   }
   if (bytes.length) out += decodeBytes(bytes);
-  return out;
+  return out + s.slice(run);
 }
 
 const NAMED_ENTITIES: Readonly<Record<string, string>> = {

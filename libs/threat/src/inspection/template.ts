@@ -62,6 +62,10 @@ function someExpression(text: string, visit: (expression: string) => boolean): b
   return false;
 }
 
+function hasDelimiter(text: string): boolean {
+  return text.includes('{') || text.includes('<%') || text.includes('@(');
+}
+
 const EXPRESSION =
   /\d\s*[*+\-/%]\s*\d|__|constructor|getclass|forname|runtime|processbuilder|\bexec\b|\bsystem\b|popen|subprocess|\bimport\b|\brequire\s*\(|\bprocess\.|\beval\b|\bconfig\b|\bself\b|\brequest\.|lipsum|cycler|joiner|namespace|subclasses|\bmro\b|globals|builtins|\bjndi\s*:|\b(?:env|sys|java|lower|upper|date|ctx|main|base64|k8s|docker|spring|bundle|jvmrunargs|log4j|marker|event|sd|web|map)\s*:|^\s*t\s*\(|\?new|\|\s*(?:attr|filter|map|sort|reduce|join)\b|\bos\.|\$\{|\bsettings\.|applicationscope|pagecontext|\$on\.|\.class\b|\bfile\.|\bio\.|\bkernel\.|`|\bphp\b|\bsmarty\b|\bdebug\b|\bgetenv\b|\bvalueof\b|\binvoke\b|\bnew\s+java|\bcat\s+\/|\bid\b\s*`|\.\s*(?:read|write|open)\s*\(|\.apply\b|\bcodelist\b|\bconslist\b/;
 
@@ -72,7 +76,8 @@ const DIRECTIVE =
 export const detectTemplateInjection: Detector = (text) => {
   if (!/[{%#$<@]/.test(text)) return undefined;
   if (DIRECTIVE.test(text)) return { rule: 'template_injection.directive', severity: 'critical' };
-  if (someExpression(text, (expression) => EXPRESSION.test(expression))) {
+  // Every delimiter closerAt() knows contains `{`, `<%` or `@(`: text without them has no expression to scan.
+  if (hasDelimiter(text) && someExpression(text, (expression) => EXPRESSION.test(expression))) {
     return { rule: 'template_injection.expression', severity: 'critical' };
   }
   return undefined;
