@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
-import { dpopKey, dpopProof } from './utils/dpop';
+import { ath, dpopKey, dpopProof } from './utils/dpop';
 import { authorize } from './utils/oauth';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
@@ -95,5 +95,26 @@ describe.each(PLATFORMS)('DPoP through strict CORS on %s', (platform) => {
     expect(refused.headers['www-authenticate']).toMatch(/DPoP realm="api", error="invalid_dpop_proof"/);
     expect(refused.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
     expect(listOf(refused.headers['access-control-expose-headers'])).toContain('www-authenticate');
+
+    // The API asks for its nonce (RFC 9449 §9) cross-origin: readable, signed, accepted.
+    const token = second.body.access_token as string;
+    const callNotes = async (claims: Record<string, unknown>) =>
+      request(t.server)
+        .get('/notes')
+        .set('Host', 'api.test')
+        .set('Origin', SPA_ORIGIN)
+        .set('Authorization', `DPoP ${token}`)
+        .set('DPoP', await dpopProof(key, 'GET', 'http://api.test/notes', { ath: ath(token), ...claims }));
+    const askNonce = await callNotes({});
+    expect(askNonce.status).toBe(401);
+    expect(askNonce.headers['www-authenticate']).toMatch(/DPoP realm="api", error="use_dpop_nonce"/);
+    expect(listOf(askNonce.headers['access-control-expose-headers'])).toEqual(
+      expect.arrayContaining(['dpop-nonce', 'www-authenticate']),
+    );
+    const apiNonce = askNonce.headers['dpop-nonce'] as string;
+    expect(apiNonce).toBeTruthy();
+    const ok = await callNotes({ nonce: apiNonce });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
   });
 });

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, Module, Param, Post, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Module, Param, Post, Res, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { run, scan, toSarif, type ScanReport } from '@rampart/scanner';
+import { cookieRules, run, scan, toSarif, type ScanReport } from '@rampart/scanner';
 import { Ajv } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,33 @@ class BareController {
 
 @Module({ controllers: [BareController] })
 class BareModule {}
+
+/** Cookies as tutorials set them: a session without flags, shared with subdomains, broken prefixes. */
+@Controller()
+class CookieController {
+  @Get()
+  home(@Res() res: ServerResponse): void {
+    res.setHeader('Set-Cookie', [
+      'connect.sid=s%3Alive-session-value; Path=/',
+      'remember_me=1; Path=/; Domain=127.0.0.1; HttpOnly; SameSite=Lax',
+      '__Host-auth=x; Path=/api; HttpOnly; SameSite=Lax',
+      'tracking=1; Path=/; HttpOnly; SameSite=None',
+    ]);
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"ok":true}');
+  }
+
+  @Get('login')
+  login(@Res() res: ServerResponse): void {
+    // A new session value on every answer is still one cookie to fix.
+    res.setHeader('Set-Cookie', `connect.sid=s%3A${Math.random()}; Path=/`);
+    res.setHeader('Content-Type', 'application/json');
+    res.end('{"ok":true}');
+  }
+}
+
+@Module({ controllers: [CookieController] })
+class CookieModule {}
 
 /** What the bare app's documentation claims: every route but the root needs a bearer token. */
 const BARE_OPENAPI = {
@@ -77,6 +104,8 @@ describe('rampart scan', () => {
   let sampleDocument: unknown;
   let bare: INestApplication;
   let bareUrl: string;
+  let cookies: INestApplication;
+  let cookiesUrl: string;
 
   beforeAll(async () => {
     sample = await startApp('express');
@@ -85,10 +114,13 @@ describe('rampart scan', () => {
     // The CORS setting copied from many tutorials: every origin reflected, with credentials.
     bare = await NestFactory.create(BareModule, { logger: false, cors: { origin: true, credentials: true } });
     bareUrl = await listen(bare);
+    cookies = await NestFactory.create(CookieModule, { logger: false });
+    cookiesUrl = await listen(cookies);
   }, 60_000);
   afterAll(async () => {
     await sample.close();
     await bare.close();
+    await cookies.close();
   });
 
   it('reports no finding on the sample API, with its OpenAPI document', async () => {
@@ -122,6 +154,60 @@ describe('rampart scan', () => {
     const crash = report.findings.find((f) => f.rule === 'errors/server-error');
     expect(crash?.url).toContain('/crash');
   }, 120_000);
+
+  it('reports cookies without HttpOnly or SameSite, shared with subdomains or breaking their prefix, without their values', async () => {
+    const openapi = {
+      openapi: '3.1.0',
+      info: { title: 'cookies', version: '1' },
+      paths: { '/login': { get: { security: [], responses: { '200': { description: 'ok' } } } } },
+    };
+    const report = await scan(cookiesUrl, { openapi });
+    const cookieFindings = report.findings
+      .filter((f) => f.rule.startsWith('cookies/'))
+      .map((f) => `${f.rule} ${f.evidence?.split('=')[0] ?? ''}`)
+      .sort();
+    expect(cookieFindings).toEqual([
+      'cookies/broad-domain remember_me',
+      'cookies/invalid-prefix __Host-auth',
+      'cookies/missing-httponly connect.sid',
+      'cookies/missing-samesite connect.sid',
+      'cookies/samesite-none-insecure tracking',
+    ]);
+    expect(report.findings.find((f) => f.rule === 'cookies/missing-httponly')?.severity).toBe('medium');
+    const out: string[] = [];
+    const io = {
+      stdout: { write: (t: string) => out.push(t), isTTY: false },
+      stderr: { write: (t: string) => out.push(t) },
+    };
+    for (const format of ['json', 'sarif', 'table']) {
+      expect(await run(['scan', cookiesUrl, '--format', format, '--fail-on', 'medium'], io)).toBe(1);
+    }
+    const printed = out.join('');
+    expect(printed).toContain('cookies/missing-samesite');
+    // A report is shared in CI logs: it must not carry a live session.
+    expect(printed).not.toContain('live-session-value');
+    expect(sarifValidator()(toSarif(report, '0.1.0'))).toBe(true);
+  }, 120_000);
+
+  it("finds nothing wrong with the sample's session cookie, over HTTP and (Secure) over HTTPS", async () => {
+    const login = (proto: string) =>
+      request(sample.server)
+        .post('/oauth/login')
+        .set('x-forwarded-proto', proto)
+        .type('form')
+        .send({ username: 'alice@acme.test', password: 'alice-password', return_to: '' });
+    for (const [proto, https] of [
+      ['http', false],
+      ['https', true],
+    ] as const) {
+      const res = await login(proto);
+      const set = res.headers['set-cookie'] as unknown as string[] | undefined;
+      expect(set?.length, `${proto} ${res.status}`).toBe(1);
+      expect(cookieRules(set?.[0] ?? '', https)).toEqual([]);
+      // The rules do bite on that very cookie once a flag is gone.
+      expect(cookieRules((set?.[0] ?? '').replace('; HttpOnly', ''), https)).not.toEqual([]);
+    }
+  });
 
   it('writes SARIF 2.1.0 that validates against the SARIF schema', async () => {
     const validate = sarifValidator();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { authCheck } from './checks/auth.check';
 import { bodiesCheck } from './checks/bodies.check';
+import { cookiesCheck } from './checks/cookies.check';
 import { corsCheck } from './checks/cors.check';
 import { errorsCheck } from './checks/errors.check';
 import { gradeHeaders } from './checks/headers.check';
@@ -32,6 +33,8 @@ const CHECKS: readonly Check[] = [
   errorsCheck,
   bodiesCheck,
   methodsCheck,
+  // Last: it reads the cookies every earlier answer set.
+  cookiesCheck,
 ];
 
 /**
@@ -81,7 +84,8 @@ export async function scan(target: string, options: ScanOptions = {}): Promise<S
 function dedupe(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.rule} ${f.method} ${f.url}`;
+    // Cookie findings are one per cookie already (the evidence names it): two cookies on one URL are two things to fix.
+    const key = `${f.rule} ${f.method} ${f.url}${f.rule.startsWith('cookies/') ? ` ${f.evidence ?? ''}` : ''}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

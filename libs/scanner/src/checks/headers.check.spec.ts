@@ -8,6 +8,7 @@ const answer = (headers: Record<string, string>): Answer => ({
   status: 200,
   headers,
   body: '',
+  cookies: [],
 });
 
 describe('header rules and grade', () => {

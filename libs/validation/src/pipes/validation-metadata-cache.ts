@@ -36,7 +36,16 @@ export function cacheValidationMetadata(): void {
   storage.getTargetValidationMetadatas = (target, schema, always, strictGroups, groupNames) => {
     // Schemas (validation by schema name) are rare and keyed by string: not cached.
     if (typeof target !== 'function' || schema) return lookup(target, schema, always, strictGroups, groupNames);
-    const options = `${always}|${strictGroups}|${groupNames?.join('\u0000') ?? ''}`;
+    // The usual options (no groups) get constant keys: no string is built per validation.
+    const options = groupNames?.length
+      ? `${always}|${strictGroups}|${groupNames.join('\u0000')}`
+      : always
+        ? strictGroups
+          ? 'tt'
+          : 'tf'
+        : strictGroups
+          ? 'ft'
+          : 'ff';
     let forTarget = byTarget.get(target);
     if (!forTarget) byTarget.set(target, (forTarget = new Map<string, Metadatas>()));
     let metadatas = forTarget.get(options);
