@@ -4,7 +4,8 @@
 // audit trail records: its worst ordinary case. Target: audit on ≥ 0.95× audit off.
 // Run: flock /tmp/bench.lock node bench/run.mjs bench/audit.bench.ts (BENCH_ROUNDS, BENCH_SECONDS to
 // shorten; BENCH_CASES='audit off|Redis stream' for some cases only; BENCH_CPU_PROF=<dir> for profiles;
-// BENCH_SKIP_MICRO=1 skips the in-process cost per event)
+// BENCH_SKIP_MICRO=1 skips the in-process costs per event: dispatch, and the Redis stream sink;
+// BENCH_SKIP_THROUGHPUT=1 runs only those)
 import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@rampart/audit';
@@ -122,8 +123,84 @@ async function microBenchmark(): Promise<void> {
   }
 }
 
+/**
+ * The Redis stream sink's own cost per event, at a steady rate (`perMs` events each millisecond, as
+ * requests arrive): this process's CPU beyond the same events with metrics and the ring buffer only,
+ * and the Redis server's CPU (`INFO cpu`: meaningful when nothing else uses that Redis).
+ */
+async function streamCost(): Promise<void> {
+  const { Test } = await import('@nestjs/testing');
+  const { SecurityEvents } = await import('@rampart/core');
+  const { AuditService } = await import('@rampart/audit');
+  const { Redis } = await import('ioredis');
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const admin = new Redis(REDIS_URL);
+  const redisCpu = async (): Promise<number> => {
+    const info = await admin.info('cpu');
+    const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+  };
+  const stream = 'rampart-bench:audit:cost';
+  const measure = async (perMs: number, redis: boolean): Promise<{ node: number; redis: number }> => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        RampartCoreModule.forRoot({ logEvents: false }),
+        AuditModule.forRoot({
+          metrics: {},
+          ...(redis ? { redis: { url: REDIS_URL, stream, maxLength: 10_000 } } : {}),
+        }),
+      ],
+    }).compile();
+    await moduleRef.init();
+    const events = moduleRef.get(SecurityEvents);
+    const audit = moduleRef.get(AuditService);
+    const emitFor = async (ms: number): Promise<number> => {
+      for (let tick = 0; tick < ms; tick++) {
+        for (let i = 0; i < perMs; i++) {
+          events.emit({
+            type: 'auth.success',
+            severity: 'info',
+            requestId: 'c0ffee00-0000-4000-8000-000000000000',
+            clientIp: '203.0.113.7',
+            route: 'GET /bench',
+            reason: 'jwt',
+            principal: { kind: 'user', id: 'bench-user', clientId: 'bench' },
+          });
+        }
+        await sleep(1);
+      }
+      await audit.flush();
+      return ms * perMs;
+    };
+    await sleep(200); // connected
+    await emitFor(200); // warm
+    const [cpu, redisBefore] = [process.cpuUsage(), await redisCpu()];
+    const count = await emitFor(2_000);
+    const used = process.cpuUsage(cpu);
+    const redisUsed = (await redisCpu()) - redisBefore;
+    await moduleRef.close();
+    return { node: (used.user + used.system) / count, redis: redisUsed / count };
+  };
+  console.log('\n### Audit: the Redis stream sink, CPU µs per event at a steady rate (beyond metrics + ring buffer)\n');
+  console.log('| events per ms | this process | Redis server |');
+  console.log('|---:|---:|---:|');
+  for (const perMs of [1, 4, 16]) {
+    const without = await measure(perMs, false);
+    const withStream = await measure(perMs, true);
+    console.log(
+      `| ${perMs} | ${(withStream.node - without.node).toFixed(2)} | ${(withStream.redis - without.redis).toFixed(2)} |`,
+    );
+  }
+  await admin.del(stream);
+  admin.disconnect();
+}
+
 async function main(): Promise<void> {
-  if (process.env.BENCH_SKIP_MICRO !== '1') await microBenchmark();
+  if (process.env.BENCH_SKIP_MICRO !== '1') {
+    await microBenchmark();
+    await streamCost();
+  }
+  if (process.env.BENCH_SKIP_THROUGHPUT === '1') return;
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
     .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })

@@ -77,20 +77,23 @@ const testOutbound = (exempt = true) => ({
 });
 
 /** The fetcher and assertion check on their own, for what needs a long refetch interval. */
-function directAssertions(exempt: boolean): { assertions: ClientAssertions; jwks: ClientJwks } {
+function directAssertions(exempt: boolean, maxEntries?: number): { assertions: ClientAssertions; jwks: ClientJwks } {
   const jwks = new ClientJwks(
-    resolveClientJwksOptions({ outbound: testOutbound(exempt), minRefetchIntervalSeconds: 60 }, (message) => {
-      throw new Error(message);
-    }),
+    resolveClientJwksOptions(
+      { outbound: testOutbound(exempt), minRefetchIntervalSeconds: 60, ...(maxEntries ? { maxEntries } : {}) },
+      (message) => {
+        throw new Error(message);
+      },
+    ),
   );
   return { assertions: new ClientAssertions(new MemoryStore(), [ISSUER], ['ES256'], jwks), jwks };
 }
 
-const remoteClient = () =>
+const remoteClient = (path = 'jwks.json') =>
   toOAuthClient({
     id: CLIENT,
     type: 'confidential',
-    jwksUri: `https://${HOST}:${server.port}/jwks.json`,
+    jwksUri: `https://${HOST}:${server.port}/${path}`,
     grantTypes: ['client_credentials'],
     scopes: ['notes:read'],
   });
@@ -176,6 +179,22 @@ describe('jwks_uri fetch limits', () => {
       // The real key still works, from the cache.
       await assertions.verify(await assertion(key), remoteClient());
       expect(fetches - before).toBe(1);
+    } finally {
+      await jwks.close();
+    }
+  });
+
+  it('keeps at most maxEntries JWKS: the least recently used is dropped (and fetched again when needed)', async () => {
+    const key = await signingKey();
+    answer = { kind: 'jwks', keys: [key.publicJwk] };
+    const { assertions, jwks } = directAssertions(true, 2);
+    try {
+      const before = fetches;
+      for (const path of ['a.json', 'b.json', 'a.json', 'c.json', 'a.json', 'b.json']) {
+        await assertions.verify(await assertion(key), remoteClient(path));
+      }
+      // a, b fetched; a cached; c evicts b; a cached; b fetched again (evicting c).
+      expect(fetches - before).toBe(4);
     } finally {
       await jwks.close();
     }

@@ -46,6 +46,9 @@ export class RedisStreamAuditSink implements AuditSink {
     // batch is dropped and counted, instead of piling up in the client while requests go on.
     const client = createRedisClient(options, 'The Redis audit stream (redis: { url })');
     client.on('error', () => undefined);
+    // Each batch is one command already: ioredis' auto-pipelining would wrap it in a pipeline of
+    // one (an object, a tick and a callback more per batch). Read per command, so off from here on.
+    client.options.enableAutoPipelining = false;
     // Connects in the background (a standalone or Sentinel client is created lazily); until it is
     // up, writes are dropped and counted and queries answer 503, like during any outage.
     if (client.status === 'wait') client.connect().catch(() => undefined);

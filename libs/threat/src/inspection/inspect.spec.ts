@@ -267,4 +267,15 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ body: { link: 'javascript:foo:alert(1)' } }).findings[0]?.category).toBe('xss');
     expect(inspectRequest({ body: { title: 'JavaScript: The Good Parts' } }).findings).toEqual([]);
   });
+
+  it('never lets a memoised verdict from a browser-destination key pass the same URL under a fetched-URL key', () => {
+    // Loopback is legitimate under redirect_uri (RFC 8252), SSRF under webhook_url: a verdict
+    // memoised for one must not answer for the other, plain or with a query string.
+    for (const url of ['http://127.0.0.1:8080/hook', 'http://127.0.0.1:8080/hook?x=1', 'http://localhost:9000/']) {
+      expect(inspectRequest({ body: { redirect_uri: url } }).threat).toBe(false);
+      expect(inspectRequest({ body: { webhook_url: url } }).findings[0]?.category).toBe('ssrf');
+      expect(inspectRequest({ body: { redirect_uri: url } }).threat).toBe(false);
+      expect(inspectRequest({ path: `/hooks?callback=${encodeURIComponent(url)}` }).threat).toBe(true);
+    }
+  });
 });

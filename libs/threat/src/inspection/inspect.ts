@@ -6,7 +6,7 @@ import { detectNoSqlInjection } from './nosql';
 import { detectPathTraversal } from './path-traversal';
 import { detectPrototypePollution } from './prototype';
 import { detectSqlInjection } from './sql';
-import { detectSsrf } from './ssrf';
+import { detectSsrf, isNavigationKey } from './ssrf';
 import { detectTemplateInjection } from './template';
 import type { DetectContext, Detector, FindingSeverity, RuleMatch, ThreatCategory } from './types';
 import { detectXss } from './xss';
@@ -190,7 +190,11 @@ const URL_KEY =
 interface Context extends DetectContext {
   /** Whether the name is one whose value servers fetch (URL_KEY): SSRF rules apply to it. */
   readonly urlKey: boolean;
-  /** Source, key-ness and URL name as the low bits of the verdict memo's key (see checkString). */
+  /**
+   * Everything about the context a detector's verdict depends on, as the low bits of the verdict
+   * memo's key: source, key-ness, URL name, browser-destination name (SSRF allows loopback under
+   * `redirect_uri`, not under `webhook_url`: sharing their verdicts would let one pass for the other).
+   */
   readonly memoBits: number;
 }
 
@@ -198,7 +202,9 @@ const SOURCES = ['path', 'query', 'header', 'cookie', 'body'] as const;
 type Source = (typeof SOURCES)[number];
 function context(source: Source, isKey: boolean, name: string): Context {
   const urlKey = name !== '' && URL_KEY.test(name);
-  return { source, isKey, name, urlKey, memoBits: (SOURCES.indexOf(source) << 2) | (isKey ? 2 : 0) | (urlKey ? 1 : 0) };
+  const navigation = name !== '' && isNavigationKey(name);
+  const memoBits = (SOURCES.indexOf(source) << 3) | (navigation ? 4 : 0) | (isKey ? 2 : 0) | (urlKey ? 1 : 0);
+  return { source, isKey, name, urlKey, memoBits };
 }
 const KEY_CONTEXTS = Object.fromEntries(SOURCES.map((source) => [source, context(source, true, '')])) as Readonly<
   Record<Source, Context>
@@ -418,9 +424,39 @@ function detectAll(raw: string, context: Context, mask: number): readonly Match[
  * keys). Bounded: cleared when full, so a client sending fresh strings only costs the cache.
  */
 const MEMO_MAX_LENGTH = 256;
+/** Width of Context.memoBits. */
+const MEMO_BITS = 6;
 const MEMO_SIZE = 4096;
 const memo = new Map<number, Map<string, readonly Match[]>>();
 let memoSize = 0;
+
+/**
+ * The detectors' matches for `raw` in `context`, memoised for short strings. `plainText` is the
+ * lower-cased text of a plain string, whose `mask` already holds only the detectors it can
+ * trigger; other strings are normalised and prefiltered by needed(). A string is plain or not by
+ * its characters alone, so the two kinds never share a memo entry and the verdicts are exact.
+ */
+function verdict(raw: string, context: Context, mask: number, plainText: string | undefined): readonly Match[] {
+  if (raw.length > MEMO_MAX_LENGTH) {
+    return plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+  }
+  // Keyed by a small number for the context, then the string: no key string built per lookup.
+  const contextId = (mask << MEMO_BITS) | context.memoBits;
+  let byString = memo.get(contextId);
+  if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
+  let matches = byString.get(raw);
+  if (matches === undefined) {
+    matches = plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+    if (++memoSize > MEMO_SIZE) {
+      memo.clear();
+      memoSize = 1;
+      memo.set(contextId, byString);
+      byString.clear();
+    }
+    byString.set(raw, matches);
+  }
+  return matches;
+}
 
 class Inspection {
   readonly findings: Finding[] = [];
@@ -469,31 +505,13 @@ class Inspection {
       if (context.urlKey) active |= SSRF;
       active &= mask;
       if (active === 0) return;
+      // Plain text has nothing to decode: normalising it is lower-casing.
       const text = raw.toLowerCase();
       if (active & SQLI && !SQL_WORDS.test(text)) active &= ~SQLI;
-      if (active !== 0) this.run(raw, text, context, active);
+      if (active !== 0) this.record(raw, context, verdict(raw, context, active, text));
       return;
     }
-    if (raw.length > MEMO_MAX_LENGTH) {
-      this.record(raw, context, detectAll(raw, context, mask));
-      return;
-    }
-    // Keyed by a small number for the context, then the string: no key string built per lookup.
-    const contextId = (mask << 6) | context.memoBits;
-    let byString = memo.get(contextId);
-    if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
-    let matches = byString.get(raw);
-    if (matches === undefined) {
-      matches = detectAll(raw, context, mask);
-      if (++memoSize > MEMO_SIZE) {
-        memo.clear();
-        memoSize = 1;
-        memo.set(contextId, byString);
-        byString.clear();
-      }
-      byString.set(raw, matches);
-    }
-    this.record(raw, context, matches);
+    this.record(raw, context, verdict(raw, context, mask, undefined));
   }
 
   private exceeded(rule: string): void {
@@ -513,10 +531,6 @@ class Inspection {
       score: this.options.scores[severity],
       sample: '',
     });
-  }
-
-  private run(raw: string, text: string, context: Context, mask: number): void {
-    this.record(raw, context, detectWith(text, context, mask));
   }
 
   private record(raw: string, context: Context, matches: readonly Match[]): void {

@@ -115,6 +115,11 @@ function inspectUrl(candidate: string): string | undefined {
 const NAVIGATION_KEY =
   /^(?:redirect_uri|redirect_url|redirecturi|redirecturl|post_logout_redirect_uri|return_to|returnto|return_url|returnurl|next|continue|referrer|referer|ref|origin|success_url|cancel_url)$/;
 
+/** Whether values under `name` are browser destinations (NAVIGATION_KEY): the verdict depends on it. */
+export function isNavigationKey(name: string): boolean {
+  return NAVIGATION_KEY.test(name);
+}
+
 /** Keys whose values are fetched by servers: webhooks, callbacks, imports, previews. */
 const URL_KEY =
   /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
@@ -138,7 +143,7 @@ export const detectSsrf: Detector = (text, context) => {
   if (candidates.length === 0 && URL_KEY.test(context.name) && HOST_LIKE.test(text.trim())) {
     candidates.push(`http://${text.trim()}`);
   }
-  const navigation = NAVIGATION_KEY.test(context.name);
+  const navigation = isNavigationKey(context.name);
   for (const candidate of candidates) {
     const rule = inspectUrl(candidate);
     if (
