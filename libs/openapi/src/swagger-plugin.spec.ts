@@ -2,6 +2,7 @@ import { before } from '@nestjs/swagger/plugin';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -50,10 +51,8 @@ function pluginMetadata(source: string): Record<string, Record<string, unknown>>
   // The factory the plugin adds: `static _OPENAPI_METADATA_FACTORY() { return { plain: { ... }, ... }; }`.
   const body = /static _OPENAPI_METADATA_FACTORY\(\) \{\s*return (\{[\s\S]*?\});\s*\}/.exec(js)?.[1];
   if (body === undefined) throw new Error(`the plugin added no metadata factory:\n${js}`);
-  return new Function('String', 'Number', `return (${body});`)(String, Number) as Record<
-    string,
-    Record<string, unknown>
-  >;
+  // The metadata object literal, evaluated apart from this module (it names only String and Number).
+  return runInNewContext(`(${body})`, { String, Number }) as Record<string, Record<string, unknown>>;
 }
 
 const folder = mkdtempSync(join(tmpdir(), 'rampart-swagger-plugin-'));
