@@ -24,7 +24,10 @@ async function boot(redis: NonNullable<AuditModuleOptions['redis']>, queueCapaci
     ],
   }).compile();
   await moduleRef.init();
-  return { events: moduleRef.get(SecurityEvents), audit: moduleRef.get(AuditService) };
+  const audit = moduleRef.get(AuditService);
+  // The stream's client connects in the background: until then events are dropped, as in an outage.
+  for (let i = 0; i < 250 && !(await audit.health()).up; i++) await sleep(20);
+  return { events: moduleRef.get(SecurityEvents), audit };
 }
 
 let sequence = 0;
@@ -123,8 +126,6 @@ describeWithPrivateRedis('Redis stream sink: a frozen Redis', () => {
   it('holds at most queueCapacity events, counts every drop, and writes again once Redis answers', async () => {
     const stream = 'audit:frozen';
     const { events, audit } = await boot({ url: server.url, stream, batchDelayMs: 5 }, 1_000);
-    // The module connects in the background: until then events are dropped, as in an outage.
-    for (let i = 0; i < 100 && !(await audit.health()).up; i++) await sleep(20);
     emitRequests(events, 5);
     await audit.flush();
     const client = server.client();
