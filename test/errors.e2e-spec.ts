@@ -56,7 +56,7 @@ describe.each(PLATFORMS)('errors as problem+json (%s)', (platform) => {
     expect(res.headers['retry-after']).toBeDefined();
     const lines = t.logs.lines.filter((line) => line.includes(res.body.requestId as string));
     expect(lines.filter((line) => line.includes('Unhandled error'))).toEqual([]);
-    const logged = lines.filter((line) => line.includes('Refused by the server'));
+    const logged = lines.filter((line) => line.includes('Service unavailable'));
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatch(/^warn /);
     expect(logged[0]).toContain('"reason":"maintenance"');

@@ -89,41 +89,28 @@ export class SafeExceptionFilter implements ExceptionFilter {
   }
 
   /**
-   * What the client is not told is logged here, with the request id it can quote. A refusal the
-   * code chose (an outage's 503, a deadline) is a warning without a stack: during an outage every
-   * request meets it, and a stack per request would bury the first one. Anything else is an error
-   * with its stack. The query string goes through the redactor (`?api_key=…`, `?code=…`).
+   * What the client is not told is logged here, with the request id it can quote. A 503 (an outage,
+   * a deadline) is a warning without a stack: during an outage every request meets it, and a stack
+   * per request would bury the first one. Anything else is an error with its stack. The query string
+   * goes through the redactor (`?api_key=…`, `?code=…`).
    */
   private logServerSide(exception: unknown, problem: Problem, req: object, requestId: string): void {
     const { method, url = '' } = rawRequest(req);
     const query = url.indexOf('?');
-    const where = {
+    const error = exception instanceof Error ? exception : new Error(String(exception));
+    const facts = {
       requestId,
       method,
       path: query === -1 ? url : url.slice(0, query),
       ...(query === -1 ? {} : { query: redact(Object.fromEntries(new URLSearchParams(url.slice(query + 1)))) }),
+      name: error.name,
+      error: error.message,
     };
-    const error = exception instanceof Error ? exception : new Error(String(exception));
-    const chosen = exception instanceof SecurityError ? problem.status !== 500 : problem.reason === 'store_unavailable';
-    if (chosen) {
-      // The error's class and message still say which failure it was (an upstream's timeout, its
-      // oversized answer, a denied address): the client is told none of it.
-      this.logger.warn(
-        JSON.stringify({
-          msg: 'Refused by the server',
-          ...where,
-          code: problem.code,
-          reason: problem.reason,
-          name: error.name,
-          error: error.message,
-        }),
-      );
+    if (problem.status === 503) {
+      this.logger.warn(JSON.stringify({ msg: 'Service unavailable', ...facts, reason: problem.reason }));
       return;
     }
-    this.logger.error(
-      JSON.stringify({ msg: 'Unhandled error', ...where, name: error.name, error: error.message }),
-      error.stack,
-    );
+    this.logger.error(JSON.stringify({ msg: 'Unhandled error', ...facts }), error.stack);
   }
 
   private emitEvent(
