@@ -656,7 +656,7 @@ const HEADER_MEMO_SIZE = 1024;
  * detectors. Their findings depend only on the group and the text (locations are fixed), so
  * sharing them is exact. Bounded per group (header names are configured): cleared when full.
  */
-function memoised(inspection: Inspection, options: Compiled, group: string, text: string, inspect: () => void): void {
+function memoised(inspection: Inspection, options: Compiled, group: string, text: string): void {
   let byValue = options.headerMemo.get(group);
   const known = byValue?.get(text);
   if (known !== undefined) {
@@ -664,7 +664,7 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
     return;
   }
   const before = inspection.findings.length;
-  inspect();
+  inspectGroup(inspection, group, text);
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
   if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, readonly Finding[]>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
@@ -675,11 +675,15 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
   );
 }
 
-function inspectHeader(inspection: Inspection, options: Compiled, name: string, text: string): void {
-  memoised(inspection, options, name, text, () => {
-    if (name === 'cookie') inspectCookies(inspection, text);
-    else inspection.at(['headers', name], () => inspection.check(text, valueContext('header', name)));
-  });
+/** What memoised() runs on a miss: the raw query string (group `?`), the cookie header, or another header. */
+function inspectGroup(inspection: Inspection, group: string, text: string): void {
+  if (group === '?') inspectQueryString(inspection, text);
+  else if (group === 'cookie') inspectCookies(inspection, text);
+  else {
+    inspection.path.push('headers', group);
+    inspection.check(text, valueContext('header', group));
+    inspection.path.length -= 2;
+  }
 }
 
 /** Most custom headers read per request: names are chosen by the client. */
@@ -718,28 +722,31 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     path = path.slice(0, mark);
   }
   if (path !== '' && path !== '/') {
-    inspection.at(['path'], () => {
-      inspection.check(path, PATH_CONTEXT, TRAVERSAL);
-      for (const segment of path.split('/')) inspection.check(segment, PATH_CONTEXT, IN_PATH_SEGMENTS);
-    });
+    inspection.path.push('path');
+    inspection.check(path, PATH_CONTEXT, TRAVERSAL);
+    for (const segment of path.split('/')) inspection.check(segment, PATH_CONTEXT, IN_PATH_SEGMENTS);
+    inspection.path.pop();
   }
   if (typeof query === 'string') {
     const raw = query;
     // '?' cannot be a header name: the raw query string's own group in the memo.
-    memoised(inspection, options, '?', raw, () => inspectQueryString(inspection, raw));
+    memoised(inspection, options, '?', raw);
   } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
   const headers = request.headers ?? {};
   for (const name of options.headers) {
     const value = headers[name];
     if (value === undefined) continue;
-    inspectHeader(inspection, options, name, typeof value === 'string' ? value : value.join(', '));
+    memoised(inspection, options, name, typeof value === 'string' ? value : value.join(', '));
   }
   if (options.customHeaders) inspectCustomHeaders(inspection, options, headers);
   if (typeof request.body === 'string') {
-    const body = request.body;
-    inspection.at(['body'], () => inspection.check(body, valueContext('body', '')));
+    inspection.path.push('body');
+    inspection.check(request.body, valueContext('body', ''));
+    inspection.path.pop();
   } else if (request.body !== undefined) {
-    inspection.at(['body'], () => inspection.walk(request.body, 'body', 0, ''));
+    inspection.path.push('body');
+    inspection.walk(request.body, 'body', 0, '');
+    inspection.path.pop();
   }
   inspection.reportLimit();
   if (inspection.findings.length === 0)
