@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { ath, dpopKey, dpopProof } from './utils/dpop';
-import { authorize } from './utils/oauth';
+import { freshCodeForm } from './utils/oauth';
 import { PLATFORMS, startApp, type TestApp } from './utils/test-app';
 
 // A browser SPA using DPoP must send the `DPoP` header cross-origin (a preflight allows it) and read
@@ -59,14 +59,7 @@ describe.each(PLATFORMS)('DPoP through strict CORS on %s', (platform) => {
 
   it('exposes DPoP-Nonce on a cross-origin token answer, and the challenge on a refused API call', async () => {
     const key = await dpopKey();
-    const { code, pkce } = await authorize(t.server, {}, { client: DPOP_SPA });
-    const form = {
-      grant_type: 'authorization_code',
-      code: code ?? '',
-      code_verifier: pkce.verifier,
-      redirect_uri: DPOP_SPA.redirectUri,
-      client_id: DPOP_SPA.id,
-    };
+    const form = await freshCodeForm(t.server, DPOP_SPA);
     const tokenRequest = async (proof: string) =>
       request(t.server).post('/oauth/token').type('form').set('Origin', SPA_ORIGIN).set('DPoP', proof).send(form);
 

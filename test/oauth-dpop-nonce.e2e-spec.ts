@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { ath, dpopKey, dpopProof, type DpopKey } from './utils/dpop';
-import { BACKEND, authorize, basic, postForm } from './utils/oauth';
+import { BACKEND, DPOP_SPA, basic, freshCodeForm, postForm } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -15,7 +15,6 @@ import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test
  * a proof made in advance by someone who held the key for a while is worthless.
  */
 const TOKEN_URL = 'http://localhost:3000/oauth/token';
-const DPOP_SPA = { id: 'demo-dpop-spa', redirectUri: 'http://127.0.0.1/dpop/callback' } as const;
 const API_HOST = 'api.test';
 const NOTES_URL = `http://${API_HOST}/notes`;
 const SLOT_SECONDS = 300;
@@ -58,14 +57,7 @@ function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): voi
     });
     key = await dpopKey();
     // The token endpoint asks for its nonce first; the token is bound to `key`.
-    const { code, pkce } = await authorize(t.server, {}, { client: DPOP_SPA });
-    const form = {
-      grant_type: 'authorization_code',
-      code: code ?? '',
-      code_verifier: pkce.verifier,
-      redirect_uri: DPOP_SPA.redirectUri,
-      client_id: DPOP_SPA.id,
-    };
+    const form = await freshCodeForm(t.server);
     const post = (proof: string) => request(t.server).post('/oauth/token').type('form').set('DPoP', proof).send(form);
     const first = await post(await dpopProof(key, 'POST', TOKEN_URL));
     expect(first.body.error).toBe('use_dpop_nonce');

@@ -4,13 +4,12 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { ath, dpopKey, dpopProof, type DpopKey } from './utils/dpop';
-import { BACKEND, authorize, basic, postForm } from './utils/oauth';
+import { BACKEND, DPOP_SPA, authorize, basic, freshCodeForm, postForm } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
 const ISSUER = 'http://localhost:3000';
 const TOKEN_URL = `${ISSUER}/oauth/token`;
-const DPOP_SPA = { id: 'demo-dpop-spa', redirectUri: 'http://127.0.0.1/dpop/callback' } as const;
 /** The resource server computes `htu` from the request's Host: the tests name one. */
 const API_HOST = 'api.test';
 const NOTES_URL = `http://${API_HOST}/notes`;
@@ -259,14 +258,7 @@ function nonceSuite(platform: (typeof PLATFORMS)[number], overrides: TestConfig)
 
   it('asks for a server nonce (use_dpop_nonce + DPoP-Nonce), then accepts a proof carrying it', async () => {
     const key = await dpopKey();
-    const { code, pkce } = await authorize(t.server, {}, { client: DPOP_SPA });
-    const form = {
-      grant_type: 'authorization_code',
-      code: code ?? '',
-      code_verifier: pkce.verifier,
-      redirect_uri: DPOP_SPA.redirectUri,
-      client_id: DPOP_SPA.id,
-    };
+    const form = await freshCodeForm(t.server);
     const post = (proof: string) => request(t.server).post('/oauth/token').type('form').set('DPoP', proof).send(form);
     const first = await post(await dpopProof(key, 'POST', TOKEN_URL));
     expectOAuthError(first, 400, 'use_dpop_nonce');

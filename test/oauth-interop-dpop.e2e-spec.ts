@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { DEMO_PARTNER_PRIVATE_JWK } from '../apps/sample-api/src/oauth/demo-client-keys';
 import { reservePort, signIn } from './utils/interop';
+import { DPOP_SPA } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
-
-const DPOP_SPA = { id: 'demo-dpop-spa', redirectUri: 'http://127.0.0.1/dpop/callback' } as const;
 
 function interop(platform: (typeof PLATFORMS)[number], overrides: TestConfig): void {
   let t: TestApp;

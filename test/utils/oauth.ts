@@ -93,6 +93,24 @@ export async function authorize(
   return { location: url, code: url.searchParams.get('code'), pkce: codes };
 }
 
+/** The sample's public DPoP SPA client (one of its registered redirect URIs). */
+export const DPOP_SPA = { id: 'demo-dpop-spa', redirectUri: 'http://127.0.0.1/dpop/callback' } as const;
+
+/** A fresh code of `client` (the DPoP SPA by default) and the token-endpoint form that redeems it. */
+export async function freshCodeForm(
+  server: Server,
+  client: { id: string; redirectUri: string } = DPOP_SPA,
+): Promise<Record<string, string>> {
+  const { code, pkce: codes } = await authorize(server, {}, { client });
+  return {
+    grant_type: 'authorization_code',
+    code: code ?? '',
+    code_verifier: codes.verifier,
+    redirect_uri: client.redirectUri,
+    client_id: client.id,
+  };
+}
+
 /** POSTs a form to the token endpoint (or another form endpoint). */
 export function postForm(
   server: Server,
