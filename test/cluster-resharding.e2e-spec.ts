@@ -144,8 +144,12 @@ describeWithPrivateRedis('a live slot migration (MOVED/ASK) under load', () => {
     });
 
     for (const answer of all) expect([200, 429, 503]).toContain(answer.status);
-    // failClosed: a decision the store could not make is a 503, never a guess: exactly the limit.
-    expect(all.filter((a) => a.status === 200)).toHaveLength(LIMIT);
+    // failClosed: a decision the store could not make is a 503, never a guess: never over the limit.
+    // A command that timed out on a busy machine may still have counted on the server, so a 503 can
+    // stand for a spent admission: every one missing from the limit is such a 503.
+    const admitted = all.filter((a) => a.status === 200).length;
+    expect(admitted).toBeLessThanOrEqual(LIMIT);
+    expect(admitted).toBeGreaterThanOrEqual(LIMIT - (statuses[503] ?? 0));
     expect(after.every((a) => a.status === 429)).toBe(true);
     // The target owns the slot and holds the keys; every acknowledged increment is there, once.
     const moved = (await target.keys(`rampart:${keyPrefix}*`)).length;
