@@ -41,7 +41,7 @@ export interface PrivateCluster {
   replicaOf(port: number): Promise<number>;
   /** Waits until `port` is a primary serving slots and the cluster state is ok, asking `via`. */
   waitForPrimary(port: number, via: number, timeoutMs: number): Promise<void>;
-  /** Restarts the node on `port` (killed by a test): it rejoins, as a replica if it was failed over. */
+  /** Restarts the node on `port`, a primary a test killed and failed over: resolves once it is its successor's replica, in sync. */
   restart(port: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -73,16 +73,21 @@ export async function startPrivateCluster(nodeTimeoutMs: number): Promise<Privat
       client.disconnect();
     }
   };
-  // Every replica must have finished its first sync: until then `WAIT` counts no replica, and a
-  // test of `waitForReplicas` would see writes refused for a reason unrelated to what it tests.
-  const synced = Date.now() + 30_000;
-  for (const port of ports) {
+  /** Until the node on `port` is a replica whose link to its primary is up (its sync finished). */
+  const waitForSync = async (port: number, timeoutMs: number, label: string): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const info = await ask(port, (client) => client.info('replication'));
-      if (!info.includes('role:slave') || info.includes('master_link_status:up')) break;
-      if (Date.now() > synced) throw new Error(`replica ${port} did not finish its first sync within 30 s`);
+      const info = await ask(port, (client) => client.info('replication')).catch(() => '');
+      if (info.includes('role:slave') && info.includes('master_link_status:up')) return;
+      if (Date.now() > deadline) throw new Error(`${label} ${port} did not finish its sync within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  };
+  // Every replica must have finished its first sync: until then `WAIT` counts no replica, and a
+  // test of `waitForReplicas` would see writes refused for a reason unrelated to what it tests.
+  for (const port of ports) {
+    const info = await ask(port, (client) => client.info('replication'));
+    if (info.includes('role:slave')) await waitForSync(port, 30_000, 'replica');
   }
   return {
     nodes: ports.map((port) => `127.0.0.1:${port}`).join(','),
@@ -123,6 +128,9 @@ export async function startPrivateCluster(nodeTimeoutMs: number): Promise<Privat
     },
     async restart(port) {
       await run('bash', [SCRIPT, 'node', String(port)], { env, timeout: 30_000 });
+      // A failed-over primary rejoins as a replica of its successor, then syncs (a diskless sync
+      // waits `repl-diskless-sync-delay`, 5 s by default, for more replicas): until then WAIT counts none.
+      await waitForSync(port, 30_000, 'restarted node');
     },
     async stop() {
       await run('bash', [SCRIPT, 'stop'], { env, timeout: 60_000 });
