@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { dpopKey, dpopProof, type DpopKey } from './utils/dpop';
-import { SPA, authorize, login, pkce, postForm, type Pkce } from './utils/oauth';
+import { SPA, authorize, login, pkce, postForm, type Pkce, expectOAuthError } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -23,12 +23,6 @@ function config(overrides: TestConfig = {}): TestConfig {
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000 },
     ...overrides,
   };
-}
-
-function expectOAuthError(res: request.Response, status: number, error: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body.error).toBe(error);
 }
 
 function pushedForm(codes: Pkce, extra: Record<string, string> = {}): Record<string, string> {

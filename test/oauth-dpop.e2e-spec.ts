@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { ath, dpopKey, dpopProof, type DpopKey } from './utils/dpop';
-import { BACKEND, DPOP_SPA, authorize, basic, freshCodeForm, postForm } from './utils/oauth';
+import { BACKEND, DPOP_SPA, authorize, basic, freshCodeForm, postForm, expectOAuthError } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -20,12 +20,6 @@ function config(overrides: TestConfig = {}, oauth: Partial<ReturnType<typeof loa
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000, ...oauth },
     ...overrides,
   };
-}
-
-function expectOAuthError(res: request.Response, status: number, error: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body.error).toBe(error);
 }
 
 /** A 401 of the resource server with a DPoP challenge carrying `error` and the algorithms. */

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
 import { DEMO_PARTNER_PRIVATE_JWK } from '../apps/sample-api/src/oauth/demo-client-keys';
-import { basic } from './utils/oauth';
+import { basic, expectOAuthError } from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -29,12 +29,6 @@ function config(overrides: TestConfig = {}): TestConfig {
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000 },
     ...overrides,
   };
-}
-
-function expectOAuthError(res: request.Response, status: number, error: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.body.error).toBe(error);
 }
 
 function suite(platform: (typeof PLATFORMS)[number], overrides: TestConfig): void {

@@ -4,7 +4,19 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../apps/sample-api/src/app.config';
-import { BACKEND, CLI, SPA, authorize, authorizeQuery, basic, exchange, login, pkce, postForm } from './utils/oauth';
+import {
+  BACKEND,
+  CLI,
+  SPA,
+  authorize,
+  authorizeQuery,
+  basic,
+  exchange,
+  login,
+  pkce,
+  postForm,
+  expectOAuthError,
+} from './utils/oauth';
 import { describeWithRedis, redisUrl } from './utils/redis';
 import { PLATFORMS, startApp, type TestApp, type TestConfig } from './utils/test-app';
 
@@ -19,13 +31,6 @@ function config(overrides: TestConfig = {}): TestConfig {
     oauth: { ...loadConfig({}).oauth, tokenPerMinute: 10_000, refreshReuseGraceSeconds: 0 },
     ...overrides,
   };
-}
-
-function expectOAuthError(res: request.Response, status: number, error: string): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/json/);
-  expect(res.headers['cache-control']).toBe('no-store');
-  expect(res.body.error).toBe(error);
 }
 
 /** An error sent back to the client's redirect URI, with `state` and `iss` (RFC 9207). */

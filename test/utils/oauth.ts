@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import request from 'supertest';
+import { expect } from 'vitest';
 
 /** The demo SPA (public) and the demo backend (confidential) of the sample API. */
 export const SPA = { id: 'demo-spa', redirectUri: 'http://127.0.0.1/callback' } as const;
@@ -138,4 +139,12 @@ export function exchange(
     client_id: SPA.id,
     ...extra,
   });
+}
+
+/** An RFC 6749 §5.2 error answer: JSON, never cached, with `error`. */
+export function expectOAuthError(res: request.Response, status: number, error: string): void {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  expect(res.headers['cache-control']).toBe('no-store');
+  expect(res.body.error).toBe(error);
 }
