@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
+  PerRoute,
   SecurityEvents,
   getRequestContext,
   getRequestState,
@@ -73,12 +74,17 @@ export class AuthenticationGuard implements CanActivate {
     @Optional() @Inject(DPOP_NONCES) private readonly nonces?: DpopNonces,
   ) {}
 
+  /** Each route's mode (`public` for `@Public()`), read once. */
+  private readonly routes = new PerRoute<AuthMode | 'public'>((handler, controller) => {
+    const targets = [handler, controller];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return 'public';
+    return this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE_KEY, targets) ?? this.options.defaultMode;
+  });
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
-    const mode =
-      this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE_KEY, targets) ?? this.options.defaultMode;
+    const mode = this.routes.of(context);
+    if (mode === 'public') return true;
     const req = context.switchToHttp().getRequest<HttpRequest>();
     const schemes = SCHEMES[mode];
     // Never trust a value something else put there: only this guard sets the identity.
