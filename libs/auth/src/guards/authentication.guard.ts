@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
+  httpArgument,
   PerRoute,
   SecurityEvents,
   getRequestContext,
@@ -85,7 +86,7 @@ export class AuthenticationGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const mode = this.routes.of(context);
     if (mode === 'public') return true;
-    const req = context.switchToHttp().getRequest<HttpRequest>();
+    const req = httpArgument<HttpRequest>(context, 'request');
     const schemes = SCHEMES[mode];
     // Never trust a value something else put there: only this guard sets the identity.
     delete req.user;
@@ -101,7 +102,7 @@ export class AuthenticationGuard implements CanActivate {
     if (!useJwt && !useKey) throw this.fail(schemes, 'credentials_missing', undefined);
     if (useJwt) {
       if (token === undefined) throw this.fail(schemes, 'token_missing', undefined);
-      req.user = await this.authenticateUser(token, req, schemes, context.switchToHttp().getResponse<object>());
+      req.user = await this.authenticateUser(token, req, schemes, httpArgument(context, 'response'));
     }
     if (useKey) {
       if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, principalOf(req));

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PerRoute, principalOf } from '@rampart/core';
+import { httpArgument, PerRoute, principalOf } from '@rampart/core';
 import { IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS, ROLES_KEY, SCOPES_KEY } from '../auth.constants';
 import { insufficientScope, roleRequired } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -48,7 +48,7 @@ export class AuthorizationGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const route = this.routes.of(context);
     if (route === undefined) return true;
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const req = httpArgument<AuthenticatedRequest>(context, 'request');
     const principal = principalOf(req);
 
     const { scopeRequirements, roleRequirements } = route;

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PerRoute, rawRequest, rawResponse, type RouteTarget } from '@rampart/core';
+import { httpArgument, PerRoute, rawRequest, rawResponse, type RouteTarget } from '@rampart/core';
 import { PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError } from '@rampart/errors';
 import { REQUEST_LIMITS_METADATA, RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import { DEFAULT_VALIDATION_OPTIONS, type ResolvedValidationOptions, type RouteLimits } from '../validation.options';
@@ -46,10 +46,9 @@ export class RouteLimitsGuard implements CanActivate {
   canActivate(context: ExecutionContext): true {
     if (context.getType() !== 'http') return true;
     const route = this.routes.of(context);
-    const http = context.switchToHttp();
-    const req = http.getRequest<object & { body?: unknown }>();
+    const req = httpArgument<object & { body?: unknown }>(context, 'request');
     check(route, req);
-    startDeadline(req, rawResponse(http.getResponse<object>()), route.timeoutMs, (ms) => {
+    startDeadline(req, rawResponse(httpArgument(context, 'response')), route.timeoutMs, (ms) => {
       const error = new ServiceUnavailableError('The request took too long: retry later.', {
         reason: 'handler_timeout',
         headers: { 'Retry-After': '5' },
@@ -57,6 +56,7 @@ export class RouteLimitsGuard implements CanActivate {
       });
       // The platform's error path runs the application's exception filters, as for an error the
       // handler throws: Express's `next(error)`, Fastify's `reply.send(error)`.
+      const http = context.switchToHttp();
       const next = http.getNext<unknown>();
       if (typeof next === 'function') (next as (error: unknown) => void)(error);
       else http.getResponse<{ send(error: unknown): unknown }>().send(error);

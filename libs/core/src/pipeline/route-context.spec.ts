@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PerRoute } from './per-route';
+import { PerRoute } from './route-context';
 
 class Base {
   handle = (): void => undefined;

@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import type { ArgumentsHost, ExecutionContext } from '@nestjs/common';
 
 /** A route handler or a controller class, as `ExecutionContext` gives them. @publicApi */
 export type RouteTarget = ReturnType<ExecutionContext['getHandler']>;
@@ -32,4 +32,15 @@ export class PerRoute<T> {
     byHandler.set(handler, value);
     return value;
   }
+}
+
+/**
+ * The request (`0`) or the response (`1`) of an HTTP context: what `context.switchToHttp()
+ * .getRequest()` returns, without the object and three closures Nest allocates on each
+ * `switchToHttp()` call (several per request across the phases).
+ * @publicApi
+ */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the platform's type, as with Nest's getRequest<T>()
+export function httpArgument<T = object>(context: ArgumentsHost, which: 'request' | 'response'): T {
+  return context.getArgByIndex<T>(which === 'request' ? 0 : 1);
 }
