@@ -15,21 +15,9 @@ import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule } from '@rampart/rate-limit';
 import { ThreatModule, useThreatDetection } from '@rampart/threat';
 import { ValidationModule } from '@rampart/validation';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_PUBLIC_KEY, benchToken } from './utils/bench-token';
 import { compare, printTable, type BenchCases } from './utils/harness';
 
-/** A key for this benchmark only, shared by the load generator and the servers. It protects nothing. */
-const BENCH_KEY: JWK = {
-  kty: 'EC',
-  crv: 'P-256',
-  x: 'qQftH7_BnAtVmKJpWorttIDZwKa2WmOW-OAxRzN7ddY',
-  y: 'gU1w-JamG3Y67pHRN5xh2uciDQhTCuSJX7hrsHsbjQo',
-  d: '82UGpPLiYqfEySYtWwCA99tp0Hn2vt3eR9l7-TaNF_s',
-  kid: 'bench',
-  alg: 'ES256',
-};
-const ISSUER = 'https://issuer.bench';
-const AUDIENCE = 'bench-api';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 @Controller('bench')
@@ -60,7 +48,7 @@ function pipeline(audit: 'off' | 'memory' | 'redis'): DynamicModule {
           ]),
       // One client far under every behaviour limit, as most of an API's clients are.
       ThreatModule.forRoot({ mode: 'block', behaviour: { requestRate: { limit: 1e9 } } }),
-      AuthModule.forRoot({ jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [BENCH_KEY] } }),
+      AuthModule.forRoot({ jwt: { issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, keys: [BENCH_PUBLIC_KEY] } }),
       ValidationModule.forRoot({}),
       RateLimitModule.forRoot({
         store: 'memory',
@@ -201,16 +189,7 @@ async function main(): Promise<void> {
     await streamCost();
   }
   if (process.env.BENCH_SKIP_THROUGHPUT === '1') return;
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject('bench-user')
-    .setJti('bench-token')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(await importJWK(BENCH_KEY, 'ES256'));
+  const token = await benchToken();
   const only = process.env.BENCH_CASES?.split('|');
   const names = Object.keys(cases).filter((name) => !only || only.some((part) => name.includes(part)));
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -5,25 +5,10 @@ import { NestFactory } from '@nestjs/core';
 import { Auth, AuthModule, hashApiKey, MemoryApiKeyStorage, Public } from '@rampart/auth';
 import { RampartCoreModule, useRequestContext } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_PUBLIC_KEY, benchToken } from './utils/bench-token';
 import { compare, printTable, type BenchCases } from './utils/harness';
 
-/**
- * A fixed key, generated for this benchmark only, so the load generator (parent process) and
- * the servers (child processes) agree on tokens. It protects nothing.
- */
-const BENCH_KEY: JWK = {
-  kty: 'EC',
-  crv: 'P-256',
-  x: 'qQftH7_BnAtVmKJpWorttIDZwKa2WmOW-OAxRzN7ddY',
-  y: 'gU1w-JamG3Y67pHRN5xh2uciDQhTCuSJX7hrsHsbjQo',
-  d: '82UGpPLiYqfEySYtWwCA99tp0Hn2vt3eR9l7-TaNF_s',
-  kid: 'bench',
-  alg: 'ES256',
-};
 const API_KEY = `rk_0123456789abcdef_${'k'.repeat(43)}`;
-const ISSUER = 'https://issuer.bench';
-const AUDIENCE = 'bench-api';
 
 @Controller('bench')
 @Public()
@@ -61,7 +46,12 @@ async function appWith(controller: Type, cache: boolean) {
     hash: hashApiKey(API_KEY),
   });
   const auth: DynamicModule = AuthModule.forRoot({
-    jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [BENCH_KEY], ...(cache ? {} : { cache: false }) },
+    jwt: {
+      issuer: BENCH_ISSUER,
+      audience: BENCH_AUDIENCE,
+      keys: [BENCH_PUBLIC_KEY],
+      ...(cache ? {} : { cache: false }),
+    },
     apiKeys: { storage },
   });
   @Module({
@@ -82,16 +72,7 @@ export const cases: BenchCases = {
 };
 
 async function main(): Promise<void> {
-  const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ scope: 'bench', client_id: 'bench' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject('bench-user')
-    .setJti('bench-token')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(await importJWK(BENCH_KEY, 'ES256'));
+  const token = await benchToken();
   printTable(
     'Auth: GET /bench, 50 connections, medians of 5 × 5 s',
     await compare(__filename, Object.keys(cases), {

@@ -45,31 +45,10 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import type autocannon from 'autocannon';
 import helmet from 'helmet';
-import { importJWK, SignJWT, type JWK } from 'jose';
 import { createPublicKey, randomUUID } from 'node:crypto';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_PUBLIC_KEY, benchToken } from './utils/bench-token';
 import { compare, type CaseResult, type BenchCases, type LoadOptions } from './utils/harness';
 
-/** Generated for this benchmark only, shared by the load generator and the servers. It protects nothing. */
-const BENCH_KEY: JWK = {
-  kty: 'EC',
-  crv: 'P-256',
-  x: 'qQftH7_BnAtVmKJpWorttIDZwKa2WmOW-OAxRzN7ddY',
-  y: 'gU1w-JamG3Y67pHRN5xh2uciDQhTCuSJX7hrsHsbjQo',
-  d: '82UGpPLiYqfEySYtWwCA99tp0Hn2vt3eR9l7-TaNF_s',
-  kid: 'bench',
-  alg: 'ES256',
-};
-/** The servers get the public half only. */
-const PUBLIC_KEY: JWK = {
-  kty: BENCH_KEY.kty,
-  crv: BENCH_KEY.crv,
-  x: BENCH_KEY.x,
-  y: BENCH_KEY.y,
-  kid: BENCH_KEY.kid,
-  alg: BENCH_KEY.alg,
-};
-const ISSUER = 'https://issuer.bench';
-const AUDIENCE = 'bench-api';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CLUSTER_NODES = (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7100').split(',').map((node) => {
   const [host = '127.0.0.1', port = '7100'] = node.split(':');
@@ -143,14 +122,14 @@ function bare(platform: Platform): Promise<INestApplication> {
 }
 
 async function usualStack(platform: Platform): Promise<INestApplication> {
-  const publicKey = createPublicKey({ key: PUBLIC_KEY, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+  const publicKey = createPublicKey({ key: BENCH_PUBLIC_KEY, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
   const app = await create(
     {
       module: BenchModule,
       imports: [
         JwtModule.register({
           publicKey: publicKey.toString(),
-          verifyOptions: { algorithms: ['ES256'], issuer: ISSUER, audience: AUDIENCE },
+          verifyOptions: { algorithms: ['ES256'], issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE },
         }),
         ThrottlerModule.forRoot({
           throttlers: TIERS.map((t, i) => ({ name: t.name, limit: BIG, ttl: [60_000, 3_600_000, 86_400_000][i]! })),
@@ -177,7 +156,7 @@ function rampartParts(store: RampartCoreOptions['store']) {
     errors: {},
     // The behaviour signals count per IP, and every request of the benchmark comes from one.
     threat: { mode: 'block' as const, behaviour: { requestRate: { limit: BIG } } },
-    auth: { jwt: { issuer: ISSUER, audience: AUDIENCE, keys: [PUBLIC_KEY] } },
+    auth: { jwt: { issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, keys: [BENCH_PUBLIC_KEY] } },
     validation: {},
     rateLimit: { keyPrefix: `bench:${randomUUID()}:`, defaultPolicy: { key: 'ip' as const, tiers: TIERS } },
   };
@@ -245,22 +224,6 @@ export const cases: BenchCases = Object.fromEntries(
 
 const ITEM = { name: 'widget', quantity: 3, address: { street: '1 Main St', city: 'Springfield' }, tags: ['a', 'b'] };
 
-let signingKey: ReturnType<typeof importJWK> | undefined;
-
-async function token(subject: string): Promise<string> {
-  signingKey ??= importJWK(BENCH_KEY, 'ES256');
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ scope: 'bench', client_id: 'bench' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject(subject)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(await signingKey);
-}
-
 /** Refuses to time a case that does not do its job. */
 async function checkEnforces(url: string, caseName: string, bearer: string): Promise<void> {
   const call = async (method: string, path: string, body?: unknown, auth = true): Promise<number> => {
@@ -286,10 +249,10 @@ async function checkEnforces(url: string, caseName: string, bearer: string): Pro
 }
 
 async function main(): Promise<void> {
-  const bearer = await token('bench-user');
+  const bearer = await benchToken('bench-user');
   console.log(`signing ${MISS_TOKENS} tokens for the cache-miss case…`);
   const missTokens: string[] = [];
-  for (let i = 0; i < MISS_TOKENS; i++) missTokens.push(await token(`user-${i}`));
+  for (let i = 0; i < MISS_TOKENS; i++) missTokens.push(await benchToken(`user-${i}`));
   let next = 0;
   const body = JSON.stringify(ITEM);
   const mixed = (perRequestToken: boolean): LoadOptions['requests'] =>

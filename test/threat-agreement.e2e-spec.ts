@@ -73,7 +73,7 @@ describe.each(PLATFORMS)('threat detection agrees with the other modules (%s)', 
         statuses.push((await request(t.server).post('/notes').set(alice).send({ title: 't', body: 'b' })).status);
       }
       expect(statuses.filter((s) => s === 429).length).toBe(115);
-      await t.app.get(ThreatService).observe('198.51.100.40', 'POST /notes', 429); // settle the background writes
+      await t.app.get(ThreatService).flushObservations(); // the batched responses reach the store
       expect(await t.app.get(ThreatService).getBan('198.51.100.40')).toBeUndefined();
       await request(t.server).get('/health').set(from('198.51.100.40')).expect(200);
       await request(t.server).get('/notes').set(alice).expect(200);
@@ -86,7 +86,7 @@ describe.each(PLATFORMS)('threat detection agrees with the other modules (%s)', 
       });
       const alice = { ...(await bearer(t.app, 'u-alice')), ...from('198.51.100.41') };
       for (let i = 0; i < 120; i++) await request(t.server).post('/notes').set(alice).send({ title: 't', body: 'b' });
-      await t.app.get(ThreatService).observe('198.51.100.41', 'POST /notes', 429);
+      await t.app.get(ThreatService).flushObservations();
       expect(await t.app.get(ThreatService).getBan('198.51.100.41')).toMatchObject({
         reasons: ['request_rate', 'error_rate'],
       });
@@ -96,7 +96,7 @@ describe.each(PLATFORMS)('threat detection agrees with the other modules (%s)', 
       const t = await boot(platform, { threat: { mode: 'ban', behaviour: { requestRate: { limit: 100 } } } });
       const stale = { Authorization: 'Bearer expired.or.wrong', ...from('198.51.100.42') };
       for (let i = 0; i < 120; i++) await request(t.server).get('/notes').set(stale);
-      await t.app.get(ThreatService).observe('198.51.100.42', 'GET /notes', 401);
+      await t.app.get(ThreatService).flushObservations();
       expect(await t.app.get(ThreatService).getBan('198.51.100.42')).toBeUndefined();
       await request(t.server)
         .get('/notes')

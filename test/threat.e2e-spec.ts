@@ -294,9 +294,10 @@ function describeBehaviour(platform: Platform, storeName: string, redis: string 
       for (let i = 0; i < 60; i++)
         statuses.push((await request(t.server).get(`/probe-${i}/admin.php`).set(scanner)).status);
       expect(statuses.slice(0, 51).every((s) => s === 404)).toBe(true);
-      // The ban lands when the 51st observation's script has answered (after its response, and
-      // ban lookups are served from the local cache): a few requests later on a busy machine.
-      expect(statuses.slice(56)).toEqual(Array(4).fill(403));
+      // The ban lands once the batch holding the 51st response is flushed (store.observationFlushMs
+      // after it) and its script has answered: the next requests after that are refused.
+      await t.threat.flushObservations();
+      expect((await request(t.server).get('/probe-60/admin.php').set(scanner)).status).toBe(403);
       expect((await request(t.server).get('/test/threat/echo').set(scanner)).status).toBe(403);
       const ban = await t.threat.getBan('192.0.2.10');
       expect(ban?.kind).toBe('ban');
@@ -345,13 +346,16 @@ function describeBehaviour(platform: Platform, storeName: string, redis: string 
       const t = await boot(platform, { mode: 'ban', behaviour }, redis);
       const storm = from('192.0.2.30');
       for (let i = 0; i < 15; i++) await request(t.server).get('/test/threat/fail').set(storm);
+      await t.threat.flushObservations();
       expect(await t.threat.getBan('192.0.2.30')).toBeUndefined(); // 15 errors: under minRequests
       for (let i = 0; i < 20; i++) await request(t.server).get('/test/threat/fail').set(storm);
+      await t.threat.flushObservations();
       expect(await t.threat.getBan('192.0.2.30')).toMatchObject({ reasons: ['request_rate', 'error_rate'] });
       expect((await request(t.server).get('/test/threat/echo').set(storm)).status).toBe(403);
       // Fast but clean: the rate signal alone (30) stays under the threshold (70).
       const fast = from('192.0.2.31');
       for (let i = 0; i < 40; i++) await request(t.server).get('/test/threat/echo').set(fast);
+      await t.threat.flushObservations();
       expect((await request(t.server).get('/test/threat/echo').set(fast)).status).toBe(200);
     });
 
@@ -360,6 +364,7 @@ function describeBehaviour(platform: Platform, storeName: string, redis: string 
       const monitoring = await boot(platform, { mode: 'monitor', behaviour: { scanning: { limit: 5 } } }, redis);
       for (const t of [blocking, monitoring]) {
         for (let i = 0; i < 7; i++) await request(t.server).get(`/nothing-${i}`).set(from('192.0.2.40'));
+        await t.threat.flushObservations();
       }
       expect(await blocking.threat.getBan('192.0.2.40')).toMatchObject({ kind: 'block' });
       expect((await request(blocking.server).get('/test/threat/echo').set(from('192.0.2.40'))).status).toBe(403);
@@ -451,9 +456,12 @@ describeWithRedis('threat detection with Redis', () => {
         expect(Math.max(...durations)).toBeLessThan(150 + 250);
         // Only the first waited for the deadline: without the breaker they would sum to ≥ 1 500 ms.
         expect(durations.reduce((a, b) => a + b, 0)).toBeLessThan(2 * 150 + 10 * 40);
-        // Observations wait for the store's 1 s command timeout, not yet over (the ten requests took
-        // under 700 ms): at most maxPendingObservations at once.
-        expect(t.threat.observationsInFlight).toBe(5);
+        // Flushed observations wait for the store's 1 s command timeout, not yet over (the ten
+        // requests took under 700 ms): sent now (not awaited: the store is frozen), they are in
+        // flight, at most maxPendingObservations.
+        void t.threat.flushObservations();
+        expect(t.threat.observationsInFlight).toBeGreaterThan(0);
+        expect(t.threat.observationsInFlight).toBeLessThanOrEqual(5);
         // Many concurrent requests do not each wait either, and observations stay bounded. (Counted
         // later, the first ones may have timed out: the bound holds, not necessarily full.)
         const started = Date.now();

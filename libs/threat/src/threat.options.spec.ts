@@ -26,6 +26,8 @@ describe('resolveThreatOptions', () => {
     ['a negative window', { behaviour: { scanning: { windowMs: -1 } } }],
     ['an error ratio above 1', { behaviour: { errorRate: { ratio: 2 } } }],
     ['a NaN ban TTL', { banTtlMs: Number.NaN }],
+    ['a negative observation flush interval', { store: { observationFlushMs: -1 } }],
+    ['an empty observation batch', { store: { observationBatchSize: 0 } }],
   ])('refuses %s at bootstrap with THREAT_INVALID_OPTIONS', (_name, raw) => {
     expect(() => resolveThreatOptions(raw)).toThrow(expect.objectContaining({ code: 'THREAT_INVALID_OPTIONS' }));
   });

@@ -79,8 +79,23 @@ export interface ThreatStoreOptions {
   banCacheMs?: number;
   /** Clients kept in the ban cache (the oldest goes first). @default 10_000 */
   banCacheSize?: number;
-  /** Behaviour observations in flight to the store at once; more are dropped. @default 1_000 */
+  /**
+   * Behaviour store scripts (one per client per flush) in flight at once; a flush that would
+   * exceed it is dropped and counted (`ThreatService.observationsDropped`). @default 1_000
+   */
   maxPendingObservations?: number;
+  /**
+   * Responses are aggregated per client and sent to the store this often: the delay before the
+   * behaviour signals (rate, scanning, error storms) see a response, and so before they can block
+   * or ban. A busy client then costs one store script per interval instead of one per response.
+   * 0 sends each response on its own at once (one script per response). @default 50
+   */
+  observationFlushMs?: number;
+  /**
+   * Most clients aggregated between flushes: a batch this large is sent at once, without waiting for
+   * the interval. Bounds the memory a flood of client addresses can take. @default 1_000
+   */
+  observationBatchSize?: number;
 }
 
 /** Options of {@link ThreatModule}. @publicApi */
@@ -248,11 +263,19 @@ export function resolveThreatOptions(raw: ThreatModuleOptions = {}): ResolvedThr
 function resolveStoreOptions(raw: ThreatStoreOptions): Readonly<Required<ThreatStoreOptions>> {
   const banCacheMs = raw.banCacheMs ?? 1_000;
   if (!Number.isFinite(banCacheMs) || banCacheMs < 0) fail(`store.banCacheMs must be 0 or more, got ${banCacheMs}.`);
+  const observationFlushMs = raw.observationFlushMs ?? 50;
+  if (!Number.isSafeInteger(observationFlushMs) || observationFlushMs < 0 || observationFlushMs > 10_000) {
+    fail(
+      `store.observationFlushMs must be a whole number of milliseconds from 0 to 10 000, got ${observationFlushMs}.`,
+    );
+  }
   return Object.freeze({
     deadlineMs: positive('store.deadlineMs', raw.deadlineMs ?? 40),
     cooldownMs: positive('store.cooldownMs', raw.cooldownMs ?? 2_000),
     banCacheMs,
     banCacheSize: Math.ceil(positive('store.banCacheSize', raw.banCacheSize ?? 10_000)),
     maxPendingObservations: Math.ceil(positive('store.maxPendingObservations', raw.maxPendingObservations ?? 1_000)),
+    observationFlushMs,
+    observationBatchSize: Math.ceil(positive('store.observationBatchSize', raw.observationBatchSize ?? 1_000)),
   });
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleDestroy } from '@nestjs/common';
 import {
   clientKey,
   declareSecurityState,
@@ -16,6 +16,7 @@ import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { BAN_INDEX_ADD, BAN_INDEX_LIST, BAN_INDEX_REMOVE } from './behaviour/ban-index.scripts';
 import { COUNT, DISTINCT, OBSERVE } from './behaviour/behaviour.scripts';
+import { ObservationBatch, type ClientObservations } from './behaviour/observation-batch';
 import {
   compileInspectOptions,
   inspectCompiled,
@@ -94,7 +95,7 @@ export interface BehaviourSignal {
  * }
  */
 @Injectable()
-export class ThreatService {
+export class ThreatService implements OnModuleDestroy {
   private readonly logger = new Logger('ThreatService');
   private readonly compiled = new WeakMap<RouteInspection, ReturnType<typeof compileInspectOptions>>();
   private readonly breaker: StoreBreaker;
@@ -105,7 +106,12 @@ export class ThreatService {
    * flood it with keys of their own.
    */
   private readonly knownBans: LRUCache<string, BanRecord>;
+  /** Store scripts of behaviour observations in flight (bounded by `store.maxPendingObservations`). */
   private pendingObservations = 0;
+  private droppedObservations = 0;
+  private readonly batch: ObservationBatch;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly flushes = new Set<Promise<void>>();
   private readonly keysByClient = new Map<string, { r: number; e: number; s: number; keys: string[] }>();
 
   constructor(
@@ -132,6 +138,15 @@ export class ThreatService {
     );
     this.banCache = new BanCache(banCacheMs, banCacheSize);
     this.knownBans = new LRUCache({ max: banCacheSize, ttlAutopurge: false });
+    this.batch = new ObservationBatch(options.store.observationBatchSize);
+  }
+
+  onModuleDestroy(): void {
+    // What the last interval held is dropped: behaviour signals are best effort, and the store may
+    // already be closing.
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.batch.take();
   }
 
   private rememberBan(client: string, ban: BanRecord): void {
@@ -263,22 +278,61 @@ export class ThreatService {
   }
 
   /**
-   * Records a response for the behaviour signals without waiting: dropped when
-   * `store.maxPendingObservations` are already in flight (each ends within the store's command
-   * timeout), so a slow or hung store cannot pile up work in memory.
+   * Records a response for the behaviour signals without waiting. Responses are aggregated per
+   * client and sent every `store.observationFlushMs` (or as soon as `store.observationBatchSize`
+   * clients are held), one store script per client, all in one round trip per Redis node: a busy
+   * client costs one script per flush, not one per response. A flush that would put more than
+   * `store.maxPendingObservations` scripts in flight is dropped (and counted), so a slow or hung
+   * store cannot pile up work in memory.
    */
   observeInBackground(client: string, endpoint: string, status: number): void {
-    if (this.pendingObservations >= this.options.store.maxPendingObservations) return;
-    this.pendingObservations++;
-    this.observe(client, endpoint, status)
-      .then(() => this.breaker.recordAnswer())
-      .catch((error: unknown) => this.breaker.failure(error))
-      .finally(() => this.pendingObservations--);
+    const { behaviour, store } = this.options;
+    if (!behaviour.enabled) return;
+    const full = this.batch.add(client, endpoint.slice(0, 256), this.isError(status));
+    if (full || store.observationFlushMs === 0) this.flushBatch();
+    else this.flushTimer ??= setTimeout(() => this.flushBatch(), store.observationFlushMs).unref();
   }
 
-  /** Behaviour observations in flight (bounded by `store.maxPendingObservations`). */
+  /** Sends what the batch holds now, and resolves once every flush started so far has been answered. */
+  async flushObservations(): Promise<void> {
+    this.flushBatch();
+    await Promise.all([...this.flushes]);
+  }
+
+  private flushBatch(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.batch.size === 0) return;
+    const observed = this.batch.take();
+    if (this.pendingObservations + observed.size > this.options.store.maxPendingObservations) {
+      for (const { requests } of observed.values()) this.droppedObservations += requests;
+      return;
+    }
+    this.pendingObservations += observed.size;
+    // Issued in one tick: the Redis client pipelines them (one round trip per node).
+    const calls = [...observed].map(([client, observations]) =>
+      this.record(client, observations)
+        .then(() => this.breaker.recordAnswer())
+        .catch((error: unknown) => this.breaker.failure(error))
+        .finally(() => this.pendingObservations--),
+    );
+    const flush = Promise.all(calls).then(() => undefined);
+    this.flushes.add(flush);
+    void flush.finally(() => this.flushes.delete(flush));
+  }
+
+  /** Behaviour store scripts in flight (bounded by `store.maxPendingObservations`). */
   get observationsInFlight(): number {
     return this.pendingObservations;
+  }
+
+  /** Responses never sent to the store because too many observations were in flight (a slow or hung store). */
+  get observationsDropped(): number {
+    return this.droppedObservations;
+  }
+
+  private isError(status: number): boolean {
+    return status >= 400 && !this.options.behaviour.errorIgnoredStatuses.has(status);
   }
 
   /**
@@ -353,12 +407,19 @@ export class ThreatService {
   }
 
   /**
-   * Records one request's outcome for `client`: rate, distinct endpoints (route templates, or the
-   * path of an unmatched request), errors. Acts by mode when the behaviour score reaches the threshold.
+   * Records one request's outcome for `client` at once (no batching): rate, distinct endpoints
+   * (route templates, or the path of an unmatched request), errors. Acts by mode when the
+   * behaviour score reaches the threshold.
    */
-  async observe(client: string, endpoint: string, status: number): Promise<BehaviourSignal[]> {
+  observe(client: string, endpoint: string, status: number): Promise<BehaviourSignal[]> {
+    if (!this.options.behaviour.enabled) return Promise.resolve([]);
+    const endpoints = [endpoint.slice(0, 256)];
+    return this.record(client, { requests: 1, errors: this.isError(status) ? 1 : 0, endpoints });
+  }
+
+  private async record(client: string, observed: ClientObservations): Promise<BehaviourSignal[]> {
     const { behaviour } = this.options;
-    if (!behaviour.enabled || this.isTrusted(client)) return [];
+    if (this.isTrusted(client)) return [];
     const now = Date.now();
     const { requestRate, scanning, errorRate } = behaviour;
     const r = window(now, requestRate.windowMs);
@@ -367,12 +428,13 @@ export class ThreatService {
     const keys = this.observationKeys(client, r.index, e.index, s.index);
     const [rate = 0, ratePrev = 0, total = 0, totalPrev = 0, errors = 0, errorsPrev = 0, distinct = 0] =
       await this.store.run(OBSERVE, keys, [
-        status >= 400 && !behaviour.errorIgnoredStatuses.has(status) ? 1 : 0,
-        endpoint.slice(0, 256),
+        observed.requests,
+        observed.errors,
         r.ttlMs,
         e.ttlMs,
         s.ttlMs,
         Math.max(scanning.limit * 4, 256),
+        ...observed.endpoints,
       ]);
     const signals: BehaviourSignal[] = [];
     const rateNow = rate + ratePrev * r.previousWeight;
@@ -405,6 +467,7 @@ export class ThreatService {
         windowMs: errorRate.windowMs,
       });
     }
+    const endpoint = observed.endpoints[observed.endpoints.length - 1] ?? '';
     if (signals.length > 0) await this.decideOnBehaviour(client, endpoint, signals);
     return signals;
   }

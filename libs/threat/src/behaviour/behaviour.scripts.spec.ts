@@ -17,12 +17,19 @@ function describeBehaviourScripts(name: string, create: () => Promise<Store>): v
 
     it('counts requests and errors, and distinct endpoints across both windows', async () => {
       const k = keys('observe');
-      await store.run(OBSERVE, k, [0, 'GET /a', 60_000, 60_000, 60_000, 256]);
-      await store.run(OBSERVE, k, [1, 'GET /b', 60_000, 60_000, 60_000, 256]);
-      expect(await store.run(OBSERVE, k, [1, 'GET /a', 60_000, 60_000, 60_000, 256])).toEqual([3, 0, 3, 0, 2, 0, 2]);
+      await store.run(OBSERVE, k, [1, 0, 60_000, 60_000, 60_000, 256, 'GET /a']);
+      await store.run(OBSERVE, k, [1, 1, 60_000, 60_000, 60_000, 256, 'GET /b']);
+      expect(await store.run(OBSERVE, k, [1, 1, 60_000, 60_000, 60_000, 256, 'GET /a'])).toEqual([3, 0, 3, 0, 2, 0, 2]);
       // The previous window's endpoints count toward the distinct total.
       const previous = ['r0', 'r', 't0', 't', 'e0', 'e', 'h0', 'h1'].map((s) => `{observe}:${s}`);
-      expect((await store.run(OBSERVE, previous, [0, 'GET /c', 60_000, 60_000, 60_000, 256]))[6]).toBe(3);
+      expect((await store.run(OBSERVE, previous, [1, 0, 60_000, 60_000, 60_000, 256, 'GET /c']))[6]).toBe(3);
+    });
+
+    it('adds a batch of one client’s responses in one run: counts and every distinct endpoint', async () => {
+      const k = keys('batch');
+      await store.run(OBSERVE, k, [1, 0, 60_000, 60_000, 60_000, 256, 'GET /a']);
+      const batch = [40, 25, 60_000, 60_000, 60_000, 256, 'GET /a', 'GET /b', 'GET /c'];
+      expect(await store.run(OBSERVE, k, batch)).toEqual([41, 0, 41, 0, 25, 0, 3]);
     });
 
     it('reads the previous window of a counter', async () => {
@@ -66,7 +73,7 @@ describeWithRedis('on Redis', () => {
   it('sets a TTL on every key it creates', async () => {
     const store = await RedisStore.create({ url: redisUrl, keyPrefix });
     const k = ['r1', 'r0', 't1', 't0', 'e1', 'e0', 'h1', 'h0'].map((s) => `{ttl-check}:${s}`);
-    await store.run(OBSERVE, k, [1, 'GET /x', 10_000, 20_000, 30_000, 256]);
+    await store.run(OBSERVE, k, [1, 1, 10_000, 20_000, 30_000, 256, 'GET /x']);
     for (const [key, max] of [
       ['r1', 10_000],
       ['t1', 20_000],

@@ -38,31 +38,32 @@ const numbers = (reply: unknown): number[] => (reply as unknown[]).map(Number);
 const at = (list: readonly (string | number)[], index: number): string => String(list[index] ?? '');
 
 /**
- * One request observed: KEYS = rate (cur, prev), total (cur, prev), errors (cur, prev), endpoints
- * (cur, prev); ARGV = isError (0/1), endpoint, rate TTL, error-window TTL, scan TTL, cap.
+ * A client's responses since the last flush: KEYS = rate (cur, prev), total (cur, prev), errors
+ * (cur, prev), endpoints (cur, prev); ARGV = requests, errors, rate TTL, error-window TTL, scan
+ * TTL, cap, then the distinct endpoints seen (at least one).
  * Returns [rate, ratePrev, total, totalPrev, errors, errorsPrev, distinctEndpoints].
  */
 export const OBSERVE = defineStoreScript<number[]>({
-  name: 'rampartThreatObserve',
+  name: 'rampartThreatObserveBatch',
   lua: `local function bump(key, by, ttl)
   local v = redis.call('INCRBY', key, by)
   if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
   return v
 end
 local function read(key) return tonumber(redis.call('GET', key) or '0') end
-local r = bump(KEYS[1], 1, ARGV[3])
-local t = bump(KEYS[3], 1, ARGV[4])
-local e = bump(KEYS[5], tonumber(ARGV[1]), ARGV[4])
-redis.call('PFADD', KEYS[7], ARGV[2])
+local r = bump(KEYS[1], ARGV[1], ARGV[3])
+local t = bump(KEYS[3], ARGV[1], ARGV[4])
+local e = bump(KEYS[5], ARGV[2], ARGV[4])
+redis.call('PFADD', KEYS[7], unpack(ARGV, 7))
 if redis.call('PTTL', KEYS[7]) < 0 then redis.call('PEXPIRE', KEYS[7], ARGV[5]) end
 return {r, read(KEYS[2]), t, read(KEYS[4]), e, read(KEYS[6]), redis.call('PFCOUNT', KEYS[7], KEYS[8])}`,
   local: (ctx, keys, args) => {
     const key = (i: number): string => at(keys, i);
     const arg = (i: number): number => Number(args[i]);
-    const r = bump(ctx, key(0), 1, arg(2));
-    const t = bump(ctx, key(2), 1, arg(3));
-    const e = bump(ctx, key(4), arg(0), arg(3));
-    addDistinct(ctx, key(6), at(args, 1), arg(4), arg(5));
+    const r = bump(ctx, key(0), arg(0), arg(2));
+    const t = bump(ctx, key(2), arg(0), arg(3));
+    const e = bump(ctx, key(4), arg(1), arg(3));
+    for (let i = 6; i < args.length; i++) addDistinct(ctx, key(6), at(args, i), arg(4), arg(5));
     const read = (i: number): number => Number(ctx.get(key(i)) ?? 0);
     return [r, read(1), t, read(3), e, read(5), countDistinct(ctx, key(6), key(7))];
   },

@@ -1,0 +1,64 @@
+/** One client's responses since the last flush. */
+export interface ClientObservations {
+  requests: number;
+  errors: number;
+  /** Distinct endpoints seen, at most {@link ENDPOINTS_PER_CLIENT}; the last one names the route in events. */
+  endpoints: string[];
+}
+
+/**
+ * Distinct endpoints kept per client per flush. A scanner probing more in one flush interval is
+ * counted over a few flushes instead: the signal still fires, a few intervals later, and memory
+ * per client stays small whatever it sends.
+ */
+const ENDPOINTS_PER_CLIENT = 32;
+/** Endpoints held across all clients, per client of the batch on average (unmatched paths are client-chosen strings). */
+const ENDPOINTS_PER_BATCH_CLIENT = 8;
+
+/**
+ * Behaviour observations aggregated per client between flushes, so a busy client costs one store
+ * script per flush instead of one per response. Bounded, since clients are attacker-chosen: at
+ * most `maxClients` clients and `maxClients × 8` endpoint strings; {@link add} reports when the
+ * batch is full and must be flushed.
+ */
+export class ObservationBatch {
+  private clients = new Map<string, ClientObservations>();
+  private endpoints = 0;
+  private readonly maxEndpoints: number;
+
+  constructor(private readonly maxClients: number) {
+    this.maxEndpoints = maxClients * ENDPOINTS_PER_BATCH_CLIENT;
+  }
+
+  /** Clients held. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Adds one response; returns whether the batch is now full (flush it before adding more). */
+  add(client: string, endpoint: string, error: boolean): boolean {
+    let observed = this.clients.get(client);
+    if (observed === undefined) {
+      observed = { requests: 0, errors: 0, endpoints: [] };
+      this.clients.set(client, observed);
+    }
+    observed.requests++;
+    if (error) observed.errors++;
+    const { endpoints } = observed;
+    if (endpoints[endpoints.length - 1] !== endpoint && !endpoints.includes(endpoint)) {
+      if (endpoints.length < ENDPOINTS_PER_CLIENT) {
+        endpoints.push(endpoint);
+        this.endpoints++;
+      }
+    }
+    return this.clients.size >= this.maxClients || this.endpoints >= this.maxEndpoints;
+  }
+
+  /** Empties the batch and hands over what it held. */
+  take(): Map<string, ClientObservations> {
+    const taken = this.clients;
+    this.clients = new Map();
+    this.endpoints = 0;
+    return taken;
+  }
+}
