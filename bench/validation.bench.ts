@@ -3,7 +3,7 @@
 //   flock /tmp/bench.lock node bench/run.mjs bench/validation.bench.ts
 import { Body, Controller, Module, Post, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { RequestLimitsInterceptor, SecureValidationPipe, useRequestLimits } from '@rampart/validation';
+import { RouteLimitsGuard, SecureValidationPipe, useRequestLimits } from '@rampart/validation';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -94,7 +94,7 @@ export const cases: BenchCases = {
     create(DtoModule, (app) => {
       useRequestLimits(app);
       app.useGlobalPipes(new SecureValidationPipe());
-      app.useGlobalInterceptors(new RequestLimitsInterceptor(app.get(Reflector)));
+      app.useGlobalGuards(new RouteLimitsGuard(app.get(Reflector)));
     }),
 };
 

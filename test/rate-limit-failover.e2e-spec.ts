@@ -1,8 +1,15 @@
 import type { RateLimitModuleOptions } from '@rampart/rate-limit';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { drive, startAppProcess, type Answer, type AppProcess } from './utils/app-process';
+import {
+  admitted,
+  drive,
+  driveThrough,
+  startAppProcess,
+  summary,
+  type Answer,
+  type AppProcess,
+} from './utils/app-process';
 import { describeWithPrivateRedis } from './utils/private-redis';
 import { startPrivateCluster, type PrivateCluster } from './utils/private-cluster';
 import { PLATFORMS } from './utils/test-app';
@@ -36,15 +43,6 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
     return { cluster, urls: instances.map((instance) => instance.url), keyPrefix };
   }
 
-  /** Keeps deciding until `until` settles, then `afterMs` more. */
-  async function driveThrough(urls: string[], until: Promise<unknown>, afterMs: number): Promise<Answer[]> {
-    const answers: Answer[] = [];
-    const state = { done: false };
-    void until.finally(() => sleep(afterMs).then(() => (state.done = true)));
-    while (!state.done) answers.push(...(await drive(urls, ROUTE, 8)));
-    return answers;
-  }
-
   /** The primary holding the test client's keys, and its replica; waits until the replica is in sync. */
   async function primaryOfTheClient(c: PrivateCluster, keyPrefix: string) {
     for (const port of c.ports) {
@@ -61,13 +59,6 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
     throw new Error('no node holds the client keys');
   }
 
-  const admitted = (answers: Answer[]): number => answers.filter((a) => a.status === 200).length;
-  const summary = (answers: Answer[]) => {
-    const counts: Record<number, number> = {};
-    for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
-    return { counts, slowestMs: Math.max(...answers.map((a) => a.ms)) };
-  };
-
   it('crash (SIGKILL) with failOpen: never a 500, answered within the deadline, the insurance limiter bounds the window', async () => {
     const { cluster: c, urls, keyPrefix } = await setUp({ onStoreFailure: 'failOpen', deadlineMs: 200 });
     const before = await drive(urls, ROUTE, 40);
@@ -82,7 +73,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
         30_000,
       )
       .then(() => Date.now());
-    const during = await driveThrough(urls, promoted, 6_000);
+    const during = await driveThrough(urls, ROUTE, promoted, 6_000);
     const promotedAfterMs = (await promoted) - killedAt;
     const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];
@@ -115,7 +106,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
           30_000,
         )
         .then(() => Date.now());
-      const during = await driveThrough(urls, promoted, 6_000);
+      const during = await driveThrough(urls, ROUTE, promoted, 6_000);
       const promotedAfterMs = (await promoted) - frozenAt;
       const after = await drive(urls, ROUTE, 200);
       const all = [...before, ...during, ...after];
@@ -173,7 +164,7 @@ describeWithPrivateRedis('rate limiting through a Redis Cluster failover', () =>
         60_000,
       )
       .then(() => c.restart(primary));
-    const during = await driveThrough(urls, promoted, 6_000);
+    const during = await driveThrough(urls, ROUTE, promoted, 6_000);
     const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...lagged, ...during, ...after];
     console.log(`failover figures (lagging replica, ${waitForReplicas ? 'WAIT 1 100' : 'no WAIT'})`, {

@@ -1,8 +1,7 @@
 import type { RateLimitModuleOptions } from '@rampart/rate-limit';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it } from 'vitest';
-import { drive, startAppProcess, type Answer, type AppProcess } from './utils/app-process';
+import { admitted, drive, driveThrough, startAppProcess, summary, type AppProcess } from './utils/app-process';
 import { describeWithPrivateRedis } from './utils/private-redis';
 import { SENTINEL_MASTER, startPrivateSentinel, type PrivateSentinel } from './utils/private-sentinel';
 import { PLATFORMS } from './utils/test-app';
@@ -37,21 +36,6 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
     return { sentinel, urls: instances.map((instance) => instance.url) };
   }
 
-  async function driveThrough(urls: string[], until: Promise<unknown>, afterMs: number): Promise<Answer[]> {
-    const answers: Answer[] = [];
-    const state = { done: false };
-    void until.finally(() => sleep(afterMs).then(() => (state.done = true)));
-    while (!state.done) answers.push(...(await drive(urls, ROUTE, 8)));
-    return answers;
-  }
-
-  const admitted = (answers: Answer[]): number => answers.filter((a) => a.status === 200).length;
-  const summary = (answers: Answer[]) => {
-    const counts: Record<number, number> = {};
-    for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
-    return { counts, slowestMs: Math.max(...answers.map((a) => a.ms)) };
-  };
-
   async function plannedSwitch(waitForReplicas?: { replicas: number; timeoutMs: number }) {
     const { sentinel: s, urls } = await setUp({ onStoreFailure: 'failClosed', deadlineMs: 200 }, waitForReplicas);
     const before = await drive(urls, ROUTE, 40);
@@ -65,7 +49,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
       .waitForPrimary(replica, 30_000)
       .then(() => s.waitForReplicaLink(primary, 60_000))
       .then(() => Date.now());
-    const during = await driveThrough(urls, switched, 3_000);
+    const during = await driveThrough(urls, ROUTE, switched, 3_000);
     const switchedAfterMs = (await switched) - startedAt;
     const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];
@@ -116,7 +100,7 @@ describeWithPrivateRedis('rate limiting through a Redis Sentinel failover', () =
     const killedAt = Date.now();
     s.process(primary).kill('SIGKILL');
     const promoted = s.waitForPrimary(replica, 60_000).then(() => Date.now());
-    const during = await driveThrough(urls, promoted, 3_000);
+    const during = await driveThrough(urls, ROUTE, promoted, 3_000);
     const promotedAfterMs = (await promoted) - killedAt;
     const after = await drive(urls, ROUTE, 200);
     const all = [...before, ...during, ...after];

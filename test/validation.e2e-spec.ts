@@ -3,7 +3,7 @@ import { Public } from '@rampart/auth';
 import { SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { RequestLimits, RequestSignal } from '@rampart/validation';
 import fc from 'fast-check';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
@@ -17,6 +17,7 @@ import { PLATFORMS, ProbeController, startApp, type TestApp } from './utils/test
 class SlowController {
   static started = 0;
   static aborted = 0;
+  static finished = 0;
 
   @Get()
   @RequestLimits({ timeoutMs: 100 })
@@ -27,6 +28,8 @@ class SlowController {
     } catch {
       SlowController.aborted++;
     }
+    // Counted on the next turn, once Nest has tried to send the value.
+    setImmediate(() => SlowController.finished++);
     return 'too late';
   }
 
@@ -58,6 +61,7 @@ function rawExchange(
     path?: string;
     headers?: Record<string, string>;
     body?: (req: import('node:http').ClientRequest) => void;
+    agent?: Agent;
   },
 ): Promise<{ status: number; body: string; ms: number }> {
   const started = Date.now();
@@ -68,6 +72,7 @@ function rawExchange(
       method: options.method ?? 'POST',
       path: options.path ?? '/accounts',
       headers: options.headers,
+      ...(options.agent ? { agent: options.agent } : {}),
     });
     req.on('response', (res: IncomingMessage) => {
       let body = '';
@@ -466,6 +471,22 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       expect(res.headers['retry-after']).toBe('5');
       // Well before the handler's own 5 s sleep would end.
       await expect.poll(() => SlowController.aborted, { timeout: 2_000 }).toBe(before + 1);
+    });
+
+    it('drops what a handler returns after its deadline answered: no error, no event, no cut connection', async () => {
+      const events: SecurityEvent[] = [];
+      const unsubscribe = t.app.get(SecurityEvents).subscribe((event) => events.push(event));
+      onTestFinished(unsubscribe);
+      const finished = SlowController.finished;
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      onTestFinished(() => agent.destroy());
+      const late = await rawExchange(port, { method: 'GET', path: '/test/slow', agent });
+      expect(late.status).toBe(503);
+      // The handler returns once its signal fired, after the 503: Express cannot send that value.
+      await expect.poll(() => SlowController.finished, { timeout: 2_000 }).toBe(finished + 1);
+      // The same kept-alive connection still answers.
+      expect((await rawExchange(port, { method: 'GET', path: '/health', agent })).status).toBe(200);
+      expect(events.filter((e) => e.type === 'request.error')).toEqual([]);
     });
 
     it("aborts a handler's signal when the client goes away", async () => {

@@ -12,6 +12,7 @@ import { RampartCoreModule, useRequestContext, type RedisStoreOptions } from '@r
 import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule, type RateLimitModuleOptions } from '@rampart/rate-limit';
 import { fork } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Platform } from '../../apps/sample-api/src/app.factory';
 import { parseClusterNodes } from './global-setup';
 import { RateLimitedController } from './rate-limited.controller';
@@ -44,6 +45,31 @@ export async function drive(urls: string[], route: string, count: number, concur
     }),
   );
   return answers;
+}
+
+/** Keeps {@link drive}ing `route` until `until` settles (either way), then `afterMs` more. */
+export async function driveThrough(
+  urls: string[],
+  route: string,
+  until: Promise<unknown>,
+  afterMs: number,
+): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const state = { done: false };
+  const stop = () => sleep(afterMs).then(() => (state.done = true));
+  until.then(stop, stop);
+  while (!state.done) answers.push(...(await drive(urls, route, 8)));
+  return answers;
+}
+
+/** How many of `answers` were admitted (200). */
+export const admitted = (answers: Answer[]): number => answers.filter((a) => a.status === 200).length;
+
+/** Counts per status and the slowest answer, for a test's report. */
+export function summary(answers: Answer[]): { counts: Record<number, number>; slowestMs: number } {
+  const counts: Record<number, number> = {};
+  for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+  return { counts, slowestMs: Math.max(...answers.map((a) => a.ms)) };
 }
 
 /** Starts one instance in a child process; resolves once it listens. */

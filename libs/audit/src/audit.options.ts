@@ -37,8 +37,8 @@ export interface AuditModuleOptions {
    * history, bounded. Give a `url`, Cluster start-up nodes (`cluster`) or a Sentinel-managed primary
    * (`sentinel`), as core's Redis store takes them (a connection is opened and closed by the
    * module), or your own ioredis client or Cluster (`client`, never closed by the module). Events
-   * are written in batches, one script call each: an event waits at most `batchDelayMs` (default
-   * 10) for others before its batch is sent, 200 events go at once.
+   * are written in batches, one script call each, at most one every `batchDelayMs` (default 50):
+   * an event after a quiet spell goes at once, the next ones wait for that delay, 200 go at once.
    * @default false
    */
   redis?: false | (RedisStreamConnection & { stream?: string; maxLength?: number; batchDelayMs?: number });
@@ -165,7 +165,7 @@ export function resolveAuditOptions(raw: AuditModuleOptions = {}): ResolvedAudit
       ...(client === undefined ? {} : { client }),
       stream: raw.redis.stream ?? 'rampart:audit:events',
       maxLength: positiveInteger('redis.maxLength', raw.redis.maxLength, 100_000),
-      batchDelayMs: nonNegativeInteger('redis.batchDelayMs', raw.redis.batchDelayMs, 10, 1_000),
+      batchDelayMs: nonNegativeInteger('redis.batchDelayMs', raw.redis.batchDelayMs, 50, 1_000),
     });
   }
   let metrics: ResolvedAuditOptions['metrics'] = false;

@@ -36,6 +36,48 @@ describe('SecurityEvents', () => {
     expect(seen).toHaveLength(1);
   });
 
+  it('stamps the time exactly as toISOString would, across milliseconds, seconds and days', () => {
+    const events = new SecurityEvents();
+    events.setLogging(false);
+    const seen: SecurityEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    const instants = [
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 0),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 7),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 42),
+      Date.UTC(2027, 0, 1, 0, 0, 1, 300),
+      Date.UTC(2026, 0, 1, 0, 0, 1, 300), // the clock went back a year: not the cached second
+    ];
+    for (const instant of instants) {
+      vi.spyOn(Date, 'now').mockReturnValue(instant);
+      events.emit({ type: 'auth.failure', severity: 'medium' });
+    }
+    expect(seen.map((event) => event.time)).toEqual(instants.map((instant) => new Date(instant).toISOString()));
+  });
+
+  it('copies only the fields of an event and of its principal, whatever else the objects given carry', () => {
+    const events = new SecurityEvents();
+    events.setLogging(false);
+    const seen: SecurityEvent[] = [];
+    events.subscribe((event) => seen.push(event));
+    const user = { kind: 'user' as const, id: 'u-1', clientId: 'spa', email: 'alice@example.com', password: 'hunter2' };
+    const input = { type: 'auth.success' as const, severity: 'info' as const, route: 'GET /a', user, principal: user };
+    events.emit(input);
+    expect(seen[0]).toEqual({
+      time: seen[0]!.time,
+      type: 'auth.success',
+      severity: 'info',
+      outcome: 'success',
+      route: 'GET /a',
+      subject: 'user:u-1',
+      principal: { kind: 'user', id: 'u-1', clientId: 'spa' },
+    });
+    expect(Object.keys(seen[0]!.principal!)).toEqual(['kind', 'id', 'clientId']);
+    expect(Object.isFrozen(seen[0]!.principal)).toBe(true);
+    expect(JSON.stringify(seen[0])).not.toMatch(/hunter2|alice/);
+  });
+
   it('builds nothing when nobody listens: auth.success is not logged by default', () => {
     const events = new SecurityEvents();
     const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);

@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   baselineHeadersOf,
   getRequestContext,
+  getRequestState,
   principalOf,
   rawRequest,
   redact,
@@ -53,12 +54,15 @@ export class SafeExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<object>();
     const res = http.getResponse<object>();
+    const raw = rawResponse(res);
+    // The route's deadline answered 503 already: what the handler does later (a value Express can
+    // no longer send, an error) has nobody to go to, and is not a fault of the application.
+    if (raw.headersSent && getRequestState(req).deadline?.expired) return;
     const context = getRequestContext(req);
     const problem = toProblem(exception);
     if (problem.internal) this.logServerSide(exception, problem, req, context.id);
     this.emitEvent(exception, problem, req, context);
 
-    const raw = rawResponse(res);
     if (raw.headersSent) {
       // Part of a response is out: a problem document cannot follow it, so cut the connection.
       raw.destroy();

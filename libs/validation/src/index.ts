@@ -3,7 +3,7 @@ export { RAMPART_VALIDATION_OPTIONS } from './validation.constants';
 export type { ValidationModuleOptions, RouteLimits, ResolvedValidationOptions } from './validation.options';
 export { useRequestLimits } from './limits/request-limits';
 export { RequestLimits } from './limits/request-limits.decorator';
-export { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
+export { RouteLimitsGuard } from './limits/route-limits.guard';
 export { RequestSignal, getRequestSignal } from './limits/request-signal';
 export { parseQueryString } from './limits/query-string';
 export { SecureValidationPipe } from './pipes/secure-validation.pipe';

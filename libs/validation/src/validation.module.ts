@@ -1,7 +1,7 @@
 import { Inject, Module, type OnModuleInit, type Type } from '@nestjs/common';
-import { APP_INTERCEPTOR, APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InvalidOptionsError, RampartPipeline, RampartPipelineModule } from '@rampart/core';
-import { RequestLimitsInterceptor } from './limits/request-limits.interceptor';
+import { APP_PIPE, DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { InvalidOptionsError, provideGuardPhase, RampartPipeline, RampartPipelineModule } from '@rampart/core';
+import { RouteLimitsGuard } from './limits/route-limits.guard';
 import { SecureValidationPipe } from './pipes/secure-validation.pipe';
 import { RAMPART_VALIDATION_OPTIONS, REQUEST_LIMITS_METADATA } from './validation.constants';
 import { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './validation.module-definition';
@@ -18,8 +18,8 @@ type Handler = (...args: unknown[]) => unknown;
 const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
 
 /**
- * The secure validation pipe and the request-limits interceptor (per-route limits, timeouts),
- * installed globally, with the application's limits. Pair it with `useRequestLimits(app)` in
+ * The secure validation pipe, installed globally, and the `routeLimits` phase of Rampart's guard
+ * pipeline (per-route limits, timeouts), with the application's limits. Pair it with `useRequestLimits(app)` in
  * `main.ts`, which enforces the same limits at the platform level.
  * @publicApi
  * @example
@@ -38,7 +38,7 @@ const LOOSENABLE: readonly (keyof RouteLimits)[] = ['timeoutMs', 'mediaTypes'];
       },
     },
     { provide: APP_PIPE, useClass: SecureValidationPipe },
-    { provide: APP_INTERCEPTOR, useClass: RequestLimitsInterceptor },
+    ...provideGuardPhase('routeLimits', RouteLimitsGuard, 'ValidationModule'),
   ],
   exports: [RAMPART_VALIDATION_OPTIONS],
 })

@@ -1,5 +1,5 @@
 import type { SecurityEvent } from '@rampart/core';
-import { setImmediate as nextTick } from 'node:timers/promises';
+import { setImmediate as nextTick, setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../audit-event';
 import type { AuditSink } from './audit-sink';
@@ -72,25 +72,54 @@ function queueOf(sink: AuditSink, { capacity = 10_000, delayMs = 0 } = {}) {
 }
 
 describe('SinkQueue', () => {
-  it('gathers the events of several ticks into one batch, in order, stamped with the instance', async () => {
+  it('writes the first tick after a quiet spell at once, then gathers several ticks into one batch, in order, stamped with the instance', async () => {
     const sink = new RecordingSink();
-    // A delay far longer than the test: only flushed() (or a full batch) writes.
+    // A delay far longer than the test: after the first write, only flushed() (or a full batch) writes.
     const { queue } = queueOf(sink, { delayMs: 60_000 });
     const pushed: string[] = [];
-    for (let tick = 0; tick < 5; tick++) {
+    for (let tick = 0; tick < 6; tick++) {
       for (let i = 0; i < 10; i++) {
         const e = event();
         pushed.push(e.requestId!);
         queue.push(e);
       }
+      // Nothing written inside push, even with no write for longer than the delay.
+      if (tick === 0) expect(sink.inFlight + sink.batches.length).toBe(0);
       await nextTick();
     }
-    expect(sink.batches).toHaveLength(0);
+    expect(sink.batches.map((b) => b.length)).toEqual([10]);
     expect(queue.status().queued).toBe(50);
     await queue.flushed();
-    expect(sink.batches).toHaveLength(1);
+    expect(sink.batches.map((b) => b.length)).toEqual([10, 50]);
     expect(sink.written()).toEqual(pushed);
-    expect(sink.batches[0]!.every((e) => e.instance === 'instance-1')).toBe(true);
+    expect(sink.batches.flat().every((e) => e.instance === 'instance-1')).toBe(true);
+  });
+
+  it('writes at most once per delay while events keep coming, and at once after a quiet spell', async () => {
+    const sink = new RecordingSink();
+    const delayMs = 200;
+    const { queue } = queueOf(sink, { delayMs });
+    const writes = (): number => sink.batches.length;
+    // An event every few ms for three delays (far from a full batch): the first write at once,
+    // then one per delay at most.
+    const started = performance.now();
+    queue.push(event());
+    await nextTick();
+    expect(writes()).toBe(1);
+    while (performance.now() - started < delayMs * 3) {
+      queue.push(event());
+      await sleep(5);
+    }
+    // Elapsed time is at least three delays: no more than 1 + 3 writes can have started since
+    // (an upper bound only: a loaded machine may fire the timers late, never early).
+    expect(writes()).toBeLessThanOrEqual(4);
+    await queue.flushed();
+    // A quiet spell longer than the delay: the next event goes at the end of its tick.
+    await sleep(delayMs + 50);
+    const before = writes();
+    queue.push(event());
+    await nextTick();
+    expect(writes()).toBe(before + 1);
   });
 
   it('sends a full batch without waiting for the delay, never on the pushing call, one write at a time', async () => {

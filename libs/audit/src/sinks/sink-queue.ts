@@ -9,15 +9,19 @@ export const SINK_BATCH = 200;
  * drops the event and counts it (a dead sink costs bounded memory, never a slower request); a
  * failed write drops its batch, is counted, and the next batch is tried.
  *
- * Events are written in batches, one write in flight at a time: the first event of a batch waits
- * `delayMs` for company (or the end of the current tick when 0), a full batch goes at once. A
- * sink with a round trip per write (the Redis stream) then pays one per batch, not one per event.
+ * Events are written in batches, one write in flight at a time, and at most one write every
+ * `delayMs`: an event after a quiet spell goes at the end of its tick, the next ones wait until
+ * `delayMs` after that write started, a full batch goes at once. A sink with a round trip per
+ * write (the Redis stream) then pays one per batch, and a busy instance sends few, large batches
+ * (each round trip costs both processes far more CPU than an event in it) while a quiet one adds
+ * no lag.
  */
 export class SinkQueue {
   private readonly queue: SecurityEvent[] = [];
   private cancelWait: (() => void) | undefined;
   private waitingForTick = false;
   private writing: Promise<void> | undefined;
+  private lastWrite = Number.NEGATIVE_INFINITY;
   private dropped = 0;
   private failures = 0;
   private lastError: string | undefined;
@@ -60,19 +64,21 @@ export class SinkQueue {
   }
 
   /**
-   * Writes after the delay (`full`: at the end of this tick), unless a write is under way (it
-   * schedules the next) or a write is already due as soon.
+   * Writes once the delay since the last write has passed (`full`: at once), at the end of this
+   * tick at the soonest, unless a write is under way (it schedules the next) or a write is already
+   * due as soon.
    */
-  private schedule(full = false): void {
+  private schedule(full: boolean): void {
     if (this.writing || (this.cancelWait && (this.waitingForTick || !full))) return;
     this.cancelWait?.();
+    const wait = full ? 0 : this.lastWrite + this.delayMs - performance.now();
     // After the current request's work at the least: writing is never on its path.
-    this.waitingForTick = full || this.delayMs === 0;
+    this.waitingForTick = wait <= 0;
     if (this.waitingForTick) {
       const immediate = setImmediate(() => this.writeNext());
       this.cancelWait = () => clearImmediate(immediate);
     } else {
-      const timer = setTimeout(() => this.writeNext(), this.delayMs);
+      const timer = setTimeout(() => this.writeNext(), wait);
       this.cancelWait = () => clearTimeout(timer);
     }
   }
@@ -81,6 +87,7 @@ export class SinkQueue {
     this.cancelWait?.();
     this.cancelWait = undefined;
     if (this.writing || this.queue.length === 0) return;
+    this.lastWrite = performance.now();
     this.writing = this.write(this.queue.splice(0, SINK_BATCH)).finally(() => {
       this.writing = undefined;
       if (this.queue.length > 0) this.schedule(this.queue.length >= SINK_BATCH);

@@ -6,11 +6,13 @@
  *   so a flood of bad credentials is limited before each costs a signature check;
  * - `authenticate`: who is calling (JWT, API key);
  * - `authorize`: what they may do (scopes, roles);
- * - `postAuthenticationLimits`: limits keyed by the caller (user, API key, a key function).
+ * - `postAuthenticationLimits`: limits keyed by the caller (user, API key, a key function);
+ * - `routeLimits`: the route's own request limits (`@RequestLimits()`) and its deadline, last, so
+ *   the timeout runs from there to the handler's answer.
  * @publicApi
  */
 export type GuardPhase =
-  'threat' | 'preAuthenticationLimits' | 'authenticate' | 'authorize' | 'postAuthenticationLimits';
+  'threat' | 'preAuthenticationLimits' | 'authenticate' | 'authorize' | 'postAuthenticationLimits' | 'routeLimits';
 
 /** {@link GuardPhase}s in run order. @publicApi */
 export const GUARD_PHASES: readonly GuardPhase[] = Object.freeze([
@@ -19,6 +21,7 @@ export const GUARD_PHASES: readonly GuardPhase[] = Object.freeze([
   'authenticate',
   'authorize',
   'postAuthenticationLimits',
+  'routeLimits',
 ]);
 
 /**

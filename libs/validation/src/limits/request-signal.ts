@@ -2,16 +2,25 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { getRequestState, type RequestDeadline } from '@rampart/core';
 import type { ServerResponse } from 'node:http';
 
-/** Starts the route's deadline in core's request state, where {@link getRequestSignal} finds it. */
-export function startDeadline(req: object, res: ServerResponse): RequestDeadline {
+/**
+ * Starts the route's deadline in core's request state, where {@link getRequestSignal} finds it.
+ * When `ms` pass before the response has started, the signal fires and `answer` answers the
+ * request; what the handler does after that has nobody to go to (the exception filter drops it).
+ */
+export function startDeadline(req: object, res: ServerResponse, ms: number, answer: (ms: number) => void): void {
   const deadline: RequestDeadline = { res, controller: undefined, expired: undefined };
   getRequestState(req).deadline = deadline;
-  return deadline;
-}
-
-export function expireDeadline(deadline: RequestDeadline, reason: Error): void {
-  deadline.expired = reason;
-  deadline.controller?.abort(reason);
+  const timer = setTimeout(() => {
+    // The handler answered in time: the response is on its way (or streaming), not late.
+    if (res.headersSent) return;
+    deadline.expired = new Error(`The route timed out after ${ms} ms.`);
+    deadline.controller?.abort(deadline.expired);
+    answer(ms);
+  }, ms);
+  // Every response ends with 'close' (sent, failed or abandoned): the timer goes with it.
+  res.once('close', () => {
+    clearTimeout(timer);
+  });
 }
 
 /**
@@ -24,7 +33,7 @@ export function expireDeadline(deadline: RequestDeadline, reason: Error): void {
  */
 export function getRequestSignal(req: object): AbortSignal {
   const deadline = getRequestState(req).deadline;
-  // Without the interceptor there is no deadline: a signal that never fires.
+  // Without ValidationModule's routeLimits phase there is no deadline: a signal that never fires.
   if (!deadline) return new AbortController().signal;
   if (!deadline.controller) {
     const controller = new AbortController();
