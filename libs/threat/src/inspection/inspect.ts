@@ -338,7 +338,7 @@ interface Compiled {
   maxDepth: number;
   maxStrings: number;
   beyondLimits: FindingSeverity | 'ignore';
-  /** What whole header values (by header name) and raw query pairs (`?`) gave; see memoised(). */
+  /** What whole header values (by header name), raw query strings (`?`) and pairs (`&`) gave; see memoised(). */
   headerMemo: Map<string, Map<string, Memoised>>;
 }
 
@@ -663,15 +663,15 @@ function decodeQueryPart(part: string): string {
 }
 
 /**
- * A raw query string, pair by pair, each pair memoised (group `?`): real traffic repeats most of
- * its pairs (`page=2`, `sort=-createdAt`) while one or two change (`cursor`, a search), so a
- * changed pair costs its own inspection, not the whole string's.
+ * A raw query string (memoised whole as group `?`) pair by pair, each pair memoised too (group
+ * `&`): real traffic repeats whole query strings, and where one pair changes (`cursor`, a search)
+ * the others (`page=2`, `sort=-createdAt`) are still known, so it costs its own inspection only.
  */
 function inspectQueryString(inspection: Inspection, options: Compiled, query: string): void {
   for (let start = 0; start < query.length;) {
     let end = query.indexOf('&', start);
     if (end < 0) end = query.length;
-    if (end > start) memoised(inspection, options, '?', query.slice(start, end));
+    if (end > start) memoised(inspection, options, '&', query.slice(start, end));
     start = end + 1;
   }
 }
@@ -708,9 +708,10 @@ interface Memoised {
 }
 
 /**
- * Findings of a whole header value (cookie included) or raw query pair, memoised: a client sends
- * the same user agent, referer and cookies on every request, and real traffic repeats its query
- * pairs, so the common case is one map lookup instead of a split, decoding and the detectors.
+ * Findings of a whole header value (cookie included), raw query string or query pair, memoised: a
+ * client sends the same user agent, referer and cookies on every request, and real traffic repeats
+ * its query strings and pairs, so the common case is one map lookup instead of a split, decoding
+ * and the detectors.
  * Their findings depend only on the group and the text (locations are fixed), so sharing them is
  * exact; a hit still counts its strings, so maxStrings bounds a request the same either way.
  * Bounded per group (header names are configured): cleared when full.
@@ -724,7 +725,7 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
   }
   const findings = inspection.findings.length;
   const strings = inspection.counted;
-  inspectGroup(inspection, group, text);
+  inspectGroup(inspection, options, group, text);
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
   if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, Memoised>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
@@ -736,9 +737,10 @@ function memoised(inspection: Inspection, options: Compiled, group: string, text
   });
 }
 
-/** What memoised() runs on a miss: a raw query pair (group `?`), the cookie header, or another header. */
-function inspectGroup(inspection: Inspection, group: string, text: string): void {
-  if (group === '?') inspectQueryPair(inspection, text);
+/** What memoised() runs on a miss: a raw query string (group `?`) or pair (`&`), the cookie header, or another header. */
+function inspectGroup(inspection: Inspection, options: Compiled, group: string, text: string): void {
+  if (group === '?') inspectQueryString(inspection, options, text);
+  else if (group === '&') inspectQueryPair(inspection, text);
   else if (group === 'cookie') inspectCookies(inspection, text);
   else {
     inspection.path.push('headers', group);
@@ -789,8 +791,8 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     inspection.path.pop();
   }
   if (typeof query === 'string') {
-    // '?' cannot be a header name: the raw query pairs' own group in the memo.
-    inspectQueryString(inspection, options, query);
+    // '?' and '&' cannot be header names: the raw query string's and its pairs' groups in the memo.
+    memoised(inspection, options, '?', query);
   } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
   const headers = request.headers ?? {};
   for (const name of options.headers) {
