@@ -63,6 +63,26 @@ describe('AuditModule', () => {
     expect(metricValue(families, 'rampart_rate_limit_decisions_total', { policy: 'login', tier: 'burst' })).toBe(1);
   });
 
+  it('counts every event once across scrapes, by type, outcome and severity', async () => {
+    const { events, audit } = await boot({ metrics: { token: TOKEN } });
+    const count = async (labels: Record<string, string>): Promise<number> =>
+      metricValue(
+        parsePrometheus((await audit.metrics!.scrape(`Bearer ${TOKEN}`)).body),
+        'rampart_security_events_total',
+        labels,
+      );
+    for (let i = 0; i < 3; i++) events.emit({ type: 'auth.failure', severity: 'medium' });
+    events.emit({ type: 'auth.failure', severity: 'high' });
+    expect(await count({ type: 'auth.failure', severity: 'medium' })).toBe(3);
+    expect(await count({ type: 'auth.failure', severity: 'medium' })).toBe(3);
+    for (let i = 0; i < 4; i++) events.emit({ type: 'auth.failure', severity: 'medium' });
+    expect(await count({ type: 'auth.failure', outcome: 'failure', severity: 'medium' })).toBe(7);
+    expect(await count({ type: 'auth.failure', severity: 'high' })).toBe(1);
+    const json = await audit.metrics!.registry.getMetricsAsJSON();
+    const family = json.find((metric) => metric.name === 'rampart_security_events_total')!;
+    expect(family.values.reduce((sum, value) => sum + value.value, 0)).toBe(8);
+  });
+
   it('serves metrics only with the credential, and not at all without one', async () => {
     const { audit } = await boot({ metrics: { token: TOKEN } });
     expect((await audit.metrics!.scrape(undefined)).status).toBe(401);

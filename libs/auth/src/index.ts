@@ -45,7 +45,7 @@ export type {
 export { DpopNonces } from './tokens/dpop-nonces';
 export type { TokenFailureReason } from './tokens/jwt-verifier';
 export { toPublicJwk } from './tokens/key-set';
-export { TokenRevocationList, revokedJtiKey } from './tokens/token-revocation';
+export { TokenRevocationList, revokedJtiKey, TOKEN_REVOCATION_CHANNEL } from './tokens/token-revocation';
 export { ApiKeyService } from './api-keys/api-key.service';
 export type { ApiKeyView, IssuedApiKey, CreateApiKeyInput } from './api-keys/api-key.service';
 export { hashApiKey } from './api-keys/api-key.format';

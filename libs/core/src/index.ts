@@ -40,7 +40,14 @@ export { createRedactor, redact, REDACTED } from './redaction';
 export type { RedactionOptions, Redactor } from './redaction';
 export { defineStoreScript } from './store/store';
 export { ReplayCache } from './store/replay-cache';
-export type { Store, StoreScript, LocalScriptContext, StoreSetOptions, StoreIncrementOptions } from './store/store';
+export type {
+  Store,
+  StoreScript,
+  LocalScriptContext,
+  StoreSetOptions,
+  StoreIncrementOptions,
+  StoreListener,
+} from './store/store';
 export { StoreUnavailableError, STORE_RETRY_AFTER_SECONDS } from './store/store-unavailable.error';
 export { StoreLiveness, StoreDeadlineExceededError } from './store/store-liveness';
 export { MemoryStore } from './store/memory.store';

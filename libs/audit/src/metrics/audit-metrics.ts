@@ -9,6 +9,12 @@ export interface ScrapeResult {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+interface EventLabels {
+  type: string;
+  outcome: string;
+  severity: string;
+}
+
 interface ThreatDetails {
   decision?: unknown;
   findings?: { category?: unknown }[];
@@ -34,6 +40,12 @@ export class AuditMetrics {
   private readonly dropped: Counter<'sink'>;
   private readonly alerts: Counter<'rule' | 'status'>;
   private readonly pipeline: Histogram<'stage'>;
+  /**
+   * Events per series of `security_events_total`, handed to prom-client when it collects (a
+   * scrape): its `inc` hashes and checks the labels on every call, and this one runs for every
+   * event on the request path. Bounded: the labels are closed sets (type × outcome × severity).
+   */
+  private readonly eventCounts = new Map<string, { labels: EventLabels; count: number }>();
   private degradedSince: number | undefined;
 
   constructor(
@@ -49,6 +61,13 @@ export class AuditMetrics {
       help: 'Security events by type, outcome and severity.',
       labelNames: ['type', 'outcome', 'severity'],
       registers,
+      collect: () => {
+        for (const series of this.eventCounts.values()) {
+          if (series.count === 0) continue;
+          this.events.inc(series.labels, series.count);
+          series.count = 0;
+        }
+      },
     });
     this.rateLimited = new Counter({
       name: `${prefix}rate_limit_decisions_total`,
@@ -100,11 +119,15 @@ export class AuditMetrics {
   }
 
   record(event: SecurityEvent): void {
-    this.events.inc({ type: event.type, outcome: event.outcome, severity: event.severity });
+    const { type, outcome, severity } = event;
+    const key = `${type} ${outcome} ${severity}`;
+    const series = this.eventCounts.get(key);
+    if (series) series.count++;
+    else this.eventCounts.set(key, { labels: { type, outcome, severity }, count: 1 });
     const details = event.details ?? {};
-    if (event.type === 'rate_limit.exceeded') {
+    if (type === 'rate_limit.exceeded') {
       this.rateLimited.inc({ policy: label(details.policy), tier: label(details.tier) });
-    } else if (event.type === 'threat.detected') {
+    } else if (type === 'threat.detected') {
       const { decision, findings } = details as ThreatDetails;
       const action = label(decision);
       if (Array.isArray(findings) && findings.length > 0) {
@@ -112,10 +135,10 @@ export class AuditMetrics {
       } else {
         this.threats.inc({ category: label(event.reason), action });
       }
-    } else if (event.type === 'rate_limit.degraded') {
+    } else if (type === 'rate_limit.degraded') {
       this.degradedSince ??= Date.now();
       this.degraded.set(1);
-    } else if (event.type === 'rate_limit.recovered') {
+    } else if (type === 'rate_limit.recovered') {
       const ms =
         typeof details.degradedForMs === 'number'
           ? details.degradedForMs

@@ -6,6 +6,7 @@ import {
   type StoreScript,
   type StoreSetOptions,
   type StoreIncrementOptions,
+  type StoreListener,
 } from './store';
 import { securityStateOf } from './security-state';
 import { StoreUnavailableError } from './store-unavailable.error';
@@ -78,6 +79,7 @@ export class MemoryStore implements Store {
   private readonly partitions = new Map<string, Partition>();
   private readonly securityStateCapacity: number;
   private readonly context: LocalScriptContext;
+  private readonly channels = new Map<string, Set<StoreListener>>();
 
   constructor(options: MemoryStoreOptions = {}) {
     const capacity = options.capacity ?? 100_000;
@@ -169,6 +171,19 @@ export class MemoryStore implements Store {
 
   async run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R> {
     return script.local(this.context, keys, args);
+  }
+
+  subscribe(channel: string, listener: StoreListener): () => void {
+    let listeners = this.channels.get(channel);
+    if (!listeners) this.channels.set(channel, (listeners = new Set()));
+    listeners.add(listener);
+    // One process: every message is delivered, from the start.
+    listener.state(true);
+    return () => listeners.delete(listener);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    for (const listener of [...(this.channels.get(channel) ?? [])]) listener.message(message);
   }
 
   async ping(): Promise<void> {}

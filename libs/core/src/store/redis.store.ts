@@ -2,7 +2,15 @@ import { Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions, SentinelAddress } from 'ioredis';
 import { loadOptionalPeer } from '../optional-peer';
-import { assertTtl, type Store, type StoreScript, type StoreSetOptions, type StoreIncrementOptions } from './store';
+import { RedisNotices } from './redis-notices';
+import {
+  assertTtl,
+  type Store,
+  type StoreIncrementOptions,
+  type StoreListener,
+  type StoreScript,
+  type StoreSetOptions,
+} from './store';
 import { isOutage, StoreUnavailableError } from './store-unavailable.error';
 
 export interface RedisStoreOptions {
@@ -117,6 +125,7 @@ export class RedisStore implements Store {
   private readonly logger = new Logger('RampartRedisStore');
   /** SHA-1 of each script's Lua, by script name. */
   private readonly shas = new Map<string, string>();
+  private notices: RedisNotices | undefined;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -326,11 +335,22 @@ export class RedisStore implements Store {
     return reply;
   }
 
+  /** Redis pub/sub on `<keyPrefix><channel>`, through a connection of its own (see {@link RedisNotices}). */
+  subscribe(channel: string, listener: StoreListener): () => void {
+    this.notices ??= new RedisNotices(this.client);
+    return this.notices.subscribe(this.key(channel), listener);
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.command('publish', () => this.client.publish(this.key(channel), message));
+  }
+
   async ping(): Promise<void> {
     await this.command('ping', () => this.client.ping());
   }
 
   async close(): Promise<void> {
+    this.notices?.close();
     if (this.ownsClient && this.client.status !== 'end') await this.client.quit().catch(() => this.client.disconnect());
   }
 }

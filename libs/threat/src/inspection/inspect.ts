@@ -5,8 +5,8 @@ import { normalize, percentDecode } from './normalize';
 import { detectNoSqlInjection } from './nosql';
 import { detectPathTraversal } from './path-traversal';
 import { detectPrototypePollution } from './prototype';
-import { detectSqlInjection } from './sql';
-import { detectSsrf, isNavigationKey } from './ssrf';
+import { detectSqlInjection, isSqlSignalWord } from './sql';
+import { detectSsrf, isNavigationKey, isUrlKey } from './ssrf';
 import { detectTemplateInjection } from './template';
 import type { DetectContext, Detector, FindingSeverity, RuleMatch, ThreatCategory } from './types';
 import { detectXss } from './xss';
@@ -102,7 +102,7 @@ export const DEFAULT_SCORES: Readonly<Record<FindingSeverity, number>> = {
   low: 10,
 };
 
-const DETECTORS: readonly [ThreatCategory, Detector][] = [
+export const DETECTORS: readonly [ThreatCategory, Detector][] = [
   ['sqli', detectSqlInjection],
   ['xss', detectXss],
   ['path_traversal', detectPathTraversal],
@@ -115,39 +115,56 @@ const DETECTORS: readonly [ThreatCategory, Detector][] = [
 ];
 // Which detectors run where, as bit masks (bit i = DETECTORS[i]): no allocation per string.
 const bit = (category: ThreatCategory): number => 1 << DETECTORS.findIndex(([c]) => c === category);
-const ALL = (1 << DETECTORS.length) - 1;
+export const ALL = (1 << DETECTORS.length) - 1;
 const SQLI = bit('sqli');
+const XSS = bit('xss');
 const TRAVERSAL = bit('path_traversal');
+const COMMAND = bit('command_injection');
+const TEMPLATE = bit('template_injection');
+const NOSQL = bit('nosql_injection');
 const SSRF = bit('ssrf');
+const CRLF = bit('crlf_injection');
 const PROTOTYPE = bit('prototype_pollution');
 const IN_PATH_SEGMENTS = ALL & ~SSRF & ~TRAVERSAL;
 
 /** Character classes of plainShape(), by ASCII code; anything absent (0) is not plain. */
 const WORD = 1;
-const DOT = 2;
-const SPACE = 3;
-const SLASH = 4;
-const COLON = 5;
-const LETTER_P = 6;
+const PUNCTUATION = 2;
+const DOT = 3;
+const SPACE = 4;
+const SLASH = 5;
+const COLON = 6;
+const AT = 7;
+const LETTER_P = 8;
 const PLAIN_CLASS = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[A-Za-z0-9_,@-]/.test(ch)) PLAIN_CLASS[c] = ch === 'p' ? LETTER_P : WORD;
-}
+for (let c = 0; c < 128; c++) if (/\w/.test(String.fromCharCode(c))) PLAIN_CLASS[c] = WORD;
+PLAIN_CLASS[80] = PLAIN_CLASS[112] = LETTER_P; // P p
+PLAIN_CLASS[44] = PUNCTUATION; // ,
+PLAIN_CLASS[45] = PUNCTUATION; // -
 PLAIN_CLASS[46] = DOT;
 PLAIN_CLASS[32] = SPACE;
 PLAIN_CLASS[47] = SLASH;
 PLAIN_CLASS[58] = COLON;
+PLAIN_CLASS[64] = AT;
+
+// Bound once: an imported function is called through its module object (a getter under some loaders), once per word here.
+const signalWord = isSqlSignalWord;
 
 /**
  * One pass over a string: -1 when it has a character outside [A-Za-z0-9 _.,:@/-] or a `..`
- * (the general path); otherwise the detectors a plain string still needs: SQL for word-only
- * payloads (needs a space), traversal (needs a slash), SSRF (needs a colon or a leading `//`),
- * prototype pollution (needs `proto`). One table load per character: this runs on every string.
+ * (the general path); otherwise the detectors a plain string still needs, each from what its
+ * rules cannot match without:
+ * - SQL: its detector's own signal (a signal word as a whole `\w` run, or `@@`), checked per run;
+ * - traversal: a slash; SSRF: a colon or a leading `//` (or a URL name, see matchesOf());
+ * - XSS: a colon (`javascript:…`, `data:text/html…` at the start);
+ * - command: the reverse-shell forms, which need `/dev/` or a space before `-` or `/`;
+ * - prototype pollution: `proto`, in any case (the detectors read lower-cased text).
+ * The other detectors need a character no plain string has. One table load per character.
  */
 function plainShape(s: string): number {
   let active = 0;
   let previousDot = false;
+  let word = 0; // where the current `\w` run started
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     const type = c < 128 ? PLAIN_CLASS[c] : 0;
@@ -155,40 +172,53 @@ function plainShape(s: string): number {
       previousDot = false;
       continue;
     }
+    if (type === LETTER_P) {
+      if (isFolded(s, i + 1, 'roto')) active |= PROTOTYPE;
+      previousDot = false;
+      continue;
+    }
+    if (i > word && signalWord(s, word, i)) active |= SQLI;
+    word = i + 1;
     switch (type) {
-      case LETTER_P:
-        if (s.startsWith('roto', i + 1)) active |= PROTOTYPE;
+      case PUNCTUATION:
         break;
       case DOT:
         if (previousDot) return -1;
         previousDot = true;
         continue;
-      case SPACE:
-        active |= SQLI;
+      case SPACE: {
+        const next = s.charCodeAt(i + 1);
+        if (next === 45 || next === 47) active |= COMMAND;
         break;
+      }
       case SLASH:
         active |= i === 1 && s.charCodeAt(0) === 47 ? TRAVERSAL | SSRF : TRAVERSAL;
+        if (s.startsWith('dev/', i + 1)) active |= COMMAND;
         break;
       case COLON:
-        active |= SSRF;
+        active |= SSRF | XSS;
+        break;
+      case AT:
+        if (s.charCodeAt(i + 1) === 64) active |= SQLI;
         break;
       default:
         return -1;
     }
     previousDot = false;
   }
-  return active;
+  return s.length > word && signalWord(s, word, s.length) ? active | SQLI : active;
 }
-const SQL_WORDS =
-  /\b(?:union|select|or|and|xor|order|group|having|waitfor|limit|drop|delete|insert|update|exec|declare|shutdown)\b/;
 
-/** Key names whose values servers fetch. */
-const URL_KEY =
-  /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+/** Whether `s` holds the lower-case ASCII `word` at `at`, in any case. */
+function isFolded(s: string, at: number, word: string): boolean {
+  if (at + word.length > s.length) return false;
+  for (let i = 0; i < word.length; i++) if ((s.charCodeAt(at + i) | 0x20) !== word.charCodeAt(i)) return false;
+  return true;
+}
 
 /** A detector's context with what the engine derives from the name once, not per string. */
-interface Context extends DetectContext {
-  /** Whether the name is one whose value servers fetch (URL_KEY): SSRF rules apply to it. */
+export interface Context extends DetectContext {
+  /** Whether the name is one whose value servers fetch (isUrlKey): SSRF reads bare hosts under it. */
   readonly urlKey: boolean;
   /**
    * Everything about the context a detector's verdict depends on, as the low bits of the verdict
@@ -199,9 +229,9 @@ interface Context extends DetectContext {
 }
 
 const SOURCES = ['path', 'query', 'header', 'cookie', 'body'] as const;
-type Source = (typeof SOURCES)[number];
-function context(source: Source, isKey: boolean, name: string): Context {
-  const urlKey = name !== '' && URL_KEY.test(name);
+export type Source = (typeof SOURCES)[number];
+export function context(source: Source, isKey: boolean, name: string): Context {
+  const urlKey = name !== '' && isUrlKey(name);
   const navigation = name !== '' && isNavigationKey(name);
   const memoBits = (SOURCES.indexOf(source) << 3) | (navigation ? 4 : 0) | (isKey ? 2 : 0) | (urlKey ? 1 : 0);
   return { source, isKey, name, urlKey, memoBits };
@@ -229,12 +259,6 @@ function valueContext(source: Source, key: string): Context {
   }
   return known;
 }
-
-const XSS = bit('xss');
-const COMMAND = bit('command_injection');
-const TEMPLATE = bit('template_injection');
-const NOSQL = bit('nosql_injection');
-const CRLF = bit('crlf_injection');
 
 /**
  * The detectors a normalised string can trigger, from one pass over its characters: each
@@ -314,8 +338,8 @@ interface Compiled {
   maxDepth: number;
   maxStrings: number;
   beyondLimits: FindingSeverity | 'ignore';
-  /** Findings of whole header values (by header name) and raw query strings (`?`); see memoised(). */
-  headerMemo: Map<string, Map<string, readonly Finding[]>>;
+  /** What whole header values (by header name), raw query strings (`?`) and pairs (`&`) gave; see memoised(). */
+  headerMemo: Map<string, Map<string, Memoised>>;
 }
 
 export function compileInspectOptions(options: InspectOptions = {}): Compiled {
@@ -399,7 +423,7 @@ function sampleOf(raw: string, name: string): string {
   return String(redacted[name || SAMPLE_KEY]);
 }
 
-type Match = readonly [ThreatCategory, RuleMatch];
+export type Match = readonly [ThreatCategory, RuleMatch];
 const NO_MATCHES: readonly Match[] = Object.freeze([]);
 
 function detectWith(text: string, context: Context, mask: number): readonly Match[] {
@@ -411,11 +435,6 @@ function detectWith(text: string, context: Context, mask: number): readonly Matc
     if (match) (matches ??= []).push([category, match]);
   }
   return matches ?? NO_MATCHES;
-}
-
-function detectAll(raw: string, context: Context, mask: number): readonly Match[] {
-  const text = normalize(raw);
-  return detectWith(text, context, mask & needed(text, context));
 }
 
 /**
@@ -430,23 +449,28 @@ const MEMO_SIZE = 4096;
 const memo = new Map<number, Map<string, readonly Match[]>>();
 let memoSize = 0;
 
+/** The detectors in `mask` on `raw`: a plain string (see matchesOf) only needs lower-casing. */
+function detectAll(raw: string, context: Context, mask: number, plain: boolean): readonly Match[] {
+  if (plain) return detectWith(raw.toLowerCase(), context, mask);
+  const text = normalize(raw);
+  return detectWith(text, context, mask & needed(text, context));
+}
+
 /**
- * The detectors' matches for `raw` in `context`, memoised for short strings. `plainText` is the
- * lower-cased text of a plain string, whose `mask` already holds only the detectors it can
- * trigger; other strings are normalised and prefiltered by needed(). A string is plain or not by
- * its characters alone, so the two kinds never share a memo entry and the verdicts are exact.
+ * The detectors' matches for `raw` in `context`, memoised for short strings. A plain string's
+ * `mask` already holds only the detectors it can trigger; other strings are normalised and
+ * prefiltered by needed(). A string is plain or not by its characters alone, so the two kinds
+ * never share a memo entry and the verdicts are exact.
  */
-function verdict(raw: string, context: Context, mask: number, plainText: string | undefined): readonly Match[] {
-  if (raw.length > MEMO_MAX_LENGTH) {
-    return plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
-  }
+function verdict(raw: string, context: Context, mask: number, plain: boolean): readonly Match[] {
+  if (raw.length > MEMO_MAX_LENGTH) return detectAll(raw, context, mask, plain);
   // Keyed by a small number for the context, then the string: no key string built per lookup.
   const contextId = (mask << MEMO_BITS) | context.memoBits;
   let byString = memo.get(contextId);
   if (byString === undefined) memo.set(contextId, (byString = new Map<string, readonly Match[]>()));
   let matches = byString.get(raw);
   if (matches === undefined) {
-    matches = plainText === undefined ? detectAll(raw, context, mask) : detectWith(plainText, context, mask);
+    matches = detectAll(raw, context, mask, plain);
     if (++memoSize > MEMO_SIZE) {
       memo.clear();
       memoSize = 1;
@@ -458,12 +482,43 @@ function verdict(raw: string, context: Context, mask: number, plainText: string 
   return matches;
 }
 
+/**
+ * What the detectors in `mask` find in `raw`, prefiltered: a plain string (plainShape) skips
+ * normalisation and every detector it cannot trigger, any other string is normalised and skips
+ * the detectors needed() rules out. The prefilters only ever skip a detector that cannot match;
+ * redos-generative.spec.ts checks that against running every detector, on the corpus and on the
+ * generated inputs.
+ */
+export function matchesOf(raw: string, context: Context, mask: number): readonly Match[] {
+  const plain = plainShape(raw);
+  if (plain < 0) return verdict(raw, context, mask, false);
+  // No quote, bracket, operator or escape, so only word-only payloads are possible.
+  let active = plain;
+  if (context.urlKey) active |= SSRF;
+  active &= mask;
+  if (active === 0) return NO_MATCHES;
+  // Plain text has nothing to decode: normalising it is lower-casing.
+  return verdict(raw, context, active, true);
+}
+
 class Inspection {
   readonly findings: Finding[] = [];
   truncated = false;
   /** The first bound exceeded and where, for the `inspection_limit` finding. */
   private limit: { rule: string; location: string } | undefined;
   private strings = 0;
+
+  /** Strings inspected so far (maxStrings counts them). */
+  get counted(): number {
+    return this.strings;
+  }
+
+  /** Adds what a memoised header value or query pair gave, as if it had been inspected again. */
+  replay(known: Memoised): void {
+    for (let i = 0; i < known.findings.length; i++) this.findings.push(known.findings[i] as Finding);
+    this.strings += known.strings;
+    if (this.strings > this.options.maxStrings) this.exceeded('inspection_limit.max_strings');
+  }
   /** Location of the string being inspected, e.g. ['body', 'items', '0', 'name']; a stack, not copied. */
   readonly path: string[] = [];
 
@@ -498,20 +553,8 @@ class Inspection {
       return;
     }
     if (this.options.ignore.length > 0 && this.ignored()) return;
-    const plain = plainShape(raw);
-    if (plain >= 0) {
-      // Fast path: no quote, bracket, operator or escape, so only word-only payloads are possible.
-      let active = plain;
-      if (context.urlKey) active |= SSRF;
-      active &= mask;
-      if (active === 0) return;
-      // Plain text has nothing to decode: normalising it is lower-casing.
-      const text = raw.toLowerCase();
-      if (active & SQLI && !SQL_WORDS.test(text)) active &= ~SQLI;
-      if (active !== 0) this.record(raw, context, verdict(raw, context, active, text));
-      return;
-    }
-    this.record(raw, context, verdict(raw, context, mask, undefined));
+    const matches = matchesOf(raw, context, mask);
+    if (matches.length > 0) this.record(raw, context, matches);
   }
 
   private exceeded(rule: string): void {
@@ -619,19 +662,28 @@ function decodeQueryPart(part: string): string {
   return percentDecode(part.includes('+') ? part.replaceAll('+', ' ') : part);
 }
 
-function inspectQueryString(inspection: Inspection, query: string): void {
-  const pairs = query.split('&');
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i] as string;
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    inspection.path.push('query', key);
-    inspection.check(key, KEY_CONTEXTS.query);
-    inspection.check(value, valueContext('query', key));
-    inspection.path.length -= 2;
+/**
+ * A raw query string (memoised whole as group `?`) pair by pair, each pair memoised too (group
+ * `&`): real traffic repeats whole query strings, and where one pair changes (`cursor`, a search)
+ * the others (`page=2`, `sort=-createdAt`) are still known, so it costs its own inspection only.
+ */
+function inspectQueryString(inspection: Inspection, options: Compiled, query: string): void {
+  for (let start = 0; start < query.length;) {
+    let end = query.indexOf('&', start);
+    if (end < 0) end = query.length;
+    if (end > start) memoised(inspection, options, '&', query.slice(start, end));
+    start = end + 1;
   }
+}
+
+function inspectQueryPair(inspection: Inspection, pair: string): void {
+  const eq = pair.indexOf('=');
+  const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+  const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
+  inspection.path.push('query', key);
+  inspection.check(key, KEY_CONTEXTS.query);
+  inspection.check(value, valueContext('query', key));
+  inspection.path.length -= 2;
 }
 
 function inspectCookies(inspection: Inspection, header: string): void {
@@ -649,35 +701,46 @@ const HEADER_MEMO_MAX_LENGTH = 1024;
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 const HEADER_MEMO_SIZE = 1024;
 
+/** What inspecting a header value or query pair gave: its findings, and how many strings it counted against maxStrings. */
+interface Memoised {
+  readonly findings: readonly Finding[];
+  readonly strings: number;
+}
+
 /**
- * Findings of a whole header value (cookie included) or raw query string, memoised: a client
- * sends the same user agent, referer and cookies on every request, and real traffic repeats its
- * query strings, so the common case is one map lookup instead of a split, decoding and the
- * detectors. Their findings depend only on the group and the text (locations are fixed), so
- * sharing them is exact. Bounded per group (header names are configured): cleared when full.
+ * Findings of a whole header value (cookie included), raw query string or query pair, memoised: a
+ * client sends the same user agent, referer and cookies on every request, and real traffic repeats
+ * its query strings and pairs, so the common case is one map lookup instead of a split, decoding
+ * and the detectors.
+ * Their findings depend only on the group and the text (locations are fixed), so sharing them is
+ * exact; a hit still counts its strings, so maxStrings bounds a request the same either way.
+ * Bounded per group (header names are configured): cleared when full.
  */
 function memoised(inspection: Inspection, options: Compiled, group: string, text: string): void {
   let byValue = options.headerMemo.get(group);
   const known = byValue?.get(text);
   if (known !== undefined) {
-    for (const finding of known) inspection.findings.push(finding);
+    inspection.replay(known);
     return;
   }
-  const before = inspection.findings.length;
-  inspectGroup(inspection, group, text);
+  const findings = inspection.findings.length;
+  const strings = inspection.counted;
+  inspectGroup(inspection, options, group, text);
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
-  if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, readonly Finding[]>()));
+  if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, Memoised>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
-  const found = inspection.findings.length - before;
-  byValue.set(
-    text,
-    found === 0 ? NO_FINDINGS : Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))),
-  );
+  const found = inspection.findings.length - findings;
+  byValue.set(text, {
+    findings:
+      found === 0 ? NO_FINDINGS : Object.freeze(inspection.findings.slice(findings).map((f) => Object.freeze(f))),
+    strings: inspection.counted - strings,
+  });
 }
 
-/** What memoised() runs on a miss: the raw query string (group `?`), the cookie header, or another header. */
-function inspectGroup(inspection: Inspection, group: string, text: string): void {
-  if (group === '?') inspectQueryString(inspection, text);
+/** What memoised() runs on a miss: a raw query string (group `?`) or pair (`&`), the cookie header, or another header. */
+function inspectGroup(inspection: Inspection, options: Compiled, group: string, text: string): void {
+  if (group === '?') inspectQueryString(inspection, options, text);
+  else if (group === '&') inspectQueryPair(inspection, text);
   else if (group === 'cookie') inspectCookies(inspection, text);
   else {
     inspection.path.push('headers', group);
@@ -728,9 +791,8 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     inspection.path.pop();
   }
   if (typeof query === 'string') {
-    const raw = query;
-    // '?' cannot be a header name: the raw query string's own group in the memo.
-    memoised(inspection, options, '?', raw);
+    // '?' and '&' cannot be header names: the raw query string's and its pairs' groups in the memo.
+    memoised(inspection, options, '?', query);
   } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
   const headers = request.headers ?? {};
   for (const name of options.headers) {

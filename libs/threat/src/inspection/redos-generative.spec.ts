@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { detectCommandInjection } from './command';
 import { detectCrlfInjection } from './crlf';
-import { inspectRequest, type InspectableRequest } from './inspect';
-import { normalize } from './normalize';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ALL,
+  context,
+  DETECTORS as ENGINE_DETECTORS,
+  inspectRequest,
+  matchesOf,
+  type InspectableRequest,
+  type Match,
+} from './inspect';
+import { normalize, percentDecode } from './normalize';
 import { detectNoSqlInjection } from './nosql';
 import { detectPathTraversal } from './path-traversal';
 import { detectPrototypePollution } from './prototype';
@@ -329,5 +339,99 @@ describe('generative ReDoS: opener × run × tail', () => {
       }
     },
     600_000,
+  );
+});
+
+/** Every string a corpus request carries, raw and percent-decoded: path and segments, query pairs, headers, cookies, body keys and values. */
+function corpusStrings(): Set<string> {
+  const strings = new Set<string>();
+  const add = (s: string): void => {
+    strings.add(s);
+    strings.add(percentDecode(s.replaceAll('+', ' ')));
+  };
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') add(value);
+    else if (value !== null && typeof value === 'object')
+      for (const [key, child] of Object.entries(value)) {
+        add(key);
+        walk(child);
+      }
+  };
+  for (const file of ['attacks.jsonl', 'benign.jsonl']) {
+    for (const line of readFileSync(join(__dirname, '../../corpus', file), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const { path = '', query, headers = {}, body } = (JSON.parse(line) as { request: InspectableRequest }).request;
+      const [pathname = '', search] = path.split('?');
+      add(pathname);
+      pathname.split('/').forEach(add);
+      for (const q of [search, query]) {
+        if (typeof q === 'string') q.split('&').forEach((pair) => pair.split('=').forEach(add));
+        else walk(q);
+      }
+      for (const [name, value] of Object.entries(headers)) {
+        const text = typeof value === 'string' ? value : (value ?? []).join(', ');
+        add(text);
+        if (name === 'cookie') text.split(';').forEach((pair) => pair.split('=').forEach((part) => add(part.trim())));
+      }
+      walk(body);
+    }
+  }
+  return strings;
+}
+
+/** Contexts that change what the prefilters and detectors do: source, key or value, fetched-URL and browser-destination names. */
+const PREFILTER_CONTEXTS = [
+  context('body', false, 'note'),
+  context('body', false, 'webhook_url'),
+  context('body', false, 'redirect_uri'),
+  context('body', true, ''),
+  context('query', false, 'q'),
+  context('query', true, ''),
+  context('header', false, 'user-agent'),
+  context('header', false, 'x-forwarded-host'),
+  context('cookie', false, 'session'),
+  context('path', false, ''),
+];
+
+/** What every detector finds in `raw` without any prefilter: the reference the prefiltered path must equal. */
+function unfiltered(raw: string, where: (typeof PREFILTER_CONTEXTS)[number]): Match[] {
+  const text = normalize(raw);
+  const matches: Match[] = [];
+  for (const [category, detect] of ENGINE_DETECTORS) {
+    const match = detect(text, where);
+    if (match) matches.push([category, match]);
+  }
+  return matches;
+}
+
+const PREFILTER_INPUTS: [string, () => Set<string>][] = [
+  ['every string of the corpus (both splits, attacks and benign)', corpusStrings],
+  [
+    'every generated opener × run × tail',
+    () => new Set(cases.flatMap(([opener, run, tail]) => [build(opener, run, tail, 40), opener + tail])),
+  ],
+];
+
+describe('prefilters never skip a detector that would match', () => {
+  it.each(PREFILTER_INPUTS)(
+    'the engine finds what every detector finds, on %s',
+    (_name, inputs) => {
+      let compared = 0;
+      for (const raw of inputs()) {
+        if (raw === '') continue;
+        for (const where of PREFILTER_CONTEXTS) {
+          const expected = unfiltered(raw, where);
+          // Twice: the second answer comes from the verdict memo.
+          for (let i = 0; i < 2; i++) {
+            const actual = matchesOf(raw, where, ALL);
+            if (JSON.stringify(actual) !== JSON.stringify(expected))
+              expect({ raw, where, actual }).toEqual({ raw, where, actual: expected });
+          }
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(10_000);
+    },
+    120_000,
   );
 });

@@ -480,12 +480,64 @@ function firstMatch(fp: string, rules: readonly [string, RegExp][]): string | un
 }
 
 /**
- * No rule above matches without a quote to break out of, a logical operator, a system variable
- * or one of these words: text without any of them (user agents, most prose, ids) is not tokenised.
+ * No rule above matches without a quote to break out of, a logical operator (`||`, `&&`), a
+ * system variable (`@@`), a versioned comment (`/*!`) or one of these words standing alone (a
+ * whole run of `[A-Za-z0-9_]`, as `\b…\b` would delimit it): text without any of them (user
+ * agents, most prose, ids) is not tokenised.
  */
-const SQL_SIGNAL = new RegExp(
-  `\\|\\||&&|@@|\\/\\*!|\\b(?:union|select|or|and|xor|not|order|group|having|limit|offset|into|procedure|waitfor|drop|truncate|alter|create|delete|insert|update|exec|execute|declare|shutdown|grant|revoke|${[...ALWAYS_DANGEROUS].join('|')})\\b`,
-);
+const SIGNAL_WORDS = [
+  ...['union', 'select', 'or', 'and', 'xor', 'not', 'order', 'group', 'having', 'limit', 'offset', 'into'],
+  ...['procedure', 'waitfor', 'drop', 'truncate', 'alter', 'create', 'delete', 'insert', 'update', 'exec'],
+  ...['execute', 'declare', 'shutdown', 'grant', 'revoke'],
+  ...ALWAYS_DANGEROUS,
+];
+/** SIGNAL_WORDS by length, then by first letter (a-z as 0-25): a word is compared with a few candidates, not all. */
+const SIGNAL_BY_SHAPE: string[][][] = [];
+/** Per length, a bit per first letter that starts a signal word of that length: most words are ruled out here. */
+const SIGNAL_FIRSTS: number[] = [];
+for (const word of SIGNAL_WORDS) {
+  const first = word.charCodeAt(0) - 97;
+  while (SIGNAL_BY_SHAPE.length <= word.length) {
+    SIGNAL_BY_SHAPE.push(Array.from({ length: 26 }, () => []));
+    SIGNAL_FIRSTS.push(0);
+  }
+  SIGNAL_BY_SHAPE[word.length]?.[first]?.push(word);
+  SIGNAL_FIRSTS[word.length] = (SIGNAL_FIRSTS[word.length] ?? 0) | (1 << first);
+}
+
+/**
+ * Whether `s[start, end)` is one of SIGNAL_WORDS, in any ASCII case: what SQL_SIGNAL finds in a
+ * `\w` run, for the engine's plain-string prefilter, which reads the raw text. In place: no
+ * substring per word.
+ */
+export function isSqlSignalWord(s: string, start: number, end: number): boolean {
+  const length = end - start;
+  // `| 0x20` lower-cases a letter; a digit or `_` lands outside a-z, where no word starts. Small,
+  // so that V8 inlines it: most words are ruled out by their length and first letter.
+  const first = (s.charCodeAt(start) | 0x20) - 97;
+  return (
+    length < SIGNAL_FIRSTS.length &&
+    first >= 0 &&
+    first < 26 &&
+    (((SIGNAL_FIRSTS[length] as number) >> first) & 1) === 1 &&
+    isSignalWordOf(s, start, SIGNAL_BY_SHAPE[length]?.[first] as readonly string[])
+  );
+}
+
+function isSignalWordOf(s: string, start: number, candidates: readonly string[]): boolean {
+  for (let k = 0; k < candidates.length; k++) {
+    const word = candidates[k] as string;
+    let i = 1;
+    for (; i < word.length; i++) {
+      const c = s.charCodeAt(start + i);
+      if (c !== word.charCodeAt(i) && !(c >= 65 && c <= 90 && c + 32 === word.charCodeAt(i))) break;
+    }
+    if (i === word.length) return true;
+  }
+  return false;
+}
+
+const SQL_SIGNAL = new RegExp(`\\|\\||&&|@@|\\/\\*!|\\b(?:${SIGNAL_WORDS.join('|')})\\b`);
 
 const MAX_BREAKOUTS = 4;
 

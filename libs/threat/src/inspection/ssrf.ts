@@ -123,6 +123,11 @@ export function isNavigationKey(name: string): boolean {
 /** Keys whose values are fetched by servers: webhooks, callbacks, imports, previews. */
 const URL_KEY =
   /url|uri|host|callback|webhook|redirect|target|dest|endpoint|link|src|domain|server|proxy|feed|image|avatar|icon|fetch|import/;
+
+/** Whether values under `name` (lower-cased) are URLs or hosts a server fetches: SSRF reads bare host names there. */
+export function isUrlKey(name: string): boolean {
+  return URL_KEY.test(name);
+}
 const HOST_LIKE = /^[a-z0-9.\-[\]:]+(?::\d{1,5})?(?:[/?#]\S*)?$/;
 const URL_START = /[a-z][a-z0-9+.-]{0,15}:\/\/|^\/\/|(?:file|netdoc|php|expect|phar):[/\\]|jar:[a-z]/g;
 const MAX_URLS = 8;
@@ -140,7 +145,7 @@ export const detectSsrf: Detector = (text, context) => {
       URL_START.lastIndex = Math.max(end, match.index + 1);
     }
   }
-  if (candidates.length === 0 && URL_KEY.test(context.name) && HOST_LIKE.test(text.trim())) {
+  if (candidates.length === 0 && isUrlKey(context.name) && HOST_LIKE.test(text.trim())) {
     candidates.push(`http://${text.trim()}`);
   }
   const navigation = isNavigationKey(context.name);
