@@ -637,13 +637,6 @@ class Inspection {
       this.path.pop();
     }
   }
-
-  /** Runs `inspect` with `segments` as the current location. */
-  at(segments: readonly string[], inspect: () => void): void {
-    this.path.push(...segments);
-    inspect();
-    this.path.length -= segments.length;
-  }
 }
 
 interface MultipartPart {
@@ -691,9 +684,9 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const eq = pair.indexOf('=');
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    inspection.at(['cookies', name], () => {
-      inspection.check(value, valueContext('cookie', name));
-    });
+    inspection.path.push('cookies', name);
+    inspection.check(value, valueContext('cookie', name));
+    inspection.path.length -= 2;
   }
 }
 
@@ -768,7 +761,9 @@ function inspectCustomHeaders(
     const value = headers[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
-    inspection.at(['headers', name], () => inspection.check(text, valueContext('header', name)));
+    inspection.path.push('headers', name);
+    inspection.check(text, valueContext('header', name));
+    inspection.path.length -= 2;
   }
 }
 
@@ -793,7 +788,11 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
   if (typeof query === 'string') {
     // '?' and '&' cannot be header names: the raw query string's and its pairs' groups in the memo.
     memoised(inspection, options, '?', query);
-  } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
+  } else if (query) {
+    inspection.path.push('query');
+    inspection.walk(query, 'query', 0, '');
+    inspection.path.pop();
+  }
   const headers = request.headers ?? {};
   for (const name of options.headers) {
     const value = headers[name];
