@@ -12,6 +12,7 @@ const CASES: [ThreatCategory, string[], string[]][] = [
       'admin")--',
       "1;EXEC master..xp_cmdshell 'ping 10.10.1.2'--",
       "O'Brien' or 1=1 --",
+      'constructor or 1=1',
     ],
     [
       "I'll be there at 5 or 6",
