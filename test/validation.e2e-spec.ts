@@ -124,17 +124,19 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
   afterAll(() => t.close());
 
   describe('body size and media type', () => {
-    it('answers a declared 10 MB body with 413 within a second, without reading it', async () => {
+    // The bound separates an answer from the Content-Length alone from a server that waits for the
+    // declared body, which would hold the request until its 30 s request timeout.
+    it('answers a declared 10 MB body with 413 at once, without reading it', async () => {
       const res = await rawExchange(port, {
         headers: { 'Content-Type': 'application/json', 'Content-Length': String(10 * 1024 * 1024) },
         body: (req) => req.write('{"email":"'),
       });
       expect(res.status).toBe(413);
       expect(JSON.parse(res.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
-      expect(res.ms).toBeLessThan(1000);
+      expect(res.ms).toBeLessThan(5_000);
     });
 
-    it('cuts off a chunked 10 MB body at the limit with 413 within a second', async () => {
+    it('cuts off a chunked 10 MB body at the limit with 413, without waiting for the rest', async () => {
       const res = await rawExchange(port, {
         headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
         body: (req) => {
@@ -152,7 +154,7 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
         },
       });
       expect(res.status).toBe(413);
-      expect(res.ms).toBeLessThan(1000);
+      expect(res.ms).toBeLessThan(5_000);
     });
 
     it('answers a body of another media type with 415', async () => {
