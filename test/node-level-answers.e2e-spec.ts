@@ -87,12 +87,13 @@ describe.each(PLATFORMS)('answers made before the application (%s)', (platform) 
   });
 
   it('more header fields than Node keeps (maxHeadersCount) is a 431, not a silently truncated request', async () => {
-    const fields = Array.from({ length: 2_100 }, (_, i) => `a${i}:1\r\n`).join('');
+    // `z`: no request id (hex) or timestamp can contain the names (`a1` is in one random UUID in nine).
+    const fields = Array.from({ length: 2_100 }, (_, i) => `z${i}:1\r\n`).join('');
     expectRampartAnswer(
       await exchange(port, `GET /health HTTP/1.1\r\nHost: a\r\n${fields}\r\n`),
       431,
       'HEADERS_TOO_LARGE',
-      ['a1'],
+      ['z1'],
     );
   });
 
