@@ -1,10 +1,11 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, StreamableFile } from '@nestjs/common';
 import { Public } from '@rampart/auth';
 import { SecurityEvents, type SecurityEvent } from '@rampart/core';
 import { RequestLimits, RequestSignal } from '@rampart/validation';
 import fc from 'fast-check';
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -31,6 +32,20 @@ class SlowController {
     // Counted on the next turn, once Nest has tried to send the value.
     setImmediate(() => SlowController.finished++);
     return 'too late';
+  }
+
+  /** Starts its answer at once and ends it well past its timeout, saying whether it was told to stop. */
+  @Get('stream')
+  @RequestLimits({ timeoutMs: 300 })
+  stream(@RequestSignal() signal: AbortSignal): StreamableFile {
+    const body = new Readable({ read: () => undefined });
+    body.push('first;');
+    setTimeout(() => {
+      // The signal stays quiet: the handler answered in time.
+      body.push(signal.aborted ? 'aborted' : 'last');
+      body.push(null);
+    }, 1200);
+    return new StreamableFile(body);
   }
 
   @Get('hang')
@@ -489,6 +504,19 @@ describe.each(PLATFORMS)('validation and request limits (%s)', (platform) => {
       // The same kept-alive connection still answers.
       expect((await rawExchange(port, { method: 'GET', path: '/health', agent })).status).toBe(200);
       expect(events.filter((e) => e.type === 'request.error')).toEqual([]);
+    });
+
+    it('neither cuts nor aborts an answer that started before the timeout', async () => {
+      const res = await request(t.server)
+        .get('/test/slow/stream')
+        .buffer(true)
+        .parse((stream, done) => {
+          let text = '';
+          stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          stream.on('end', () => done(null, text));
+        });
+      expect(res.status).toBe(200);
+      expect(res.body).toBe('first;last');
     });
 
     it("aborts a handler's signal when the client goes away", async () => {
