@@ -72,8 +72,10 @@ function median(values: number[]): number {
 }
 
 /**
- * Runs every case under the same load, in interleaved rounds (A B C, A B C, …) so drift in the
- * machine's speed hits all cases alike, and reports medians and each case's ratio to the first.
+ * Runs every case under the same load, in interleaved rounds so drift in the machine's speed hits
+ * all cases alike, each round starting one case later (A B C, B C A, C A B, …) so whatever follows
+ * a run (its server's GC, the 50 sockets closing, another job's burst) lands on every position
+ * alike, and reports medians and each case's ratio to the first.
  */
 export async function compare(file: string, names: string[], load: LoadOptions): Promise<CaseResult[]> {
   const servers = new Map<string, { child: ChildProcess; url: string }>();
@@ -86,7 +88,8 @@ export async function compare(file: string, names: string[], load: LoadOptions):
     for (const name of names) await load.check?.(servers.get(name)!.url, name);
     for (const name of names) await run(servers.get(name)!.url, { ...loadOf(name), durationSeconds: 1 }); // warm-up
     for (let round = 0; round < (load.rounds ?? 5); round++) {
-      for (const name of names) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(round + i) % names.length]!;
         const server = servers.get(name)!;
         const cpuBefore = await cpuOf(server.child);
         const result = await run(server.url, loadOf(name));

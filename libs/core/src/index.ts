@@ -21,6 +21,8 @@ export type { GuardPhase, MiddlewareSlot } from './pipeline/phases';
 export { RampartPipeline, RampartPart, pipelineOf } from './pipeline/rampart-pipeline';
 export type { PipelineStep } from './pipeline/rampart-pipeline';
 export { PipelineGuard } from './pipeline/pipeline.guard';
+export { PerRoute, httpArgument } from './pipeline/route-context';
+export type { RouteTarget } from './pipeline/route-context';
 export { RampartPipelineModule, CORE_PART, ERRORS_PART, provideGuardPhase } from './pipeline/rampart-pipeline.module';
 export type { RawMiddleware } from './raw-middleware';
 export { SecurityEvents, SECURITY_EVENT_TYPES, defaultOutcome, principalOf, subjectOf } from './security-events';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InvalidOptionsError, principalOf, rawResponse, type GuardPhase } from '@rampart/core';
+import { httpArgument, InvalidOptionsError, principalOf, rawResponse, type GuardPhase } from '@rampart/core';
 import { RateLimitedError } from '@rampart/errors';
 import { isPreAuthenticationKey, needsAuthentication, resolveKey } from './key-resolver';
 import { RATE_LIMIT_OPTIONS, RATE_LIMIT_POLICY, RATE_LIMIT_STORAGE, SKIP_RATE_LIMIT } from './rate-limit.constants';
@@ -89,8 +89,7 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     if ((stage === 'post' || stage === 'failed') && route.preAuthentication) return true;
     if (stage === 'failed' && typeof route.policy.key === 'function') return true;
     const { policy } = route;
-    const http = context.switchToHttp();
-    const req = http.getRequest<object>();
+    const req = httpArgument(context, 'request');
     const cost = typeof policy.cost === 'number' ? policy.cost : policy.cost(context);
     if (!Number.isSafeInteger(cost) || cost < 1) {
       throw new TypeError(`The cost function of rate-limit policy "${policy.name}" returned ${cost}.`);
@@ -100,24 +99,31 @@ export class RateLimitGuard implements CanActivate, OnModuleInit {
     if (typeof key === 'string') {
       return this.storage
         .decide(route.keyPrefix + key, policy.tiers, cost)
-        .then((d) => this.apply(d, route, http, req, stage));
+        .then((d) => this.apply(d, route, context, req, stage));
     }
     return key.then((k) =>
-      this.storage.decide(route.keyPrefix + k, policy.tiers, cost).then((d) => this.apply(d, route, http, req, stage)),
+      this.storage
+        .decide(route.keyPrefix + k, policy.tiers, cost)
+        .then((d) => this.apply(d, route, context, req, stage)),
     );
   }
 
   private apply(
     decision: RateLimitDecision,
     route: PreparedRoute,
-    http: ReturnType<ExecutionContext['switchToHttp']>,
+    context: ExecutionContext,
     req: object,
     stage: Stage,
   ): true {
     if (decision.admitted) {
       // A refused authentication answers 401 alone: the quota it spent is the anonymous one.
       if (stage === 'failed') return true;
-      setAdmittedHeaders(rawResponse(http.getResponse<object>()), decision, route.policy.tiers, this.options.headers);
+      setAdmittedHeaders(
+        rawResponse(httpArgument(context, 'response')),
+        decision,
+        route.policy.tiers,
+        this.options.headers,
+      );
       return true;
     }
     const headers = rateLimitHeaders(decision, this.options.headers);

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
+  httpArgument,
+  PerRoute,
   SecurityEvents,
   getRequestContext,
   getRequestState,
@@ -73,13 +75,18 @@ export class AuthenticationGuard implements CanActivate {
     @Optional() @Inject(DPOP_NONCES) private readonly nonces?: DpopNonces,
   ) {}
 
+  /** Each route's mode (`public` for `@Public()`), read once. */
+  private readonly routes = new PerRoute<AuthMode | 'public'>((handler, controller) => {
+    const targets = [handler, controller];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return 'public';
+    return this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE_KEY, targets) ?? this.options.defaultMode;
+  });
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
-    const mode =
-      this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE_KEY, targets) ?? this.options.defaultMode;
-    const req = context.switchToHttp().getRequest<HttpRequest>();
+    const mode = this.routes.of(context);
+    if (mode === 'public') return true;
+    const req = httpArgument<HttpRequest>(context, 'request');
     const schemes = SCHEMES[mode];
     // Never trust a value something else put there: only this guard sets the identity.
     delete req.user;
@@ -95,7 +102,7 @@ export class AuthenticationGuard implements CanActivate {
     if (!useJwt && !useKey) throw this.fail(schemes, 'credentials_missing', undefined);
     if (useJwt) {
       if (token === undefined) throw this.fail(schemes, 'token_missing', undefined);
-      req.user = await this.authenticateUser(token, req, schemes, context.switchToHttp().getResponse<object>());
+      req.user = await this.authenticateUser(token, req, schemes, httpArgument(context, 'response'));
     }
     if (useKey) {
       if (key === undefined) throw this.fail(schemes, 'api_key_missing', undefined, principalOf(req));

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { principalOf } from '@rampart/core';
+import { httpArgument, PerRoute, principalOf } from '@rampart/core';
 import { IS_PUBLIC_KEY, RAMPART_AUTH_OPTIONS, ROLES_KEY, SCOPES_KEY } from '../auth.constants';
 import { insufficientScope, roleRequired } from '../auth.errors';
 import type { ResolvedAuthOptions } from '../auth.options';
@@ -30,17 +30,30 @@ export class AuthorizationGuard implements CanActivate {
     @Inject(RAMPART_AUTH_OPTIONS) private readonly options: ResolvedAuthOptions,
   ) {}
 
+  /** Each route's `@Scopes()` and `@Roles()` (method and class), read once; undefined for `@Public()`. */
+  private readonly routes = new PerRoute((handler, controller) => {
+    const targets = [handler, controller];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return undefined;
+    return {
+      scopeRequirements: this.reflector
+        .getAll<(ScopeRequirement | undefined)[]>(SCOPES_KEY, targets)
+        .filter((r) => r !== undefined),
+      roleRequirements: this.reflector
+        .getAll<(string[] | undefined)[]>(ROLES_KEY, targets)
+        .filter((r) => r !== undefined),
+    };
+  });
+
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
-    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const route = this.routes.of(context);
+    if (route === undefined) return true;
+    const req = httpArgument<AuthenticatedRequest>(context, 'request');
     const principal = principalOf(req);
 
-    const scopeRequirements = this.reflector.getAll<(ScopeRequirement | undefined)[]>(SCOPES_KEY, targets);
+    const { scopeRequirements, roleRequirements } = route;
     const granted = grantedScopes(req);
     for (const requirement of scopeRequirements) {
-      if (!requirement) continue;
       const allOf = requirement.allOf ?? [];
       const anyOf = requirement.anyOf ?? [];
       if (!allOf.every((s) => granted.has(s))) throw insufficientScope(allOf, false, this.options.realm, principal);
@@ -49,12 +62,11 @@ export class AuthorizationGuard implements CanActivate {
       }
     }
 
-    const roleRequirements = this.reflector.getAll<(string[] | undefined)[]>(ROLES_KEY, targets);
-    if (roleRequirements.some((r) => r !== undefined)) {
+    if (roleRequirements.length > 0) {
       // Roles belong to users: an API key alone never satisfies @Roles().
       const roles = effectiveRoles(req.user?.roles ?? [], this.options.roleHierarchy);
       for (const allowed of roleRequirements) {
-        if (allowed && !allowed.some((role) => roles.has(role))) throw roleRequired(principal);
+        if (!allowed.some((role) => roles.has(role))) throw roleRequired(principal);
       }
     }
     return true;

@@ -1,5 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { getRequestState, routeOf } from '../request-context';
+import { httpArgument } from './route-context';
 import { RampartPipeline, type PipelineStep } from './rampart-pipeline';
 
 type Outcome = boolean | Promise<boolean>;
@@ -24,7 +25,7 @@ export class PipelineGuard implements CanActivate {
     const steps = this.pipeline.steps;
     if (steps.length === 0) return true;
     if (context.getType() === 'http') {
-      const req = context.switchToHttp().getRequest<object>();
+      const req = httpArgument(context, 'request');
       getRequestState(req).route ??= routeOf(req);
     }
     return this.run(steps, 0, context);

@@ -26,7 +26,7 @@ describeWithRedis('RedisStore', () => {
     const store = await RedisStore.create({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
     const started = Date.now();
     await expect(store.get('x')).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
     await store.close();
   });
 
@@ -50,7 +50,8 @@ describeWithRedis('RedisStore', () => {
     frozen = true;
     const started = Date.now();
     await expect(store.get('x')).rejects.toThrow(/timed out/i);
-    expect(Date.now() - started).toBeLessThan(500);
+    // Without the command timeout the call would never settle (the test's own timeout, 20 s).
+    expect(Date.now() - started).toBeLessThan(10_000);
     await store.close();
     proxy.close();
   });

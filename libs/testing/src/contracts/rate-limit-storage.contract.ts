@@ -124,17 +124,18 @@ export function describeRateLimitStorage(
         });
 
         it('blocks for blockFor after a tier is exceeded, then admits again', async () => {
-          const tiers = [resolvedTier('login', 2, 200, algorithm, 1_000)];
+          // The three first decisions must fall in one window: 500 ms leaves a lagging machine room.
+          const tiers = [resolvedTier('login', 2, 500, algorithm, 1_500)];
           const key = fresh();
           expect((await storage.decide(key, tiers, 1)).admitted).toBe(true);
           expect((await storage.decide(key, tiers, 1)).admitted).toBe(true);
           const exceeded = await storage.decide(key, tiers, 1);
           expect(exceeded.admitted).toBe(false);
-          expect(exceeded.limitedBy!.resetMs).toBeGreaterThan(900);
-          await sleep(450); // the window alone would admit again by now
+          expect(exceeded.limitedBy!.resetMs).toBeGreaterThan(1_400);
+          await sleep(600); // the window alone would admit again by now
           const blocked = await storage.decide(key, tiers, 1);
           expect(blocked.admitted).toBe(false);
-          expect(blocked.limitedBy!.resetMs).toBeLessThanOrEqual(600);
+          expect(blocked.limitedBy!.resetMs).toBeLessThanOrEqual(900);
           await sleep(blocked.limitedBy!.resetMs + 50);
           expect((await storage.decide(key, tiers, 1)).admitted).toBe(true);
         });

@@ -83,13 +83,14 @@ export function describeStoreContract(
     });
 
     it('keeps the first expiry of a counter: increments do not extend it', async () => {
-      // Expiry at t0 + 1000. The increment at t0 + 500 must not move it to t0 + 1500, so the one at
-      // t0 + 1050 starts afresh. Margins of 500 and 450 ms absorb a lagging machine.
-      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(1);
+      // Expiry at t0 + 2000. The increment at t0 + 500 must not move it to t0 + 2500, so the one at
+      // t0 + 2050 starts afresh. A lagging machine may stretch the first sleep by up to 1.5 s; a late
+      // second one cannot fail a correct store.
+      expect(await store.increment('window', { ttlMs: 2_000 })).toBe(1);
       await sleep(500);
-      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(2);
-      await sleep(550);
-      expect(await store.increment('window', { ttlMs: 1_000 })).toBe(1);
+      expect(await store.increment('window', { ttlMs: 2_000 })).toBe(2);
+      await sleep(1_550);
+      expect(await store.increment('window', { ttlMs: 2_000 })).toBe(1);
     });
 
     it('gives a value to exactly one of concurrent take() callers', async () => {

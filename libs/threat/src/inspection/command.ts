@@ -33,6 +33,7 @@ const WORD_END = /^(?:$|[\s;|&`)<>'"$])/;
 /** The command ends the input or the next command follows: `; id`, `| whoami;`. */
 const ENDS_HERE = /^\s*(?:$|[;&`)])/;
 
+const SPACE_THEN_FLAG = /\s[-/]/;
 const REVERSE_SHELL =
   /\/dev\/(?:tcp|udp)\/|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[ec]\s|\bbash\s+-[ic]\b|\bsh\s+-[ic]\s|\bpowershell(?:\.exe)?\s+-(?:e|enc|encodedcommand|nop|w|c|command|exec)\b|\bcmd(?:\.exe)?\s+\/[ck]\s/;
 // `() { :; };` and its spacings. One class for the body: `\s*:?\s*;?\s*` would be three adjacent
@@ -112,15 +113,17 @@ const CODE_EXEC =
 export const detectCommandInjection: Detector = (text) => {
   if (text.includes('{') && BRACE_EXPANSION.test(text))
     return { rule: 'command_injection.brace_expansion', severity: 'critical' };
-  if (text.includes('(')) {
+  // Each regex below runs only when the characters it cannot match without are there: prose with
+  // a parenthesis or a hyphen would otherwise pay for all of them.
+  if (text.includes('<(') || text.includes('>(')) {
     const substituted = PROCESS_SUBSTITUTION.exec(text)?.[1];
     if (substituted !== undefined && COMMAND_SET.has(substituted))
       return { rule: 'command_injection.substitution', severity: 'critical' };
-    if (CODE_EXEC.test(text)) return { rule: 'command_injection.code_exec', severity: 'critical' };
   }
+  if (text.includes('(') && CODE_EXEC.test(text)) return { rule: 'command_injection.code_exec', severity: 'critical' };
   if (text.includes('$') && VARIABLE_COMMAND.test(text))
     return { rule: 'command_injection.variable_command', severity: 'critical' };
-  if (text.includes('(') && (SHELLSHOCK.test(text) || SHELLSHOCK_ANYBODY.test(text)))
+  if (text.includes('()') && (SHELLSHOCK.test(text) || SHELLSHOCK_ANYBODY.test(text)))
     return { rule: 'command_injection.shellshock', severity: 'critical' };
   if (text.includes('()') && FORK_BOMB.test(text)) return { rule: 'command_injection.fork_bomb', severity: 'critical' };
   if (text.includes('/') && (text.includes('?') || text.includes('*') || text.includes('[')) && globCommand(text))
@@ -136,7 +139,8 @@ export const detectCommandInjection: Detector = (text) => {
 };
 
 function chainedCommand(text: string): RuleMatch | undefined {
-  if ((text.includes('-') || text.includes('/dev/')) && REVERSE_SHELL.test(text)) {
+  // Every form needs `/dev/` or a flag after a space (`-e`, `-i`, and cmd's `/c`).
+  if ((text.includes('/dev/') || SPACE_THEN_FLAG.test(text)) && REVERSE_SHELL.test(text)) {
     return { rule: 'command_injection.reverse_shell', severity: 'critical' };
   }
   if (!/[;|&\n\r`$]/.test(text)) return undefined;

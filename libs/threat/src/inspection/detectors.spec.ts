@@ -12,6 +12,7 @@ const CASES: [ThreatCategory, string[], string[]][] = [
       'admin")--',
       "1;EXEC master..xp_cmdshell 'ping 10.10.1.2'--",
       "O'Brien' or 1=1 --",
+      'constructor or 1=1',
     ],
     [
       "I'll be there at 5 or 6",
@@ -41,7 +42,7 @@ const CASES: [ThreatCategory, string[], string[]][] = [
   ],
   [
     'command_injection',
-    ['1.1.1.1|whoami', '; /bin/cat /etc/passwd', '|| ping -c 3 127.0.0.1', '\n/bin/ls -al\n'],
+    ['1.1.1.1|whoami', '; /bin/cat /etc/passwd', '|| ping -c 3 127.0.0.1', '\n/bin/ls -al\n', 'cmd /c dir c:\\'],
     ['dogs; cat people', 'Q&A; echo chamber', '| id | name |', 'data:image/png;base64,iVBORw0KGgo'],
   ],
   [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectRequest } from './inspect';
+import { compileInspectOptions, inspectCompiled, inspectRequest } from './inspect';
 
 const SQLI = "1' UNION SELECT password FROM users--";
 
@@ -257,6 +257,18 @@ describe('inspectRequest', () => {
     // A different value under the same name is inspected on its own.
     expect(inspectRequest({ headers: { 'user-agent': 'curl/8.0' } }).findings).toEqual([]);
     expect(inspectRequest({ path: '/search?q=shoes&page=2' }).findings).toEqual([]);
+  });
+
+  it('inspects a changed query pair beside memoised ones, and counts memoised pairs against maxStrings', () => {
+    expect(inspectRequest({ path: '/search?page=2&q=shoes' }).findings).toEqual([]);
+    expect(inspectRequest({ path: '/search?page=2&q=%3Cscript%3Ealert(1)%3C/script%3E' }).findings).toEqual([
+      expect.objectContaining({ category: 'xss', location: 'query.q' }),
+    ]);
+    const options = compileInspectOptions({ maxStrings: 3 });
+    expect(inspectCompiled({ path: '/?a=1' }, options).truncated).toBe(false);
+    // Four strings, two of them from the memo: still past the bound.
+    expect(inspectCompiled({ path: '/?a=1&b=2' }, options).truncated).toBe(true);
+    expect(inspectCompiled({ path: '/?a=1&b=2' }, options).truncated).toBe(true);
   });
 
   it('recognises python after a separator and a JS label after javascript:', () => {

@@ -338,8 +338,8 @@ interface Compiled {
   maxDepth: number;
   maxStrings: number;
   beyondLimits: FindingSeverity | 'ignore';
-  /** Findings of whole header values (by header name) and raw query strings (`?`); see memoised(). */
-  headerMemo: Map<string, Map<string, readonly Finding[]>>;
+  /** What whole header values (by header name), raw query strings (`?`) and pairs (`&`) gave; see memoised(). */
+  headerMemo: Map<string, Map<string, Memoised>>;
 }
 
 export function compileInspectOptions(options: InspectOptions = {}): Compiled {
@@ -507,6 +507,18 @@ class Inspection {
   /** The first bound exceeded and where, for the `inspection_limit` finding. */
   private limit: { rule: string; location: string } | undefined;
   private strings = 0;
+
+  /** Strings inspected so far (maxStrings counts them). */
+  get counted(): number {
+    return this.strings;
+  }
+
+  /** Adds what a memoised header value or query pair gave, as if it had been inspected again. */
+  replay(known: Memoised): void {
+    for (let i = 0; i < known.findings.length; i++) this.findings.push(known.findings[i] as Finding);
+    this.strings += known.strings;
+    if (this.strings > this.options.maxStrings) this.exceeded('inspection_limit.max_strings');
+  }
   /** Location of the string being inspected, e.g. ['body', 'items', '0', 'name']; a stack, not copied. */
   readonly path: string[] = [];
 
@@ -625,13 +637,6 @@ class Inspection {
       this.path.pop();
     }
   }
-
-  /** Runs `inspect` with `segments` as the current location. */
-  at(segments: readonly string[], inspect: () => void): void {
-    this.path.push(...segments);
-    inspect();
-    this.path.length -= segments.length;
-  }
 }
 
 interface MultipartPart {
@@ -650,19 +655,28 @@ function decodeQueryPart(part: string): string {
   return percentDecode(part.includes('+') ? part.replaceAll('+', ' ') : part);
 }
 
-function inspectQueryString(inspection: Inspection, query: string): void {
-  const pairs = query.split('&');
-  for (let i = 0; i < pairs.length; i++) {
-    const pair = pairs[i] as string;
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    inspection.path.push('query', key);
-    inspection.check(key, KEY_CONTEXTS.query);
-    inspection.check(value, valueContext('query', key));
-    inspection.path.length -= 2;
+/**
+ * A raw query string (memoised whole as group `?`) pair by pair, each pair memoised too (group
+ * `&`): real traffic repeats whole query strings, and where one pair changes (`cursor`, a search)
+ * the others (`page=2`, `sort=-createdAt`) are still known, so it costs its own inspection only.
+ */
+function inspectQueryString(inspection: Inspection, options: Compiled, query: string): void {
+  for (let start = 0; start < query.length;) {
+    let end = query.indexOf('&', start);
+    if (end < 0) end = query.length;
+    if (end > start) memoised(inspection, options, '&', query.slice(start, end));
+    start = end + 1;
   }
+}
+
+function inspectQueryPair(inspection: Inspection, pair: string): void {
+  const eq = pair.indexOf('=');
+  const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+  const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
+  inspection.path.push('query', key);
+  inspection.check(key, KEY_CONTEXTS.query);
+  inspection.check(value, valueContext('query', key));
+  inspection.path.length -= 2;
 }
 
 function inspectCookies(inspection: Inspection, header: string): void {
@@ -670,9 +684,9 @@ function inspectCookies(inspection: Inspection, header: string): void {
     const eq = pair.indexOf('=');
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
     const value = eq < 0 ? '' : pair.slice(eq + 1).trim();
-    inspection.at(['cookies', name], () => {
-      inspection.check(value, valueContext('cookie', name));
-    });
+    inspection.path.push('cookies', name);
+    inspection.check(value, valueContext('cookie', name));
+    inspection.path.length -= 2;
   }
 }
 
@@ -680,35 +694,46 @@ const HEADER_MEMO_MAX_LENGTH = 1024;
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 const HEADER_MEMO_SIZE = 1024;
 
+/** What inspecting a header value or query pair gave: its findings, and how many strings it counted against maxStrings. */
+interface Memoised {
+  readonly findings: readonly Finding[];
+  readonly strings: number;
+}
+
 /**
- * Findings of a whole header value (cookie included) or raw query string, memoised: a client
- * sends the same user agent, referer and cookies on every request, and real traffic repeats its
- * query strings, so the common case is one map lookup instead of a split, decoding and the
- * detectors. Their findings depend only on the group and the text (locations are fixed), so
- * sharing them is exact. Bounded per group (header names are configured): cleared when full.
+ * Findings of a whole header value (cookie included), raw query string or query pair, memoised: a
+ * client sends the same user agent, referer and cookies on every request, and real traffic repeats
+ * its query strings and pairs, so the common case is one map lookup instead of a split, decoding
+ * and the detectors.
+ * Their findings depend only on the group and the text (locations are fixed), so sharing them is
+ * exact; a hit still counts its strings, so maxStrings bounds a request the same either way.
+ * Bounded per group (header names are configured): cleared when full.
  */
 function memoised(inspection: Inspection, options: Compiled, group: string, text: string): void {
   let byValue = options.headerMemo.get(group);
   const known = byValue?.get(text);
   if (known !== undefined) {
-    for (const finding of known) inspection.findings.push(finding);
+    inspection.replay(known);
     return;
   }
-  const before = inspection.findings.length;
-  inspectGroup(inspection, group, text);
+  const findings = inspection.findings.length;
+  const strings = inspection.counted;
+  inspectGroup(inspection, options, group, text);
   if (text.length > HEADER_MEMO_MAX_LENGTH || inspection.truncated) return;
-  if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, readonly Finding[]>()));
+  if (byValue === undefined) options.headerMemo.set(group, (byValue = new Map<string, Memoised>()));
   if (byValue.size >= HEADER_MEMO_SIZE) byValue.clear();
-  const found = inspection.findings.length - before;
-  byValue.set(
-    text,
-    found === 0 ? NO_FINDINGS : Object.freeze(inspection.findings.slice(before).map((f) => Object.freeze(f))),
-  );
+  const found = inspection.findings.length - findings;
+  byValue.set(text, {
+    findings:
+      found === 0 ? NO_FINDINGS : Object.freeze(inspection.findings.slice(findings).map((f) => Object.freeze(f))),
+    strings: inspection.counted - strings,
+  });
 }
 
-/** What memoised() runs on a miss: the raw query string (group `?`), the cookie header, or another header. */
-function inspectGroup(inspection: Inspection, group: string, text: string): void {
-  if (group === '?') inspectQueryString(inspection, text);
+/** What memoised() runs on a miss: a raw query string (group `?`) or pair (`&`), the cookie header, or another header. */
+function inspectGroup(inspection: Inspection, options: Compiled, group: string, text: string): void {
+  if (group === '?') inspectQueryString(inspection, options, text);
+  else if (group === '&') inspectQueryPair(inspection, text);
   else if (group === 'cookie') inspectCookies(inspection, text);
   else {
     inspection.path.push('headers', group);
@@ -736,7 +761,9 @@ function inspectCustomHeaders(
     const value = headers[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
-    inspection.at(['headers', name], () => inspection.check(text, valueContext('header', name)));
+    inspection.path.push('headers', name);
+    inspection.check(text, valueContext('header', name));
+    inspection.path.length -= 2;
   }
 }
 
@@ -759,10 +786,13 @@ export function inspectCompiled(request: InspectableRequest, options: Compiled):
     inspection.path.pop();
   }
   if (typeof query === 'string') {
-    const raw = query;
-    // '?' cannot be a header name: the raw query string's own group in the memo.
-    memoised(inspection, options, '?', raw);
-  } else if (query) inspection.at(['query'], () => inspection.walk(query, 'query', 0, ''));
+    // '?' and '&' cannot be header names: the raw query string's and its pairs' groups in the memo.
+    memoised(inspection, options, '?', query);
+  } else if (query) {
+    inspection.path.push('query');
+    inspection.walk(query, 'query', 0, '');
+    inspection.path.pop();
+  }
   const headers = request.headers ?? {};
   for (const name of options.headers) {
     const value = headers[name];

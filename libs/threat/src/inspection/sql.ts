@@ -134,34 +134,38 @@ const ALWAYS_DANGEROUS = new Set([
   'load_extension',
 ]);
 
-const WORDS: Readonly<Record<string, string>> = {
-  select: 'E',
-  union: 'U',
-  from: 'F',
-  where: 'W',
-  and: '&',
-  or: '&',
-  xor: '&',
-  not: '!',
-  like: 'o',
-  rlike: 'o',
-  regexp: 'o',
-  is: 'o',
-  in: 'o',
-  between: 'o',
-  sounds: 'o',
-  glob: 'o',
-  div: 'a',
-  mod: 'a',
-  null: 'n',
-  true: 'n',
-  false: 'n',
-  having: 'K',
-  limit: 'K',
-  offset: 'K',
-  procedure: 'K',
-  into: 'K',
-};
+/**
+ * Token types of SQL words. A Map, not an object literal: `constructor` or `__proto__` read from an
+ * object would be Object's own members, not a miss (`constructor or 1=1` passed as a function token).
+ */
+const WORDS: ReadonlyMap<string, string> = new Map([
+  ['select', 'E'],
+  ['union', 'U'],
+  ['from', 'F'],
+  ['where', 'W'],
+  ['and', '&'],
+  ['or', '&'],
+  ['xor', '&'],
+  ['not', '!'],
+  ['like', 'o'],
+  ['rlike', 'o'],
+  ['regexp', 'o'],
+  ['is', 'o'],
+  ['in', 'o'],
+  ['between', 'o'],
+  ['sounds', 'o'],
+  ['glob', 'o'],
+  ['div', 'a'],
+  ['mod', 'a'],
+  ['null', 'n'],
+  ['true', 'n'],
+  ['false', 'n'],
+  ['having', 'K'],
+  ['limit', 'K'],
+  ['offset', 'K'],
+  ['procedure', 'K'],
+  ['into', 'K'],
+]);
 const MODIFIERS = new Set(['all', 'distinct', 'top', 'binary']);
 const DROP_OBJECTS = new Set([
   'table',
@@ -338,11 +342,11 @@ function sqlTokens(s: string): number {
       while (k < n && isSpace(s.charCodeAt(k))) k++;
       if (s.charCodeAt(k) === 40) {
         const last = word.slice(word.lastIndexOf('.') + 1);
-        const type = ALWAYS_DANGEROUS.has(last) ? 'f' : DANGEROUS_FUNCTIONS.has(last) ? 'g' : (WORDS[word] ?? 'h');
+        const type = ALWAYS_DANGEROUS.has(last) ? 'f' : DANGEROUS_FUNCTIONS.has(last) ? 'g' : (WORDS.get(word) ?? 'h');
         count = push(count, type, word);
         continue;
       }
-      count = push(count, WORDS[word] ?? 'b', word);
+      count = push(count, WORDS.get(word) ?? 'b', word);
       continue;
     }
     if ((c === 124 && next === 124) || (c === 38 && next === 38)) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { rawRequest, rawResponse } from '@rampart/core';
+import { httpArgument, PerRoute, rawRequest, rawResponse, type RouteTarget } from '@rampart/core';
 import { PayloadTooLargeError, ServiceUnavailableError, UnsupportedMediaTypeError } from '@rampart/errors';
 import { REQUEST_LIMITS_METADATA, RAMPART_VALIDATION_OPTIONS } from '../validation.constants';
 import { DEFAULT_VALIDATION_OPTIONS, type ResolvedValidationOptions, type RouteLimits } from '../validation.options';
@@ -8,8 +8,6 @@ import { assertShape, refuse, type ShapeLimits } from './json-shape';
 import { countQueryParams, queryOf } from './query-string';
 import { bodyBytesOf, hasBody, mediaTypeOf } from './request-limits';
 import { startDeadline } from './request-signal';
-
-type Handler = (...args: unknown[]) => unknown;
 
 /** What a route's requests are held to, computed once per handler: the hot path does no reflection. */
 interface PreparedRoute {
@@ -36,8 +34,7 @@ const SHAPE_LIMITS = ['maxDepth', 'maxKeys', 'maxArrayLength', 'maxStringLength'
 @Injectable()
 export class RouteLimitsGuard implements CanActivate {
   private readonly options: ResolvedValidationOptions;
-  /** Prepared routes by controller and handler (a handler may be inherited by several controllers). */
-  private readonly routes = new WeakMap<object, Map<Handler, PreparedRoute>>();
+  private readonly routes = new PerRoute((handler, controller) => this.prepare(handler, controller));
 
   constructor(
     private readonly reflector: Reflector,
@@ -48,11 +45,10 @@ export class RouteLimitsGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): true {
     if (context.getType() !== 'http') return true;
-    const route = this.routeOf(context.getClass(), context.getHandler() as Handler);
-    const http = context.switchToHttp();
-    const req = http.getRequest<object & { body?: unknown }>();
+    const route = this.routes.of(context);
+    const req = httpArgument<object & { body?: unknown }>(context, 'request');
     check(route, req);
-    startDeadline(req, rawResponse(http.getResponse<object>()), route.timeoutMs, (ms) => {
+    startDeadline(req, rawResponse(httpArgument(context, 'response')), route.timeoutMs, (ms) => {
       const error = new ServiceUnavailableError('The request took too long: retry later.', {
         reason: 'handler_timeout',
         headers: { 'Retry-After': '5' },
@@ -60,6 +56,7 @@ export class RouteLimitsGuard implements CanActivate {
       });
       // The platform's error path runs the application's exception filters, as for an error the
       // handler throws: Express's `next(error)`, Fastify's `reply.send(error)`.
+      const http = context.switchToHttp();
       const next = http.getNext<unknown>();
       if (typeof next === 'function') (next as (error: unknown) => void)(error);
       else http.getResponse<{ send(error: unknown): unknown }>().send(error);
@@ -67,19 +64,11 @@ export class RouteLimitsGuard implements CanActivate {
     return true;
   }
 
-  private routeOf(controller: object, handler: Handler): PreparedRoute {
-    let byHandler = this.routes.get(controller);
-    if (!byHandler) this.routes.set(controller, (byHandler = new Map<Handler, PreparedRoute>()));
-    let route = byHandler.get(handler);
-    if (!route) byHandler.set(handler, (route = this.prepare(controller, handler)));
-    return route;
-  }
-
   /** The route's limits: the method's over its controller's, limit by limit. */
-  private prepare(controller: object, handler: Handler): PreparedRoute {
+  private prepare(handler: RouteTarget, controller: RouteTarget): PreparedRoute {
     const [onMethod, onClass] = this.reflector.getAll<(RouteLimits | undefined)[]>(REQUEST_LIMITS_METADATA, [
       handler,
-      controller as Handler,
+      controller,
     ]);
     const limits: RouteLimits = { ...onClass, ...onMethod };
     const tightened = Object.fromEntries(
