@@ -59,6 +59,19 @@ describeEachBackend('ThreatService observation batching', (backend, keyPrefix) =
     expect(threat.observationsInFlight).toBe(0);
   });
 
+  it('counts every distinct endpoint of one flush: a fast scanner is seen whole', async () => {
+    const threat = service(store, {
+      mode: 'monitor',
+      behaviour: { scanning: { limit: 50 } },
+      store: { observationFlushMs: 10_000 },
+    });
+    for (let i = 0; i < 60; i++) threat.observeInBackground('198.51.100.92', `GET /probe-${i}`, 404);
+    await threat.flushObservations();
+    const signals = await threat.observe('198.51.100.92', 'GET /probe-60', 404);
+    // 61 distinct (a HyperLogLog on Redis: an estimate, well over the limit either way).
+    expect(signals.find((s) => s.reason === 'scanning')?.value).toBeGreaterThan(55);
+  });
+
   it('in block mode blocks a client whose batched responses cross the threshold', async () => {
     const threat = service(store, {
       mode: 'block',

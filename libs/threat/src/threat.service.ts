@@ -138,7 +138,7 @@ export class ThreatService implements OnModuleDestroy {
     );
     this.banCache = new BanCache(banCacheMs, banCacheSize);
     this.knownBans = new LRUCache({ max: banCacheSize, ttlAutopurge: false });
-    this.batch = new ObservationBatch(options.store.observationBatchSize);
+    this.batch = new ObservationBatch(options.store.observationBatchSize, this.distinctCap);
   }
 
   onModuleDestroy(): void {
@@ -331,6 +331,14 @@ export class ThreatService implements OnModuleDestroy {
     return this.droppedObservations;
   }
 
+  /**
+   * Distinct endpoints counted per client and window: past it the count is far over the scanning
+   * limit anyway, and memory (and a script's arguments) stay bounded whatever a scanner sends.
+   */
+  private get distinctCap(): number {
+    return Math.min(Math.max(this.options.behaviour.scanning.limit * 4, 256), 4_096);
+  }
+
   private isError(status: number): boolean {
     return status >= 400 && !this.options.behaviour.errorIgnoredStatuses.has(status);
   }
@@ -433,7 +441,7 @@ export class ThreatService implements OnModuleDestroy {
         r.ttlMs,
         e.ttlMs,
         s.ttlMs,
-        Math.max(scanning.limit * 4, 256),
+        this.distinctCap,
         ...observed.endpoints,
       ]);
     const signals: BehaviourSignal[] = [];

@@ -70,10 +70,13 @@ export class RedisNotices {
 
   /** A new subscriber connection: a duplicate of the client, or on a cluster of one node, in turn. */
   private open(): Redis | undefined {
-    if (!('nodes' in this.client)) return this.client.duplicate({ lazyConnect: true });
+    // Resubscribed here on every 'ready': ioredis' own resubscription, sent while the connection
+    // may already be gone, rejects where nobody can catch it (an unhandled rejection).
+    const options = { lazyConnect: true, autoResubscribe: false };
+    if (!('nodes' in this.client)) return this.client.duplicate(options);
     const nodes = this.client.nodes('all');
     if (nodes.length === 0) return undefined;
-    return nodes[this.nextNode++ % nodes.length]?.duplicate({ lazyConnect: true });
+    return nodes[this.nextNode++ % nodes.length]?.duplicate(options);
   }
 
   private async resubscribe(subscriber: Redis): Promise<void> {

@@ -53,13 +53,14 @@ describeEachBackend('LoginThrottle', (backend, keyPrefix) => {
       resolveRateLimitOptions({
         store,
         keyPrefix: 'rl-short:',
-        login: { perAccount: { failures: 2, window: '1m', blockFor: 300 }, perIp: LIMITS.perIp },
+        // Long enough that the refusal right after the second failure falls inside it on a lagging machine.
+        login: { perAccount: { failures: 2, window: '1m', blockFor: 1_000 }, perIp: LIMITS.perIp },
       }),
     );
     const { account } = subject();
     for (let i = 0; i < 2; i++) await short.attempt({ ip: `192.0.2.${30 + i}`, account }, wrong);
     await expect(short.attempt({ ip: '192.0.2.40', account }, right)).rejects.toMatchObject({ status: 429 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await short.attempt({ ip: '192.0.2.41', account }, right)).toEqual({ id: 'u1' });
   });
 

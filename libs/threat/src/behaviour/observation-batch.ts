@@ -2,23 +2,17 @@
 export interface ClientObservations {
   requests: number;
   errors: number;
-  /** Distinct endpoints seen, at most {@link ENDPOINTS_PER_CLIENT}; the last one names the route in events. */
+  /** Distinct endpoints seen (at most the batch's `endpointsPerClient`); the last one names the route in events. */
   endpoints: string[];
 }
 
-/**
- * Distinct endpoints kept per client per flush. A scanner probing more in one flush interval is
- * counted over a few flushes instead: the signal still fires, a few intervals later, and memory
- * per client stays small whatever it sends.
- */
-const ENDPOINTS_PER_CLIENT = 32;
 /** Endpoints held across all clients, per client of the batch on average (unmatched paths are client-chosen strings). */
 const ENDPOINTS_PER_BATCH_CLIENT = 8;
 
 /**
  * Behaviour observations aggregated per client between flushes, so a busy client costs one store
  * script per flush instead of one per response. Bounded, since clients are attacker-chosen: at
- * most `maxClients` clients and `maxClients × 8` endpoint strings; {@link add} reports when the
+ * most `maxClients` clients and `maxClients × 8` endpoint strings (whichever fills first); {@link add} reports when the
  * batch is full and must be flushed.
  */
 export class ObservationBatch {
@@ -26,7 +20,14 @@ export class ObservationBatch {
   private endpoints = 0;
   private readonly maxEndpoints: number;
 
-  constructor(private readonly maxClients: number) {
+  /**
+   * @param endpointsPerClient distinct endpoints kept per client per flush: the scanning signal's
+   *   own cap, past which counting further buys nothing (a scanner is then far over its limit).
+   */
+  constructor(
+    private readonly maxClients: number,
+    private readonly endpointsPerClient: number,
+  ) {
     this.maxEndpoints = maxClients * ENDPOINTS_PER_BATCH_CLIENT;
   }
 
@@ -46,7 +47,7 @@ export class ObservationBatch {
     if (error) observed.errors++;
     const { endpoints } = observed;
     if (endpoints[endpoints.length - 1] !== endpoint && !endpoints.includes(endpoint)) {
-      if (endpoints.length < ENDPOINTS_PER_CLIENT) {
+      if (endpoints.length < this.endpointsPerClient) {
         endpoints.push(endpoint);
         this.endpoints++;
       }
