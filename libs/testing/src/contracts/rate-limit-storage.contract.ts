@@ -156,15 +156,19 @@ export function describeRateLimitStorage(
       const key = fresh();
       const started = Date.now();
       const burst = await Promise.all(Array.from({ length: 20 }, () => storage.decide(key, tiers, 1)));
-      expect(burst.filter((d) => d.admitted)).toHaveLength(10);
+      // The full bucket, plus at most what refilled while a lagging machine sent the burst.
+      const refilledBy = () => Math.floor((Date.now() - started) / 100); // one token every 100 ms
+      const burstAdmitted = burst.filter((d) => d.admitted).length;
+      expect(burstAdmitted).toBeGreaterThanOrEqual(10);
+      expect(burstAdmitted).toBeLessThanOrEqual(10 + refilledBy());
       const denied = burst.find((d) => !d.admitted)!;
-      expect(denied.limitedBy!.resetMs).toBeLessThanOrEqual(100); // one token every 100 ms
+      expect(denied.limitedBy!.resetMs).toBeLessThanOrEqual(100);
       await sleep(330);
       const later = await Promise.all(Array.from({ length: 10 }, () => storage.decide(key, tiers, 1)));
       const admitted = later.filter((d) => d.admitted).length;
       expect(admitted).toBeGreaterThanOrEqual(3);
-      // At most what refilled since the bucket was full: a lagging machine sleeps longer than asked.
-      expect(admitted).toBeLessThanOrEqual(Math.floor((Date.now() - started) / 100));
+      // Never more than the bucket plus what refilled since it was full (a lagging machine sleeps longer than asked).
+      expect(burstAdmitted + admitted).toBeLessThanOrEqual(10 + refilledBy());
     });
   });
 }
