@@ -3,6 +3,7 @@ import { detectCommandInjection } from './command';
 import { detectCrlfInjection } from './crlf';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bestCostMs, costMs } from '../../../../test/utils/cpu-time';
 import {
   ALL,
   context,
@@ -271,29 +272,10 @@ const DETECTORS: [string, Detector, DetectContext[]][] = [
   ['prototype pollution', detectPrototypePollution, [BODY, { source: 'query', isKey: true, name: '' }]],
 ];
 
-/**
- * Time of `fn` in ms: the lower of CPU time (which does not count waiting for a core, so eight
- * suites sharing two cores do not look like growth) and wall time (which does not count the
- * collector's helper threads).
- */
-function once(fn: () => void): number {
-  const cpu = process.cpuUsage();
-  const wall = performance.now();
-  fn();
-  const elapsed = performance.now() - wall;
-  const { user, system } = process.cpuUsage(cpu);
-  return Math.min(elapsed, (user + system) / 1000);
-}
-function best(fn: () => void, runs = 5): number {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) min = Math.min(min, once(fn));
-  return min;
-}
-
 /** Confirms a case that was slow on the screen: linear growth from 1 kB to 16 kB, 16 kB within budget. */
 function confirmLinear(label: string, at: (size: number) => () => void): void {
-  const small = best(at(1024));
-  const large = best(at(16_384));
+  const small = bestCostMs(at(1024));
+  const large = bestCostMs(at(16_384));
   expect(large, `${label}: 16 kB took ${large.toFixed(2)} ms`).toBeLessThan(BUDGET_16K_MS);
   expect(large, `${label}: 1 kB ${small.toFixed(3)} ms → 16 kB ${large.toFixed(3)} ms`).toBeLessThan(
     Math.max(64 * small, NOISE_FLOOR_MS),
@@ -319,7 +301,7 @@ describe('generative ReDoS: opener × run × tail', () => {
             for (const context of contexts) detect(text, context);
           };
         };
-        if (once(at(SCREEN_SIZE)) < SCREEN_MS) continue;
+        if (costMs(at(SCREEN_SIZE)) < SCREEN_MS) continue;
         confirmLinear(`${name} ${JSON.stringify([opener, run, tail])}`, at);
       }
     },
@@ -334,7 +316,7 @@ describe('generative ReDoS: opener × run × tail', () => {
           const request = place(build(opener, run, tail, size));
           return () => void inspectRequest(request);
         };
-        if (once(at(SCREEN_SIZE)) < SCREEN_MS) continue;
+        if (costMs(at(SCREEN_SIZE)) < SCREEN_MS) continue;
         confirmLinear(`${location} ${JSON.stringify([opener, run, tail])}`, at);
       }
     },
