@@ -259,6 +259,17 @@ describe('inspectRequest', () => {
     expect(inspectRequest({ path: '/search?q=shoes&page=2' }).findings).toEqual([]);
   });
 
+  it('keeps its verdicts exact while a flood of fresh strings turns the memo over', () => {
+    const body = { q: "1' OR 1=1--", note: 'blue running shoes', html: '<img src=x onerror=alert(1)>' };
+    const first = inspectRequest({ body });
+    expect(first.findings.map((f) => f.location).sort()).toEqual(['body.html', 'body.q']);
+    // 20 000 distinct strings: several generations of the bounded memo come and go.
+    for (let i = 0; i < 20_000; i += 50) {
+      inspectRequest({ body: { values: Array.from({ length: 50 }, (_, j) => `fresh value ${i + j}`) } });
+      expect(inspectRequest({ body })).toEqual(first);
+    }
+  });
+
   it('inspects a changed query pair beside memoised ones, and counts memoised pairs against maxStrings', () => {
     expect(inspectRequest({ path: '/search?page=2&q=shoes' }).findings).toEqual([]);
     expect(inspectRequest({ path: '/search?page=2&q=%3Cscript%3Ealert(1)%3C/script%3E' }).findings).toEqual([
