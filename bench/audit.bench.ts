@@ -10,7 +10,7 @@ import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@rampart/audit';
 import { AuthModule } from '@rampart/auth';
-import { RampartCoreModule, useRequestContext } from '@rampart/core';
+import { RampartCoreModule, useRequestContext, type SecurityEventInput } from '@rampart/core';
 import { ErrorsModule } from '@rampart/errors';
 import { RateLimitModule } from '@rampart/rate-limit';
 import { ThreatModule, useThreatDetection } from '@rampart/threat';
@@ -18,6 +18,16 @@ import { ValidationModule } from '@rampart/validation';
 import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_PUBLIC_KEY, benchToken } from './utils/bench-token';
 import { compare, printTable, type BenchCases } from './utils/harness';
 
+/** The event every authenticated request emits: what the in-process parts dispatch. */
+const AUTH_SUCCESS: SecurityEventInput = {
+  type: 'auth.success',
+  severity: 'info',
+  requestId: 'c0ffee00-0000-4000-8000-000000000000',
+  clientIp: '203.0.113.7',
+  route: 'GET /bench',
+  reason: 'jwt',
+  principal: { kind: 'user', id: 'bench-user', clientId: 'bench' },
+};
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 @Controller('bench')
@@ -100,15 +110,7 @@ async function microBenchmark(): Promise<void> {
       const events = moduleRef.get(SecurityEvents);
       const emit = (): void => {
         if (!events.wants('auth.success')) return;
-        events.emit({
-          type: 'auth.success',
-          severity: 'info',
-          requestId: 'c0ffee00-0000-4000-8000-000000000000',
-          clientIp: '203.0.113.7',
-          route: 'GET /bench',
-          reason: 'jwt',
-          principal: { kind: 'user', id: 'bench-user', clientId: 'bench' },
-        });
+        events.emit(AUTH_SUCCESS);
       };
       for (let i = 0; i < 20_000; i++) emit();
       return { name, moduleRef, emit, samples: [] as number[] };
@@ -163,15 +165,7 @@ async function streamCost(): Promise<void> {
     const emitFor = async (ms: number): Promise<number> => {
       for (let tick = 0; tick < ms; tick++) {
         for (let i = 0; i < perMs; i++) {
-          events.emit({
-            type: 'auth.success',
-            severity: 'info',
-            requestId: 'c0ffee00-0000-4000-8000-000000000000',
-            clientIp: '203.0.113.7',
-            route: 'GET /bench',
-            reason: 'jwt',
-            principal: { kind: 'user', id: 'bench-user', clientId: 'bench' },
-          });
+          events.emit(AUTH_SUCCESS);
         }
         await sleep(1);
       }
