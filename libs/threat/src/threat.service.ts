@@ -421,8 +421,9 @@ export class ThreatService implements OnModuleDestroy {
    */
   observe(client: string, endpoint: string, status: number): Promise<BehaviourSignal[]> {
     if (!this.options.behaviour.enabled) return Promise.resolve([]);
-    const endpoints = [endpoint.slice(0, 256)];
-    return this.record(client, { requests: 1, errors: this.isError(status) ? 1 : 0, endpoints });
+    const lastEndpoint = endpoint.slice(0, 256);
+    const errors = this.isError(status) ? 1 : 0;
+    return this.record(client, { requests: 1, errors, endpoints: new Set([lastEndpoint]), lastEndpoint });
   }
 
   private async record(client: string, observed: ClientObservations): Promise<BehaviourSignal[]> {
@@ -475,8 +476,7 @@ export class ThreatService implements OnModuleDestroy {
         windowMs: errorRate.windowMs,
       });
     }
-    const endpoint = observed.endpoints[observed.endpoints.length - 1] ?? '';
-    if (signals.length > 0) await this.decideOnBehaviour(client, endpoint, signals);
+    if (signals.length > 0) await this.decideOnBehaviour(client, observed.lastEndpoint, signals);
     return signals;
   }
 
