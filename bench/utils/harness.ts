@@ -86,7 +86,10 @@ export async function compare(file: string, names: string[], load: LoadOptions):
   const loadOf = (name: string): LoadOptions => ({ ...load, ...load.loadFor?.(name) });
   try {
     for (const name of names) await load.check?.(servers.get(name)!.url, name);
-    for (const name of names) await run(servers.get(name)!.url, { ...loadOf(name), durationSeconds: 1 }); // warm-up
+    // Warm-up: long enough for the JIT to settle and every cache and table to reach its steady
+    // size (with 1 s, a case's first round read up to 1.7× its later ones).
+    const warmUpSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+    for (const name of names) await run(servers.get(name)!.url, { ...loadOf(name), durationSeconds: warmUpSeconds });
     for (let round = 0; round < (load.rounds ?? 5); round++) {
       for (let i = 0; i < names.length; i++) {
         const name = names[(round + i) % names.length]!;
@@ -99,6 +102,11 @@ export async function compare(file: string, names: string[], load: LoadOptions):
         sample.rps.push(result.requests.average);
         sample.p99.push(result.latency.p99);
         sample.non2xx += result.non2xx;
+        // BENCH_VERBOSE=1: every sample, to see a case's spread rather than only its median.
+        if (process.env.BENCH_VERBOSE) {
+          const cpu = sample.cpu.at(-1)!.toFixed(0);
+          console.error(`round ${round + 1} ${name}: ${result.requests.average} req/s, ${cpu} CPU µs/req`);
+        }
       }
     }
   } finally {
