@@ -5,8 +5,11 @@ import { defineStoreScript, type LocalScriptContext } from '@rampart/core';
  * every tier admits it, and only then is anything recorded. A denied request changes no counter
  * (a tier with `blockFor` records its block, which is the point of that option).
  *
- * KEYS: for each tier, its state key and its block key (all under one `{hash tag}`).
- * ARGV: cost, then for each tier: algorithm (`log` | `window` | `bucket`), limit, window ms, block ms.
+ * KEYS: for each tier, its state key, then its block key if the tier has a block time (all under
+ * one `{hash tag}`).
+ * ARGV: cost, then one string with each tier's algorithm (`log` | `window` | `bucket`), limit,
+ * window ms and block ms, space-separated. One argument rather than four per tier: every argument
+ * costs the client an encoding on every request, and this runs on every request.
  * Reply: admitted (1/0), then for each tier: remaining, reset ms, denied-by-this-tier (1/0).
  *
  * "Reset" is what a client needs next: for a tier with quota left, the time until its quota is
@@ -24,16 +27,22 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local stamp = t[1] .. '.' .. t[2]
 local cost = tonumber(ARGV[1])
-local n = #KEYS / 2
+local spec = {}
+for word in string.gmatch(ARGV[2] or '', '%S+') do spec[#spec + 1] = word end
+local n = #spec / 4
 local EPS = ${EPSILON}
 local tiers = {}
 local admitted = true
 
+local k = 1
 for i = 1, n do
-  local a = 1 + (i - 1) * 4
-  local tier = { algo = ARGV[a + 1], limit = tonumber(ARGV[a + 2]), window = tonumber(ARGV[a + 3]),
-    block = tonumber(ARGV[a + 4]), key = KEYS[2 * i - 1], blockKey = KEYS[2 * i], blocked = 0 }
+  local a = (i - 1) * 4
+  local tier = { algo = spec[a + 1], limit = tonumber(spec[a + 2]), window = tonumber(spec[a + 3]),
+    block = tonumber(spec[a + 4]), key = KEYS[k], blocked = 0 }
+  k = k + 1
   if tier.block > 0 then
+    tier.blockKey = KEYS[k]
+    k = k + 1
     local pttl = redis.call('PTTL', tier.blockKey)
     if pttl > 0 then tier.blocked = pttl end
   end
@@ -221,18 +230,21 @@ function waitFor(tier: LocalTier, need: number, now: number): number {
 function decideLocally(ctx: LocalScriptContext, keys: readonly string[], args: readonly (string | number)[]): number[] {
   const now = ctx.now();
   const cost = Number(args[0]);
-  const n = keys.length / 2;
+  const spec = args[1] ? String(args[1]).split(' ') : [];
+  const n = spec.length / 4;
   const tiers = new Array<LocalTier>(n);
   let admitted = true;
+  let k = 0;
   for (let i = 0; i < n; i++) {
-    const a = 1 + i * 4;
+    const a = i * 4;
+    const block = Number(spec[a + 3]);
     const tier: LocalTier = {
-      algo: args[a] as Algo,
-      limit: Number(args[a + 1]),
-      window: Number(args[a + 2]),
-      block: Number(args[a + 3]),
-      key: keys[2 * i] ?? '',
-      blockKey: keys[2 * i + 1] ?? '',
+      algo: spec[a] as Algo,
+      limit: Number(spec[a + 1]),
+      window: Number(spec[a + 2]),
+      block,
+      key: keys[k++] ?? '',
+      blockKey: block > 0 ? (keys[k++] ?? '') : '',
       blocked: 0,
       ok: false,
       log: NO_LOG,

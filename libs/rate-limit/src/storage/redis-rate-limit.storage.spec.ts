@@ -55,7 +55,10 @@ describeWithRedis('StoreRateLimitStorage on Redis', () => {
     monitor.disconnect();
     const fromClient = seen.filter((entry) => entry.source !== 'lua');
     expect(fromClient.map((entry) => entry.args[0]!.toLowerCase())).toEqual(['evalsha', 'evalsha']);
-    expect(fromClient[0]!.args[2]).toBe('6'); // three state keys and three block keys, in one call
+    // Three state keys and the block key of the one tier that blocks, in one call; the tiers'
+    // settings in one argument.
+    expect(fromClient[0]!.args[2]).toBe('4');
+    expect(fromClient[0]!.args).toHaveLength(3 + 4 + 2);
     expect(seen.filter((entry) => entry.source === 'lua').length).toBeGreaterThan(0);
   });
 

@@ -36,8 +36,12 @@ export class StoreRateLimitStorage implements RateLimitStorage {
     let layout = this.layouts.get(tiers);
     if (!layout) {
       layout = {
-        keySuffixes: tiers.flatMap((t) => [`:${t.name}`, `:${t.name}:block`]),
-        args: [1, ...tiers.flatMap((t) => [ALGORITHM_CODES[t.algorithm], t.limit, t.windowMs, t.blockForMs])],
+        // A block key only for a tier that can block: fewer keys for the client to send.
+        keySuffixes: tiers.flatMap((t) => (t.blockForMs > 0 ? [`:${t.name}`, `:${t.name}:block`] : [`:${t.name}`])),
+        args: [
+          1,
+          tiers.map((t) => `${ALGORITHM_CODES[t.algorithm]} ${t.limit} ${t.windowMs} ${t.blockForMs}`).join(' '),
+        ],
       };
       this.layouts.set(tiers, layout);
     }
@@ -47,7 +51,7 @@ export class StoreRateLimitStorage implements RateLimitStorage {
 
 interface Layout {
   readonly keySuffixes: readonly string[];
-  /** ARGV for a cost of 1; other costs copy it. */
+  /** ARGV for a cost of 1 (the cost, then the tiers' spec); other costs copy it. */
   readonly args: readonly (string | number)[];
 }
 
