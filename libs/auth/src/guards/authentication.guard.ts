@@ -171,7 +171,10 @@ export class AuthenticationGuard implements CanActivate {
       throw this.unavailable(error, 'token_keys_unavailable');
     }
     const { claims } = verified;
-    await this.checkSenderConstraint(token, scheme, claims.cnf?.jkt, req, schemes, res);
+    // An unbound Bearer token, the common case, has no sender to check: no call, no promise.
+    if (scheme === 'DPoP' || claims.cnf?.jkt !== undefined) {
+      await this.checkSenderConstraint(token, scheme, claims.cnf?.jkt, req, schemes, res);
+    }
     // Fail closed: if the revocation list or the account cannot be read, the token is not accepted.
     let revoked: boolean;
     try {
@@ -238,10 +241,7 @@ export class AuthenticationGuard implements CanActivate {
     const algorithms = this.options.jwt?.dpop.algorithms ?? [];
     const refuse = (reason: string, error: 'invalid_token' | 'invalid_dpop_proof'): Error =>
       this.fail(dpopSchemes, reason, error, undefined, { scheme: 'DPoP', dpopAlgorithms: algorithms });
-    if (jkt === undefined) {
-      if (scheme === 'DPoP') throw refuse('token_not_dpop_bound', 'invalid_token');
-      return;
-    }
+    if (jkt === undefined) throw refuse('token_not_dpop_bound', 'invalid_token');
     if (typeof jkt !== 'string' || scheme === 'Bearer') throw refuse('dpop_bound_token_as_bearer', 'invalid_token');
     if (!this.dpop) throw refuse('dpop_not_configured', 'invalid_token');
     const nonces = this.nonces;
