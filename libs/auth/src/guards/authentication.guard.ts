@@ -38,6 +38,7 @@ type HttpRequest = AuthenticatedRequest & {
   headers: Record<string, string | string[] | undefined>;
   query?: unknown;
   method?: string;
+  url?: string;
 };
 
 /** An access token as the request presented it: the scheme says whether a DPoP proof comes with it. */
@@ -127,7 +128,14 @@ export class AuthenticationGuard implements CanActivate {
 
   /** `Authorization: Bearer <token>` (RFC 6750) or `Authorization: DPoP <token>` (RFC 9449 §7.1). */
   private readAccessToken(req: HttpRequest, mode: AuthMode, schemes: readonly Scheme[]): PresentedToken | undefined {
-    if (mode !== 'apiKey' && (req.query as Record<string, unknown> | undefined)?.access_token !== undefined) {
+    // Express 5 parses the query string anew on every read of `req.query`: read it only when the
+    // URL has one.
+    const hasQuery = req.url === undefined || req.url.includes('?');
+    if (
+      mode !== 'apiKey' &&
+      hasQuery &&
+      (req.query as Record<string, unknown> | undefined)?.access_token !== undefined
+    ) {
       // RFC 6750 §2.3 allows it, but a token in a URL ends up in logs, history and Referer headers.
       throw this.fail(schemes, 'token_in_query', 'invalid_request');
     }
