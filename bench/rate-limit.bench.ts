@@ -2,6 +2,7 @@
 // admission exactness and the window-boundary behaviour of each. Needs Redis at REDIS_URL
 // (default redis://127.0.0.1:6379). Run:
 //   flock /tmp/bench.lock node bench/run.mjs bench/rate-limit.bench.ts
+// (BENCH_SKIP_DECISION_COST=1, BENCH_SKIP_THROUGHPUT=1, BENCH_SKIP_EXACTNESS=1 each skip a part)
 import {
   Controller,
   Get,
@@ -257,7 +258,49 @@ async function boundary(contender: Contender): Promise<number> {
   }
 }
 
+/**
+ * What one three-tier decision on Redis costs, apart from HTTP: the application's CPU per decision
+ * (ioredis encoding, the reply, Rampart's storage), 50 decisions in flight as under load, and the
+ * Redis server's CPU per script call (INFO commandstats), which on a small machine is taken from
+ * the application and the load generator.
+ */
+async function decisionCost(): Promise<void> {
+  const store = await RedisStore.create({ url: REDIS_URL, keyPrefix: prefix() });
+  const admin = new Redis(REDIS_URL);
+  const storage = new StoreRateLimitStorage(store);
+  const tiers: ResolvedTier[] = THROTTLERS.map((t) => ({
+    name: t.name,
+    limit: BIG,
+    windowMs: t.ttl,
+    blockForMs: 0,
+    algorithm: 'sliding-window',
+  }));
+  const run = async (decisions: number): Promise<void> => {
+    for (let done = 0; done < decisions; done += 50) {
+      await Promise.all(Array.from({ length: 50 }, () => storage.decide('ip:127.0.0.1', tiers, 1)));
+    }
+  };
+  try {
+    await run(20_000); // warm-up
+    await admin.config('RESETSTAT');
+    const decisions = 100_000;
+    const before = process.cpuUsage();
+    await run(decisions);
+    const cpu = process.cpuUsage(before);
+    const stats = (await admin.info('commandstats')).split('\n').find((line) => line.startsWith('cmdstat_evalsha:'));
+    const serverMicros = /usec_per_call=([\d.]+)/.exec(stats ?? '')?.[1] ?? 'n/a';
+    console.log('\n### One decision, 3 tiers on Redis, 50 in flight\n');
+    console.log(`- application CPU per decision: ${((cpu.user + cpu.system) / decisions).toFixed(1)} µs`);
+    console.log(`- Redis server CPU per decision (EVALSHA): ${serverMicros} µs`);
+  } finally {
+    admin.disconnect();
+    await store.close();
+  }
+}
+
 async function main(): Promise<void> {
+  // BENCH_SKIP_DECISION_COST=1 skips the in-process cost of one decision.
+  if (process.env.BENCH_SKIP_DECISION_COST !== '1') await decisionCost();
   // BENCH_CASES="bare route;Rampart, 3 tiers, Redis" runs a subset (the first is the baseline).
   const names = process.env.BENCH_CASES?.split(';') ?? Object.keys(cases);
   if (process.env.BENCH_SKIP_THROUGHPUT !== '1')
