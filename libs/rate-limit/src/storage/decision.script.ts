@@ -8,8 +8,8 @@ import { defineStoreScript, type LocalScriptContext } from '@rampart/core';
  * KEYS: for each tier, its state key, then its block key if the tier has a block time (all under
  * one `{hash tag}`).
  * ARGV: cost, then one string with each tier's algorithm (`log` | `window` | `bucket`), limit,
- * window ms and block ms, space-separated. One argument rather than four per tier: every argument
- * costs the client an encoding on every request, and this runs on every request.
+ * window ms and block ms, space-separated. One argument rather than four per tier: the client
+ * encodes every argument, and this runs on every request.
  * Reply: admitted (1/0), then for each tier: remaining, reset ms, denied-by-this-tier (1/0).
  *
  * "Reset" is what a client needs next: for a tier with quota left, the time until its quota is
