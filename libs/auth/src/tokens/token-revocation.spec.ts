@@ -121,3 +121,23 @@ it('reads the store on every check when the store has no pub/sub', async () => {
   await list.revoke('jti-1', inAnHour());
   expect(await list.isRevoked('jti-1')).toBe(true);
 });
+
+it('remembers at most 10 000 tokens as not revoked, however many distinct ones are checked', async () => {
+  const store = new MemoryStore();
+  const list = new TokenRevocationList(store);
+  await confirmed(list);
+  const first = randomUUID();
+  await list.isRevoked(first);
+  for (let i = 0; i < 12_000; i++) {
+    await list.isRevoked(`jti-${i}`);
+    if (i % 1_000 === 0) await list.isRevoked(first); // in use: the least recently used go first
+  }
+  expect(list['notRevoked'].size).toBe(10_000);
+  const get = vi.spyOn(store, 'get');
+  expect(await list.isRevoked(first)).toBe(false);
+  expect(get).not.toHaveBeenCalled();
+  expect(await list.isRevoked('jti-0')).toBe(false);
+  expect(get).toHaveBeenCalledTimes(1); // forgotten: read from the store again
+  list.onModuleDestroy();
+  await store.close();
+});

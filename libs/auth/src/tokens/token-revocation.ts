@@ -1,6 +1,7 @@
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { coreMissing } from '../core-missing';
 import { declareSecurityState, RAMPART_STORE, type Store } from '@rampart/core';
+import { LRUCache } from 'lru-cache';
 
 /**
  * Store key of a revoked access token: `auth:revoked-jti:<jti>`, value `1`, expiring when the
@@ -27,7 +28,7 @@ export const TOKEN_REVOCATION_CHANNEL = 'auth:revoked-jti';
 
 /**
  * Tokens remembered as not revoked, per instance. Only verified tokens reach the check, so only
- * their issuer can fill it; it is bounded all the same (the oldest goes first).
+ * their issuer can fill it; it is bounded all the same (the least recently used goes first).
  */
 const NOT_REVOKED_CAPACITY = 10_000;
 
@@ -49,7 +50,7 @@ const NOT_REVOKED_CAPACITY = 10_000;
 @Injectable()
 export class TokenRevocationList implements OnModuleDestroy {
   private readonly store: Store;
-  private readonly notRevoked = new Set<string>();
+  private readonly notRevoked = new LRUCache<string, true>({ max: NOT_REVOKED_CAPACITY });
   private confirmed = false;
   /** Bumped by every notice and change of subscription: a read that saw it change remembers nothing. */
   private generation = 0;
@@ -93,18 +94,10 @@ export class TokenRevocationList implements OnModuleDestroy {
    * (fail closed), since it cannot tell a revoked token from a good one.
    */
   async isRevoked(jti: string): Promise<boolean> {
-    if (this.confirmed && this.notRevoked.has(jti)) return false;
+    if (this.confirmed && this.notRevoked.get(jti)) return false;
     const generation = this.generation;
     const revoked = (await this.store.get(revokedJtiKey(jti))) !== undefined;
-    if (!revoked && this.confirmed && generation === this.generation) this.remember(jti);
+    if (!revoked && this.confirmed && generation === this.generation) this.notRevoked.set(jti, true);
     return revoked;
-  }
-
-  private remember(jti: string): void {
-    if (this.notRevoked.size >= NOT_REVOKED_CAPACITY) {
-      const oldest = this.notRevoked.values().next().value;
-      if (oldest !== undefined) this.notRevoked.delete(oldest);
-    }
-    this.notRevoked.add(jti);
   }
 }

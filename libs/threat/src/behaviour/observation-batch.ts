@@ -14,8 +14,8 @@ const ENDPOINTS_PER_BATCH_CLIENT = 8;
 /**
  * Behaviour observations aggregated per client between flushes, so a busy client costs one store
  * script per flush instead of one per response. Bounded, since clients are attacker-chosen: at
- * most `maxClients` clients and `maxClients × 8` endpoint strings (whichever fills first); {@link add} reports when the
- * batch is full and must be flushed.
+ * most `maxClients` clients and `maxClients × 8` endpoint strings (whichever fills first);
+ * {@link add} reports when the batch is full and must be flushed.
  */
 export class ObservationBatch {
   private clients = new Map<string, ClientObservations>();
