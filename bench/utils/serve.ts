@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   if (!start) throw new Error(`no case "${name}" in ${file}`);
   const app = await start();
   app.useLogger(false);
-  await app.listen(0, '127.0.0.1');
+  // No host, as users' `app.listen(port)`: a dual-stack socket, where an IPv4 client's address
+  // reads `::ffff:127.0.0.1` (the load generator still connects to 127.0.0.1).
+  await app.listen(0);
   const address = (app.getHttpServer() as import('node:net').Server).address() as { port: number };
   process.send?.({ port: address.port });
   // The harness asks for the CPU time the server used, to report CPU per request beside req/s.

@@ -15,6 +15,8 @@ describe('normalizeIp', () => {
     ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
     ['::ffff:7f00:1', '127.0.0.1'],
     ['0:0:0:0:0:ffff:7f00:0001', '127.0.0.1'],
+    // IPv4-translated (RFC 2765), not mapped: the mapped fast path must not take it for 10.0.0.1.
+    ['::ffff:0:10.0.0.1', '::ffff:0:a00:1'],
   ])('normalises %s to %s', (raw, expected) => {
     expect(normalizeIp(raw)).toBe(expected);
   });

@@ -93,23 +93,58 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * What a connection's peer resolves to, for one set of options: the same for every request on a
+ * keep-alive connection, so it is worked out once per socket instead of three times per request.
+ */
+interface Peer {
+  readonly options: RequestContextOptions;
+  /** The canonical peer address, `undefined` when the socket has none. */
+  readonly ip: string | undefined;
+  /** The peer's client key (its network by `clientPrefixes`). */
+  readonly key: string;
+  /** Whether the peer is a trusted proxy, whose forwarding headers are then read. */
+  readonly trusted: boolean;
+}
+const peers = new WeakMap<object, Peer>();
+
+function peerOf(req: IncomingMessage, options: RequestContextOptions): Peer {
+  const known = peers.get(req.socket);
+  if (known?.options === options) return known;
+  const ip = normalizeIp(req.socket.remoteAddress);
+  const resolved = ip ?? 'unknown';
+  const peer: Peer = {
+    options,
+    ip,
+    key: clientKey(resolved, options.clientPrefixes ?? DEFAULT_CLIENT_PREFIXES) ?? resolved,
+    trusted: ip !== undefined && options.trustedProxies.has(ip),
+  };
+  peers.set(req.socket, peer);
+  return peer;
+}
+
 export function createRequestContext(req: IncomingMessage, options: RequestContextOptions): RequestContext {
   const incomingId = firstHeader(req.headers[REQUEST_ID_HEADER]);
-  const peer = req.socket.remoteAddress;
-  const header = options.proxyHeader === 'forwarded' ? req.headers.forwarded : req.headers['x-forwarded-for'];
-  const resolved = resolveClientIp(peer, header, options.trustedProxies, options.proxyHeader);
-  const clientIp = resolved ?? 'unknown';
+  const peer = peerOf(req, options);
+  let clientIp = peer.ip ?? 'unknown';
+  let key = peer.key;
+  let forwardedInvalid = false;
   let protocol: 'http' | 'https' = (req.socket as Partial<TLSSocket>).encrypted ? 'https' : 'http';
-  const peerIp = normalizeIp(peer);
-  if (peerIp !== undefined && options.trustedProxies.has(peerIp)) {
+  if (peer.trusted) {
+    // Only a trusted proxy's forwarding headers are read: from anyone else they are forgeries.
+    const header = options.proxyHeader === 'forwarded' ? req.headers.forwarded : req.headers['x-forwarded-for'];
+    const resolved = resolveClientIp(peer.ip, header, options.trustedProxies, options.proxyHeader);
+    forwardedInvalid = resolved === undefined;
+    clientIp = resolved ?? 'unknown';
+    key = clientKey(clientIp, options.clientPrefixes ?? DEFAULT_CLIENT_PREFIXES) ?? clientIp;
     const forwardedProto = firstHeader(req.headers['x-forwarded-proto'])?.split(',')[0]?.trim().toLowerCase();
     if (forwardedProto === 'https' || forwardedProto === 'http') protocol = forwardedProto;
   }
   return {
     id: incomingId !== undefined && SAFE_REQUEST_ID.test(incomingId) ? incomingId : randomUUID(),
     clientIp,
-    clientKey: clientKey(clientIp, options.clientPrefixes ?? DEFAULT_CLIENT_PREFIXES) ?? clientIp,
-    forwardedInvalid: resolved === undefined,
+    clientKey: key,
+    forwardedInvalid,
     protocol,
     startedAt: Date.now(),
   };
@@ -123,7 +158,7 @@ export function attachRequestContext(
 ): RequestContext {
   const context = createRequestContext(req, options);
   (req as WithState)[STATE] = newState(context);
-  res.setHeader('X-Request-Id', context.id);
+  res.setHeader(REQUEST_ID_HEADER, context.id); // lower case: Node stores names so, at no cost
   return context;
 }
 

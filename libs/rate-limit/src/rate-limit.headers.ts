@@ -71,7 +71,8 @@ export function rateLimitHeaders(
 
 /**
  * The headers of an admitted request, written straight to the response: the same fields as
- * {@link rateLimitHeaders}, without building a record per request on the hot path.
+ * {@link rateLimitHeaders}, without building a record per request on the hot path (and with
+ * lower-case names, which Node's setHeader stores without making a new string).
  */
 export function setAdmittedHeaders(
   res: ServerResponse,
@@ -82,12 +83,12 @@ export function setAdmittedHeaders(
   if (style === 'none') return;
   const tier = constrainingTier(decision);
   if (style !== 'legacy') {
-    res.setHeader('RateLimit-Policy', policyFieldOf(tiers));
-    res.setHeader('RateLimit', `"${tier.name}";r=${tier.remaining};t=${seconds(tier.resetMs)}`);
+    res.setHeader('ratelimit-policy', policyFieldOf(tiers));
+    res.setHeader('ratelimit', `"${tier.name}";r=${tier.remaining};t=${seconds(tier.resetMs)}`);
   }
   if (style !== 'ietf') {
-    res.setHeader('X-RateLimit-Limit', String(tier.limit));
-    res.setHeader('X-RateLimit-Remaining', String(tier.remaining));
-    res.setHeader('X-RateLimit-Reset', String(seconds(tier.resetMs)));
+    res.setHeader('x-ratelimit-limit', String(tier.limit));
+    res.setHeader('x-ratelimit-remaining', String(tier.remaining));
+    res.setHeader('x-ratelimit-reset', String(seconds(tier.resetMs)));
   }
 }
