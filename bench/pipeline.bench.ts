@@ -4,7 +4,9 @@
 // JWT with its verification cache, 3 rate-limit tiers, the validation pipe) installed through
 // RampartModule.forRoot + useRampart on Redis, on memory, on a Redis Cluster, and on Redis with a
 // different token on every request (cache misses); and the same libs installed separately (each
-// lib's Module + use* function, as wave-1 users did: #11 asks the whole to cost no more).
+// lib's Module + use* function, as wave-1 users did: #11 asks the whole to cost no more). Floors:
+// bare Nest plus only one Redis round trip per request, only the ValidationPipe, or both — what
+// the parts every exact, shared, validating pipeline pays cost by themselves.
 // Mixed traffic: a POST with a nested DTO and a GET, an ES256 bearer token on every request.
 // Each case is checked to enforce (401 without a token, 400 for a bad body, 403 for an injection)
 // before it is timed.
@@ -45,6 +47,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsInt, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import type autocannon from 'autocannon';
 import helmet from 'helmet';
+import { Redis } from 'ioredis';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_PUBLIC_KEY, benchToken } from './utils/bench-token';
 import { compare, type CaseResult, type BenchCases, type LoadOptions } from './utils/harness';
@@ -119,6 +122,30 @@ class BenchModule {}
 
 function bare(platform: Platform): Promise<INestApplication> {
   return create({ module: BenchModule, controllers: [ItemsController] }, platform);
+}
+
+/**
+ * Floors: bare Nest plus one thing the whole pipeline must do on every request, and nothing else,
+ * to show what that alone costs against bare. A limit shared by several instances and exact
+ * (#18's exactness test) needs one Redis round trip per request; the cheapest is an INCR, through
+ * ioredis set as Rampart sets it (auto-pipelining).
+ */
+async function bareWith(
+  platform: Platform,
+  parts: { roundTrip?: boolean; validation?: boolean },
+): Promise<INestApplication> {
+  const providers = [];
+  if (parts.roundTrip) {
+    const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
+    const key = `bench:${randomUUID()}:floor`;
+    const oneRoundTrip: CanActivate = { canActivate: async () => (await redis.incr(key)) > 0 };
+    providers.push({ provide: APP_GUARD, useValue: oneRoundTrip });
+  }
+  const app = await create({ module: BenchModule, controllers: [ItemsController], providers }, platform);
+  if (parts.validation) {
+    app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  }
+  return app;
 }
 
 async function usualStack(platform: Platform): Promise<INestApplication> {
@@ -205,8 +232,13 @@ const USUAL = 'usual stack (helmet, ValidationPipe, @nestjs/jwt, throttler ×3 o
 const WHOLE = 'Rampart whole pipeline (RampartModule.forRoot + useRampart), Redis';
 const SEPARATE = 'Rampart, the same libs installed separately (each Module + use*), Redis';
 const MISSES = 'Rampart whole pipeline, Redis, token cache misses';
+const FLOOR = 'floor:';
 const VARIANTS = {
   [BARE]: bare,
+  [`${FLOOR} bare Nest + one Redis INCR per request`]: (p: Platform) => bareWith(p, { roundTrip: true }),
+  [`${FLOOR} bare Nest + ValidationPipe (class-validator)`]: (p: Platform) => bareWith(p, { validation: true }),
+  [`${FLOOR} bare Nest + one Redis INCR + ValidationPipe`]: (p: Platform) =>
+    bareWith(p, { roundTrip: true, validation: true }),
   [USUAL]: usualStack,
   [WHOLE]: (p: Platform) => rampart(p, redis),
   [SEPARATE]: (p: Platform) => rampartSeparately(p, redis),
@@ -240,7 +272,14 @@ async function checkEnforces(url: string, caseName: string, bearer: string): Pro
   };
   expectStatus('POST /items', await call('POST', '/items', ITEM), 201);
   expectStatus('GET /items/42', await call('GET', '/items/42'), 200);
-  if (caseName.includes('bare Nest')) return;
+  if (caseName.endsWith(`: ${BARE}`)) return;
+  if (caseName.includes(FLOOR)) {
+    // A floor does one part of the work only: with the pipe, a bad body is refused.
+    if (caseName.includes('ValidationPipe')) {
+      expectStatus('POST with a bad body', await call('POST', '/items', { ...ITEM, quantity: 'many' }), 400);
+    }
+    return;
+  }
   expectStatus('GET without a token', await call('GET', '/items/42', undefined, false), 401);
   expectStatus('POST with a bad body', await call('POST', '/items', { ...ITEM, quantity: 'many' }), 400);
   if (caseName.includes('usual stack')) return;
