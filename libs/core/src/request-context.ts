@@ -158,7 +158,8 @@ export function attachRequestContext(
 ): RequestContext {
   const context = createRequestContext(req, options);
   (req as WithState)[STATE] = newState(context);
-  res.setHeader(REQUEST_ID_HEADER, context.id); // lower case: Node stores names so, at no cost
+  // The name in lower case, as Node stores it: no new string per response.
+  res.setHeader(REQUEST_ID_HEADER, context.id);
   return context;
 }
 
