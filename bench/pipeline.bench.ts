@@ -6,7 +6,8 @@
 // different token on every request (cache misses); and the same libs installed separately (each
 // lib's Module + use* function, as wave-1 users did: #11 asks the whole to cost no more). Floors:
 // bare Nest plus only one Redis round trip per request, only the ValidationPipe, or both — what
-// the parts every exact, shared, validating pipeline pays cost by themselves.
+// the parts every exact, shared, validating pipeline pays cost by themselves — and plus only one
+// wait for the event loop's next turn, which does no work (what answering in batches does here).
 // Mixed traffic: a POST with a nested DTO and a GET, an ES256 bearer token on every request.
 // Each case is checked to enforce (401 without a token, 400 for a bad body, 403 for an injection)
 // before it is timed.
@@ -128,13 +129,21 @@ function bare(platform: Platform): Promise<INestApplication> {
  * Floors: bare Nest plus one thing the whole pipeline must do on every request, and nothing else,
  * to show what that alone costs against bare. A limit shared by several instances and exact
  * (#18's exactness test) needs one Redis round trip per request; the cheapest is an INCR, through
- * ioredis set as Rampart sets it (auto-pipelining).
+ * ioredis set as Rampart sets it (auto-pipelining). The wait floor does no work at all: its guard
+ * waits for one `setImmediate`, so each request is answered in a later turn of the event loop, in a
+ * batch with the others read in the same turn, as a request that awaits Redis is. It measures
+ * what that scheduling alone does to a case on this host (autocannon, Redis and the server share
+ * its two cores).
  */
 async function bareWith(
   platform: Platform,
-  parts: { roundTrip?: boolean; validation?: boolean },
+  parts: { roundTrip?: boolean; validation?: boolean; wait?: boolean },
 ): Promise<INestApplication> {
   const providers = [];
+  if (parts.wait) {
+    const oneWait: CanActivate = { canActivate: () => new Promise<boolean>((resolve) => setImmediate(resolve, true)) };
+    providers.push({ provide: APP_GUARD, useValue: oneWait });
+  }
   if (parts.roundTrip) {
     const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
     const key = `bench:${randomUUID()}:floor`;
@@ -235,6 +244,7 @@ const MISSES = 'Rampart whole pipeline, Redis, token cache misses';
 const FLOOR = 'floor:';
 const VARIANTS = {
   [BARE]: bare,
+  [`${FLOOR} bare Nest + one setImmediate wait per request (no work)`]: (p: Platform) => bareWith(p, { wait: true }),
   [`${FLOOR} bare Nest + one Redis INCR per request`]: (p: Platform) => bareWith(p, { roundTrip: true }),
   [`${FLOOR} bare Nest + ValidationPipe (class-validator)`]: (p: Platform) => bareWith(p, { validation: true }),
   [`${FLOOR} bare Nest + one Redis INCR + ValidationPipe`]: (p: Platform) =>
