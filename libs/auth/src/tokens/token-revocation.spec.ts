@@ -8,7 +8,7 @@ const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3_600;
 
 /** Waits until the list's subscription is confirmed (it then remembers "not revoked" answers). */
 async function confirmed(list: TokenRevocationList): Promise<void> {
-  await vi.waitFor(() => expect(list['confirmed']).toBe(true), { timeout: 10_000 });
+  await vi.waitFor(() => expect(list['memory'].confirmed).toBe(true), { timeout: 10_000 });
 }
 
 /**
@@ -58,7 +58,7 @@ describeEachBackend('TokenRevocationList on two instances', (backend, keyPrefix)
     const jti = randomUUID();
     const get = vi.spyOn(stores[0]!, 'get');
     const check = a.isRevoked(jti); // its read is on the way
-    a['generation']++; // what a notice (or a change of subscription) does meanwhile
+    a['memory'].generation++; // what a notice (or a change of subscription) does meanwhile
     expect(await check).toBe(false);
     expect(await a.isRevoked(jti)).toBe(false);
     expect(get).toHaveBeenCalledTimes(2);
@@ -80,7 +80,7 @@ describeEachBackend(
         // The subscriber's connection drops (a network failure): a notice sent now is lost to it.
         const subscriber = (one as RedisStore)['notices']?.['subscriber'];
         subscriber?.stream.destroy();
-        await expect.poll(() => a['confirmed'], { timeout: 5_000, interval: 1 }).toBe(false);
+        await expect.poll(() => a['memory'].confirmed, { timeout: 5_000, interval: 1 }).toBe(false);
         await b.revoke(jti, inAnHour());
         expect(await a.isRevoked(jti)).toBe(true);
         // Subscribed again (ioredis reconnects; on a cluster, through the next node): remembering resumes.
@@ -132,7 +132,7 @@ it('remembers at most 10 000 tokens as not revoked, however many distinct ones a
     await list.isRevoked(`jti-${i}`);
     if (i % 1_000 === 0) await list.isRevoked(first); // in use: the least recently used go first
   }
-  expect(list['notRevoked'].size).toBe(10_000);
+  expect(list['memory'].notRevoked.size).toBe(10_000);
   const get = vi.spyOn(store, 'get');
   expect(await list.isRevoked(first)).toBe(false);
   expect(get).not.toHaveBeenCalled();
@@ -140,4 +140,55 @@ it('remembers at most 10 000 tokens as not revoked, however many distinct ones a
   expect(get).toHaveBeenCalledTimes(1); // forgotten: read from the store again
   list.onModuleDestroy();
   await store.close();
+});
+
+/**
+ * One application holds several lists on its store (AuthModule's guard, OAuthServerModule's
+ * revocation endpoint). Here the store confirms the subscription but never delivers a notice, so
+ * only the shared memory can make the guard's list refuse what the endpoint's list revoked.
+ */
+it('lists on one store refuse at once what any of them revoked, without waiting for the notice', async () => {
+  const memory = new MemoryStore();
+  let listening = 0;
+  const store: Store = {
+    kind: 'memory',
+    get: (key) => memory.get(key),
+    set: (key, value, options) => memory.set(key, value, options),
+    delete: (key) => memory.delete(key),
+    increment: (key, options) => memory.increment(key, options),
+    take: (key) => memory.take(key),
+    run: (script, keys, args) => memory.run(script, keys, args),
+    ping: () => memory.ping(),
+    close: () => memory.close(),
+    subscribe: (_channel, listener) => {
+      listening++;
+      listener.state(true);
+      return () => listening--;
+    },
+    publish: async () => undefined,
+  };
+  const guard = new TokenRevocationList(store);
+  const endpoint = new TokenRevocationList(store);
+  const jti = randomUUID();
+  expect(await guard.isRevoked(jti)).toBe(false); // remembered as not revoked
+  await endpoint.revoke(jti, inAnHour());
+  expect(await guard.isRevoked(jti)).toBe(true);
+  expect(listening).toBe(1); // one subscription for the store, however many lists
+  // The subscription lasts as long as one list does; destroying one twice releases it once.
+  endpoint.onModuleDestroy();
+  endpoint.onModuleDestroy();
+  expect(listening).toBe(1);
+  const other = randomUUID();
+  const get = vi.spyOn(store, 'get');
+  await guard.isRevoked(other);
+  await guard.isRevoked(other);
+  expect(get).toHaveBeenCalledTimes(1); // still remembering
+  guard.onModuleDestroy();
+  expect(listening).toBe(0);
+  // A list made afterwards subscribes again and starts with an empty memory.
+  const later = new TokenRevocationList(store);
+  expect(listening).toBe(1);
+  await later.isRevoked(other);
+  expect(get).toHaveBeenCalledTimes(2);
+  later.onModuleDestroy();
 });

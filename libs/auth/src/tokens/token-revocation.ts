@@ -27,22 +27,77 @@ const GRACE_MS = 60_000;
 export const TOKEN_REVOCATION_CHANNEL = 'auth:revoked-jti';
 
 /**
- * Tokens remembered as not revoked, per instance. Only verified tokens reach the check, so only
- * their issuer can fill it; it is bounded all the same (the least recently used goes first).
+ * Tokens remembered as not revoked, per store. Only verified tokens reach the check, so only their
+ * issuer can fill it; it is bounded all the same (the least recently used goes first).
  */
 const NOT_REVOKED_CAPACITY = 10_000;
+
+/**
+ * What the lists on one store remember, and their one subscription. Shared because one application
+ * holds several lists on its store (`AuthModule`'s guard and `OAuthServerModule`'s revocation
+ * endpoint each have one): a revocation through any of them must be refused by all at once, not
+ * when the notice comes back from the store.
+ */
+interface Memory {
+  readonly notRevoked: LRUCache<string, true>;
+  /** Whether the subscription is confirmed: only then is anything remembered. */
+  confirmed: boolean;
+  /** Bumped by every notice and change of subscription: a read that saw it change remembers nothing. */
+  generation: number;
+  /** The lists using it: the subscription ends with the last. */
+  users: number;
+  unsubscribe: (() => void) | undefined;
+}
+
+const memories = new WeakMap<Store, Memory>();
+
+function acquireMemory(store: Store): Memory {
+  const shared = memories.get(store);
+  if (shared) {
+    shared.users++;
+    return shared;
+  }
+  const memory: Memory = {
+    notRevoked: new LRUCache<string, true>({ max: NOT_REVOKED_CAPACITY }),
+    confirmed: false,
+    generation: 0,
+    users: 1,
+    unsubscribe: undefined,
+  };
+  memories.set(store, memory);
+  memory.unsubscribe = store.subscribe?.(TOKEN_REVOCATION_CHANNEL, {
+    message: (jti) => {
+      memory.generation++;
+      memory.notRevoked.delete(jti);
+    },
+    state: (confirmed) => {
+      memory.generation++;
+      memory.confirmed = confirmed;
+      memory.notRevoked.clear();
+    },
+  });
+  return memory;
+}
+
+function releaseMemory(store: Store, memory: Memory): void {
+  if (--memory.users > 0) return;
+  memory.unsubscribe?.();
+  memories.delete(store);
+}
 
 /**
  * The access-token revocation list, in the core Store so every instance sees it. An entry lives
  * only until the token expires: after that `exp` refuses the token anyway, so the list stays small.
  *
- * Each instance remembers the tokens it found not revoked, so a token is read from the store once,
- * not on every request, and forgets one as soon as a revocation notice names it (store pub/sub,
- * published by {@link revoke} after the write). It remembers only while its subscription is
- * confirmed: a subscription not yet confirmed, lost or silent (a PING each second) forgets them
- * all and every check reads the store again, so a revocation is never missed because a notice
- * was. A check that started before a notice or a change of subscription does not remember its
- * answer (the notice may have overtaken the read). A store without pub/sub reads every time.
+ * The process remembers the tokens it found not revoked (one memory per store, shared by every
+ * list on it), so a token is read from the store once, not on every request. A revocation made
+ * here forgets the token at once; one made by another instance, as soon as its notice arrives
+ * (store pub/sub, published by {@link revoke} after the write). It remembers only while its
+ * subscription is confirmed: a subscription not yet confirmed, lost or silent (a PING each second)
+ * forgets them all and every check reads the store again, so a revocation is never missed because
+ * a notice was. A check that started before a notice, a revocation or a change of subscription
+ * does not remember its answer (the revocation may have overtaken the read). A store without
+ * pub/sub reads every time.
  * @publicApi
  * @example
  * await revocations.revoke(claims.jti, claims.exp);
@@ -50,30 +105,19 @@ const NOT_REVOKED_CAPACITY = 10_000;
 @Injectable()
 export class TokenRevocationList implements OnModuleDestroy {
   private readonly store: Store;
-  private readonly notRevoked = new LRUCache<string, true>({ max: NOT_REVOKED_CAPACITY });
-  private confirmed = false;
-  /** Bumped by every notice and change of subscription: a read that saw it change remembers nothing. */
-  private generation = 0;
-  private readonly unsubscribe: (() => void) | undefined;
+  private readonly memory: Memory;
+  private released = false;
 
   constructor(@Optional() @Inject(RAMPART_STORE) store?: Store) {
     if (!store) throw coreMissing('AuthModule');
     this.store = store;
-    this.unsubscribe = store.subscribe?.(TOKEN_REVOCATION_CHANNEL, {
-      message: (jti) => {
-        this.generation++;
-        this.notRevoked.delete(jti);
-      },
-      state: (confirmed) => {
-        this.generation++;
-        this.confirmed = confirmed;
-        this.notRevoked.clear();
-      },
-    });
+    this.memory = acquireMemory(store);
   }
 
   onModuleDestroy(): void {
-    this.unsubscribe?.();
+    if (this.released) return;
+    this.released = true;
+    releaseMemory(this.store, this.memory);
   }
 
   /**
@@ -84,8 +128,8 @@ export class TokenRevocationList implements OnModuleDestroy {
   async revoke(jti: string, expiresAt: number): Promise<void> {
     const ttlMs = Math.max(1, Math.ceil(expiresAt * 1000 - Date.now()) + GRACE_MS);
     await this.store.set(revokedJtiKey(jti), '1', { ttlMs });
-    this.generation++;
-    this.notRevoked.delete(jti);
+    this.memory.generation++;
+    this.memory.notRevoked.delete(jti);
     await this.store.publish?.(TOKEN_REVOCATION_CHANNEL, jti);
   }
 
@@ -94,10 +138,11 @@ export class TokenRevocationList implements OnModuleDestroy {
    * (fail closed), since it cannot tell a revoked token from a good one.
    */
   async isRevoked(jti: string): Promise<boolean> {
-    if (this.confirmed && this.notRevoked.get(jti)) return false;
-    const generation = this.generation;
+    const memory = this.memory;
+    if (memory.confirmed && memory.notRevoked.get(jti)) return false;
+    const generation = memory.generation;
     const revoked = (await this.store.get(revokedJtiKey(jti))) !== undefined;
-    if (!revoked && this.confirmed && generation === this.generation) this.notRevoked.set(jti, true);
+    if (!revoked && memory.confirmed && generation === memory.generation) memory.notRevoked.set(jti, true);
     return revoked;
   }
 }
